@@ -1,0 +1,139 @@
+"""The Quart application: blueprints, errors, correlation ids, lifecycle."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncGenerator
+from typing import NoReturn
+
+from pydantic import ValidationError
+from quart import Quart, Request, Response, g, jsonify, request
+from quart_schema import Info, QuartSchema, RequestSchemaValidationError
+from werkzeug.exceptions import HTTPException
+
+from switchboard import __version__, contexts
+from switchboard.config import Settings
+from switchboard.platform import errors
+from switchboard.platform.logs import correlation_id, new_correlation_id
+from switchboard.platform.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+_HTTP_ERRORS: dict[int, type[errors.AppError]] = {
+    400: errors.BadRequest,
+    401: errors.Unauthorized,
+    403: errors.Forbidden,
+    404: errors.NotFound,
+    405: errors.MethodNotAllowed,
+    409: errors.Conflict,
+    413: errors.PayloadTooLarge,
+    415: errors.UnsupportedMediaType,
+}
+
+
+class JSONRequest(Request):
+    """A request whose malformed JSON body is a 422 like any other invalid body."""
+
+    def on_json_loading_failed(self, error: Exception) -> NoReturn:
+        raise errors.ValidationFailed(
+            "The body is not valid JSON", details=[{"field": "body", "message": "not valid JSON", "type": "json"}]
+        )
+
+
+def field_errors(exc: ValidationError | Exception) -> list[dict[str, str]]:
+    """Per-field details of a pydantic validation error."""
+    if not isinstance(exc, ValidationError):
+        return [{"field": "body", "message": str(exc), "type": "invalid"}]
+    return [
+        {"field": ".".join(str(p) for p in err["loc"]) or "body", "message": err["msg"], "type": err["type"]}
+        for err in exc.errors(include_url=False)
+    ]
+
+
+def error_response(exc: errors.AppError) -> Response:
+    """The JSON reply of an AppError, with the correlation id."""
+    response = jsonify(exc.to_dict())
+    response.status_code = exc.status
+    for name, value in exc.headers.items():
+        response.headers[name] = value
+    return response
+
+
+def _register_error_handlers(app: Quart) -> None:
+    @app.errorhandler(errors.AppError)
+    async def app_error(exc: errors.AppError) -> Response:
+        return error_response(exc)
+
+    @app.errorhandler(RequestSchemaValidationError)
+    async def schema_error(exc: RequestSchemaValidationError) -> Response:
+        return error_response(errors.ValidationFailed(details=field_errors(exc.validation_error)))
+
+    @app.errorhandler(HTTPException)
+    async def http_error(exc: HTTPException) -> Response:
+        status = exc.code or 500
+        cls = _HTTP_ERRORS.get(status)
+        if cls is None:
+            error = errors.AppError(exc.description, code=(exc.name or "error").lower().replace(" ", "_"))
+            error.status = status
+        else:
+            error = cls()
+        return error_response(error)
+
+    @app.errorhandler(Exception)
+    async def unexpected(exc: Exception) -> Response:
+        if isinstance(exc, asyncio.CancelledError):
+            raise exc
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        cid = correlation_id.get()
+        return error_response(
+            errors.AppError(f"Internal error; quote correlation id {cid}", details={"correlation_id": cid})
+        )
+
+
+def create_app(settings: Settings, *, embedded_worker: bool = False) -> Quart:
+    """A Switchboard app for these (resolved) settings; with `embedded_worker`, one arq worker runs inside."""
+    app = Quart("switchboard")
+    app.request_class = JSONRequest
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_json_body_bytes
+    app.config["SETTINGS"] = settings
+    QuartSchema(
+        app,
+        info=Info(title="Switchboard API", version=__version__),
+        swagger_ui_path="/docs",
+        redoc_ui_path=None,
+        scalar_ui_path=None,
+    )
+    _register_error_handlers(app)
+
+    @app.before_request
+    async def bind_correlation_id() -> None:
+        g.correlation_id = new_correlation_id(request.headers.get("X-Correlation-ID"))
+        correlation_id.set(g.correlation_id)
+
+    @app.after_request
+    async def echo_correlation_id(response: Response) -> Response:
+        response.headers["X-Correlation-ID"] = getattr(g, "correlation_id", None) or new_correlation_id()
+        return response
+
+    @app.while_serving
+    async def lifecycle() -> AsyncGenerator[None, None]:
+        runtime = await Runtime.open(settings, contexts.MODEL_APPS)
+        app.extensions["runtime"] = runtime
+        worker_task = None
+        if embedded_worker:
+            from switchboard.worker import build_worker
+
+            worker = build_worker(settings, ctx={"runtime": runtime}, handle_signals=False)
+            worker_task = asyncio.create_task(worker.main())
+        yield
+        if worker_task is not None:
+            await worker.close()
+            worker_task.cancel()
+            await asyncio.gather(worker_task, return_exceptions=True)
+        await runtime.close()
+
+    for blueprint in contexts.blueprints():
+        app.register_blueprint(blueprint)
+    return app
+

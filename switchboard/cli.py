@@ -1,0 +1,138 @@
+"""`switchboard serve | worker | migrate | makemigrations`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Iterator
+
+import click
+
+from switchboard import contexts
+from switchboard.config import Settings
+from switchboard.platform import db
+from switchboard.platform.embedded import EmbeddedServers
+from switchboard.platform.logs import configure_logging
+
+log = logging.getLogger("switchboard")
+
+
+@contextlib.contextmanager
+def resolved_settings(settings: Settings) -> Iterator[Settings]:
+    """Settings with both servers' URLs filled in, starting the embedded ones the settings leave unset."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.resolved_secret_key()
+    servers = EmbeddedServers(
+        settings.data_dir, postgres=settings.database_url is None, valkey=settings.redis_url is None
+    )
+    servers.start()
+    try:
+        update = {}
+        if servers.postgres:
+            update["database_url"] = servers.postgres.url
+            log.info("embedded PostgreSQL on 127.0.0.1:%s (data in %s)", servers.postgres.port, servers.postgres.pgdata)
+        if servers.valkey:
+            update["redis_url"] = servers.valkey.url
+            log.info("embedded Valkey on 127.0.0.1:%s", servers.valkey.port)
+        yield settings.model_copy(update=update)
+    finally:
+        servers.stop()
+
+
+async def prepare_database(settings: Settings) -> None:
+    """Create the pgvector extension and apply every pending migration."""
+    assert settings.database_url
+    await db.ensure_pgvector(settings.database_url)
+    await db.apply_migrations(db.tortoise_config(settings.database_url, contexts.MODEL_APPS))
+
+
+def _stop_on_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+
+@click.group()
+def main() -> None:
+    """Switchboard: agent-centric chat and workflow orchestration."""
+    configure_logging(Settings().log_level)
+
+
+@main.command()
+@click.option("--host", default=None, help="Interface to bind (default: HOST or 127.0.0.1).")
+@click.option("--port", default=None, type=int, help="Port to listen on (default: PORT or 8000).")
+def serve(host: str | None, port: int | None) -> None:
+    """Serve the web app with one in-process worker; start embedded servers where needed."""
+    from hypercorn.asyncio import serve as hypercorn_serve
+    from hypercorn.config import Config
+
+    from switchboard.app import create_app
+
+    base = Settings()
+    host = host or base.host
+    port = port or base.port
+
+    async def run(settings: Settings) -> None:
+        await prepare_database(settings)
+        app = create_app(settings, embedded_worker=settings.embedded_worker)
+        config = Config()
+        config.bind = [f"{host}:{port}"]
+        config.accesslog = None
+        config.graceful_timeout = 5
+        stop = asyncio.Event()
+        _stop_on_signals(stop)
+        log.info("Switchboard is serving on http://%s:%s", host, port)
+        await hypercorn_serve(app, config, shutdown_trigger=stop.wait)  # type: ignore[arg-type]
+
+    with resolved_settings(base) as settings:
+        asyncio.run(run(settings))
+    log.info("Switchboard stopped")
+
+
+@main.command()
+def worker() -> None:
+    """Run an arq worker against REDIS_URL and DATABASE_URL (production shape)."""
+    from switchboard.worker import build_worker
+
+    async def run(settings: Settings) -> None:
+        w = build_worker(settings, handle_signals=False)
+        stop = asyncio.Event()
+        _stop_on_signals(stop)
+        main_task = asyncio.create_task(w.main())
+        stop_task = asyncio.create_task(stop.wait())
+        await asyncio.wait({main_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
+        await w.close()
+        for task in (main_task, stop_task):
+            task.cancel()
+        await asyncio.gather(main_task, stop_task, return_exceptions=True)
+
+    settings = Settings()
+    if settings.embedded:
+        raise click.UsageError("switchboard worker needs DATABASE_URL and REDIS_URL (the embedded default runs one inside serve)")
+    asyncio.run(run(settings))
+
+
+@main.command()
+def migrate() -> None:
+    """Create the pgvector extension and apply pending migrations."""
+    with resolved_settings(Settings()) as settings:
+        asyncio.run(prepare_database(settings))
+    click.echo("migrations applied")
+
+
+@main.command()
+@click.argument("app_labels", nargs=-1)
+@click.option("--name", default=None, help="Name of the new migration.")
+@click.option("--empty", is_flag=True, help="Write an empty migration to fill by hand.")
+def makemigrations(app_labels: tuple[str, ...], name: str | None, empty: bool) -> None:
+    """Write migrations for model changes (developers)."""
+    from tortoise.cli import cli as tortoise_cli
+
+    with resolved_settings(Settings()) as settings:
+        assert settings.database_url
+        # tortoise's CLI reads its config from a module attribute
+        db.CLI_CONFIG = db.tortoise_config(settings.database_url, contexts.MODEL_APPS)
+        ctx = tortoise_cli.CLIContext(config="switchboard.platform.db.CLI_CONFIG", config_file=None)
+        asyncio.run(tortoise_cli.makemigrations(ctx, app_labels, empty, name))

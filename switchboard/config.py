@@ -1,0 +1,98 @@
+"""Settings, read from environment variables (and a `.env` file when present).
+
+The groups below are mixed into one flat `Settings`, so every variable keeps a short,
+conventional name (`DATABASE_URL`, not `DATABASE__URL`).
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServerSettings(BaseSettings):
+    """Where and how the web process listens."""
+
+    host: str = Field("127.0.0.1", description="Interface `switchboard serve` binds to.")
+    port: int = Field(8000, description="Port `switchboard serve` listens on.")
+    public_url: str | None = Field(None, description="External base URL, used in links and the CSRF Origin check.")
+    max_json_body_bytes: int = Field(1_048_576, description="Largest JSON request body accepted (413 above).")
+    log_level: str = Field("INFO", description="Root log level (JSON lines on stderr).")
+    embedded_worker: bool = Field(True, description="Run one arq worker inside `switchboard serve`.")
+
+
+class StorageSettings(BaseSettings):
+    """Where the embedded default keeps its state."""
+
+    data_dir: Path = Field(
+        Path("./var"),
+        validation_alias="SWITCHBOARD_DATA_DIR",
+        description="Everything the embedded default writes: PostgreSQL data, Valkey data, files, secrets.",
+    )
+
+
+class DatabaseSettings(BaseSettings):
+    """PostgreSQL with pgvector."""
+
+    database_url: str | None = Field(
+        None,
+        description="postgres://user:pass@host:port/db. Unset: an embedded PostgreSQL 18 + pgvector in the data dir.",
+    )
+    db_pool_max: int = Field(10, description="Largest number of connections in one process's pool.")
+
+
+class QueueSettings(BaseSettings):
+    """Redis-protocol server for the job queue, task progress and rate limits."""
+
+    redis_url: str | None = Field(None, description="redis://host:port/db. Unset: an embedded Valkey in the data dir.")
+    queue_name: str = Field("switchboard:queue", description="arq queue name.")
+    worker_poll_delay: float = Field(0.005, description="Seconds between a worker's queue polls (arq default is 0.5).")
+    worker_max_jobs: int = Field(50, description="Jobs one worker process runs concurrently.")
+    job_timeout: int = Field(600, description="Seconds before a job is cancelled.")
+    job_max_tries: int = Field(5, description="Attempts of a job before it is given up.")
+
+
+class EventSettings(BaseSettings):
+    """Task progress streams."""
+
+    event_retention_seconds: int = Field(86_400, description="How long a finished task's event stream stays readable.")
+    event_max_age_seconds: int = Field(7 * 86_400, description="Expiry of a stream whose task never finished.")
+    sse_heartbeat_seconds: float = Field(15.0, description="Idle seconds between SSE heartbeat comments.")
+
+
+class SecuritySettings(BaseSettings):
+    """Keys and tokens."""
+
+    secret_key: str | None = Field(
+        None,
+        description="Signs tokens and derives encryption keys. Generated into the data dir for the embedded default; "
+        "required when DATABASE_URL or REDIS_URL is set.",
+    )
+
+
+class Settings(ServerSettings, StorageSettings, DatabaseSettings, QueueSettings, EventSettings, SecuritySettings):
+    """Every setting of Switchboard."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    @property
+    def embedded(self) -> bool:
+        """True when either server is started by Switchboard itself."""
+        return self.database_url is None or self.redis_url is None
+
+    def resolved_secret_key(self) -> str:
+        """The secret key, generated and persisted in the data dir on first embedded start."""
+        if self.secret_key:
+            return self.secret_key
+        if not self.embedded:
+            raise RuntimeError("SECRET_KEY must be set when DATABASE_URL and REDIS_URL point at external servers")
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        self.secret_key = path.read_text().strip()
+        return self.secret_key

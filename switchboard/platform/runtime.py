@@ -1,0 +1,47 @@
+"""The process's shared clients, opened once at start-up and closed at shut-down."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+
+from switchboard.config import Settings
+from switchboard.platform import db
+from switchboard.platform.events import EventLog, RedisEventLog
+from switchboard.platform.queue import Queue
+from switchboard.platform.storage import LocalStorage, Storage
+
+
+@dataclass
+class Runtime:
+    """Seams every service and job is handed: database config, queue, event log, storage."""
+
+    settings: Settings
+    db_config: dict[str, object]
+    redis: Redis
+    events: EventLog
+    queue: Queue
+    storage: Storage
+
+    @classmethod
+    async def open(cls, settings: Settings, apps: dict[str, str]) -> Runtime:
+        """Connect to the database and Redis named by `settings` (which must be resolved)."""
+        assert settings.database_url and settings.redis_url, "resolve embedded servers first"
+        config = db.tortoise_config(settings.database_url, apps, settings.db_pool_max)
+        await db.open_database(config)
+        redis = Redis.from_url(settings.redis_url, max_connections=None)
+        events = RedisEventLog(
+            redis,
+            retention_seconds=settings.event_retention_seconds,
+            max_age_seconds=settings.event_max_age_seconds,
+        )
+        queue = await Queue.connect(settings.redis_url, settings.queue_name)
+        storage = LocalStorage(settings.data_dir / "files")
+        return cls(settings, config, redis, events, queue, storage)
+
+    async def close(self) -> None:
+        """Close every client."""
+        await self.queue.close()
+        await self.redis.aclose()
+        await db.close_database()

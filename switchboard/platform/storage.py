@@ -1,0 +1,68 @@
+"""Blob storage for uploaded files."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Protocol
+
+_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/_.-]{0,500}$")
+
+
+class Storage(Protocol):
+    """Put, get and delete a blob by key."""
+
+    async def put_stream(self, key: str, chunks: AsyncIterator[bytes]) -> int:
+        """Write the chunks under `key`; returns the byte count."""
+
+    async def read(self, key: str) -> bytes:
+        """The whole blob."""
+
+    async def delete(self, key: str) -> None:
+        """Remove the blob; a missing one is not an error."""
+
+    async def ping(self) -> None:
+        """Raise when the storage is unusable."""
+
+
+class LocalStorage:
+    """A folder on disk (the embedded default, or a mounted volume)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+
+    def path(self, key: str) -> Path:
+        """The file of `key`; refuses keys that would leave the root."""
+        if not _KEY.match(key) or ".." in key.split("/"):
+            raise ValueError(f"invalid storage key {key!r}")
+        return self.root / key
+
+    async def put_stream(self, key: str, chunks: AsyncIterator[bytes]) -> int:
+        """Write to a temporary file, then rename, so a reader never sees half a blob."""
+        target = self.path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(target.name + ".part")
+        size = 0
+        with tmp.open("wb") as out:
+            async for chunk in chunks:
+                await asyncio.to_thread(out.write, chunk)
+                size += len(chunk)
+        os.replace(tmp, target)
+        return size
+
+    async def read(self, key: str) -> bytes:
+        """The whole blob."""
+        return await asyncio.to_thread(self.path(key).read_bytes)
+
+    async def delete(self, key: str) -> None:
+        """Remove the blob; a missing one is not an error."""
+        self.path(key).unlink(missing_ok=True)
+
+    async def ping(self) -> None:
+        """Raise when the folder cannot be written."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        if not os.access(self.root, os.W_OK):
+            raise OSError(f"{self.root} is not writable")

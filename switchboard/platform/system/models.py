@@ -1,0 +1,20 @@
+"""Stored state of system self-checks."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class SystemCheck(Model):
+    """One run of the self-check job: proves a worker picks up jobs and every dependency answers."""
+
+    id = fields.UUIDField(primary_key=True)
+    status = fields.CharField(max_length=16, default="pending")  # pending|processing|completed|failed
+    results = fields.JSONField(default=dict)
+    error = fields.TextField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    finished_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "system_checks"
