@@ -15,7 +15,8 @@ from werkzeug.exceptions import HTTPException
 from switchboard import __version__, contexts
 from switchboard.config import Settings
 from switchboard.platform import errors
-from switchboard.platform.logs import correlation_id, new_correlation_id
+from switchboard.platform.logs import correlation_id, install_correlation_ids, new_correlation_id
+from switchboard.platform.openapi import SwitchboardOpenAPI
 from switchboard.platform.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -93,6 +94,7 @@ def _register_error_handlers(app: Quart) -> None:
 
 def create_app(settings: Settings, *, embedded_worker: bool = False) -> Quart:
     """A Switchboard app for these (resolved) settings; with `embedded_worker`, one arq worker runs inside."""
+    install_correlation_ids()
     app = Quart("switchboard")
     app.request_class = JSONRequest
     app.config["MAX_CONTENT_LENGTH"] = settings.max_json_body_bytes
@@ -103,6 +105,7 @@ def create_app(settings: Settings, *, embedded_worker: bool = False) -> Quart:
         swagger_ui_path="/docs",
         redoc_ui_path=None,
         scalar_ui_path=None,
+        openapi_provider_class=SwitchboardOpenAPI,
     )
     _register_error_handlers(app)
 
@@ -136,4 +139,3 @@ def create_app(settings: Settings, *, embedded_worker: bool = False) -> Quart:
     for blueprint in contexts.blueprints():
         app.register_blueprint(blueprint)
     return app
-

@@ -84,7 +84,7 @@ def serve(host: str | None, port: int | None) -> None:
         stop = asyncio.Event()
         _stop_on_signals(stop)
         log.info("Switchboard is serving on http://%s:%s", host, port)
-        await hypercorn_serve(app, config, shutdown_trigger=stop.wait)  # type: ignore[arg-type]
+        await hypercorn_serve(app, config, shutdown_trigger=stop.wait)
 
     with resolved_settings(base) as settings:
         asyncio.run(run(settings))
@@ -110,7 +110,9 @@ def worker() -> None:
 
     settings = Settings()
     if settings.embedded:
-        raise click.UsageError("switchboard worker needs DATABASE_URL and REDIS_URL (the embedded default runs one inside serve)")
+        raise click.UsageError(
+            "switchboard worker needs DATABASE_URL and REDIS_URL (the embedded default runs one inside serve)"
+        )
     asyncio.run(run(settings))
 
 

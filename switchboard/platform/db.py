@@ -12,7 +12,6 @@ from tortoise.migrations.executor import MigrationExecutor
 
 from switchboard.platform.errors import ServiceUnavailable
 
-
 CLI_CONFIG: dict[str, object] = {}  # set by `switchboard makemigrations` for tortoise's CLI
 
 

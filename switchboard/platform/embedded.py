@@ -122,17 +122,41 @@ class EmbeddedPostgres(ChildServer):
         if not (self.pgdata / "PG_VERSION").exists():
             log.info("initialising PostgreSQL cluster in %s", self.pgdata)
             subprocess.run(  # noqa: S603
-                [str(bin_path / "initdb"), "-D", str(self.pgdata), "--auth=trust", "--encoding=utf8",
-                 "-U", "postgres", "--no-instructions"],
-                check=True, user=user, capture_output=True,
+                [
+                    str(bin_path / "initdb"),
+                    "-D",
+                    str(self.pgdata),
+                    "--auth=trust",
+                    "--encoding=utf8",
+                    "-U",
+                    "postgres",
+                    "--no-instructions",
+                ],
+                check=True,
+                user=user,
+                capture_output=True,
             )
         self.port = _free_port()
         with self.logfile.open("ab") as logf:
             self.proc = subprocess.Popen(  # noqa: S603
-                [str(bin_path / "postgres"), "-D", str(self.pgdata), "-p", str(self.port),
-                 "-h", "127.0.0.1", "-k", "", "-c", "max_connections=300"],
-                stdout=logf, stderr=subprocess.STDOUT, user=user, start_new_session=True,
-                preexec_fn=_die_with_parent(signal.SIGINT),  # noqa: PLW1509
+                [
+                    str(bin_path / "postgres"),
+                    "-D",
+                    str(self.pgdata),
+                    "-p",
+                    str(self.port),
+                    "-h",
+                    "127.0.0.1",
+                    "-k",
+                    "",
+                    "-c",
+                    "max_connections=300",
+                ],
+                stdout=logf,
+                stderr=subprocess.STDOUT,
+                user=user,
+                start_new_session=True,
+                preexec_fn=_die_with_parent(signal.SIGINT),
             )
         _wait_for_port(self.port, self.proc, timeout, self.name, self.logfile)
         self._wait_accepting(bin_path, timeout)
@@ -144,8 +168,11 @@ class EmbeddedPostgres(ChildServer):
         try:
             pwd.getpwnam(_PG_SYSTEM_USER)
         except KeyError:
-            subprocess.run(["useradd", "-r", "-s", "/usr/sbin/nologin", _PG_SYSTEM_USER],  # noqa: S607
-                           check=True, capture_output=True)
+            subprocess.run(  # noqa: S603
+                ["useradd", "-r", "-s", "/usr/sbin/nologin", _PG_SYSTEM_USER],  # noqa: S607
+                check=True,
+                capture_output=True,
+            )
         return _PG_SYSTEM_USER
 
     def _grant(self, user: str, bin_path: Path) -> None:
@@ -172,7 +199,9 @@ class EmbeddedPostgres(ChildServer):
         psql = [str(bin_path / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-tA"]
         exists = subprocess.run(  # noqa: S603
             [*psql, "-c", "SELECT 1 FROM pg_database WHERE datname = 'switchboard'"],
-            check=True, capture_output=True, text=True,
+            check=True,
+            capture_output=True,
+            text=True,
         )
         if exists.stdout.strip() != "1":
             subprocess.run([*psql, "-c", "CREATE DATABASE switchboard"], check=True, capture_output=True)  # noqa: S603
@@ -201,10 +230,27 @@ class EmbeddedValkey(ChildServer):
         self.port = _free_port()
         with self.logfile.open("ab") as logf:
             self.proc = subprocess.Popen(  # noqa: S603
-                [str(get_binary_path()), "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.data_dir),
-                 "--save", "", "--appendonly", "yes", "--protected-mode", "yes", "--maxclients", "10000"],
-                stdout=logf, stderr=subprocess.STDOUT, start_new_session=True,
-                preexec_fn=_die_with_parent(signal.SIGTERM),  # noqa: PLW1509
+                [
+                    str(get_binary_path()),
+                    "--port",
+                    str(self.port),
+                    "--bind",
+                    "127.0.0.1",
+                    "--dir",
+                    str(self.data_dir),
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "yes",
+                    "--protected-mode",
+                    "yes",
+                    "--maxclients",
+                    "10000",
+                ],
+                stdout=logf,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=_die_with_parent(signal.SIGTERM),
             )
         _wait_for_port(self.port, self.proc, timeout, self.name, self.logfile)
 

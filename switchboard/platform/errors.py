@@ -133,9 +133,7 @@ class RateLimited(AppError):
 
     def __init__(self, retry_after_ms: int, message: str | None = None) -> None:
         seconds = max(1, -(-retry_after_ms // 1000))
-        super().__init__(
-            message, details={"retry_after_ms": retry_after_ms}, headers={"Retry-After": str(seconds)}
-        )
+        super().__init__(message, details={"retry_after_ms": retry_after_ms}, headers={"Retry-After": str(seconds)})
 
 
 class IntegrationError(AppError):

@@ -7,6 +7,7 @@ import re
 import sys
 import uuid
 from contextvars import ContextVar
+from typing import Any
 
 from pythonjsonlogger.json import JsonFormatter
 
@@ -22,16 +23,24 @@ def new_correlation_id(offered: str | None = None) -> str:
     return uuid.uuid4().hex
 
 
-class CorrelationFilter(logging.Filter):
-    """Adds `correlation_id` to every record."""
+def install_correlation_ids() -> None:
+    """Give every log record of this process the current `correlation_id` (idempotent)."""
+    base = logging.getLogRecordFactory()
+    if getattr(base, "switchboard", False):
+        return
 
-    def filter(self, record: logging.LogRecord) -> bool:
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = base(*args, **kwargs)
         record.correlation_id = correlation_id.get()
-        return True
+        return record
+
+    factory.switchboard = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)
 
 
 def configure_logging(level: str = "INFO") -> None:
     """JSON lines on stderr, once per process."""
+    install_correlation_ids()
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
         JsonFormatter(
@@ -39,7 +48,6 @@ def configure_logging(level: str = "INFO") -> None:
             rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
         )
     )
-    handler.addFilter(CorrelationFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -13,7 +13,7 @@ def redis_settings(url: str) -> RedisSettings:
     """arq's connection settings for a redis:// URL (retries while the server starts)."""
     settings: RedisSettings = RedisSettings.from_dsn(url)
     settings.conn_retries = 10
-    settings.conn_retry_delay = 0.2
+    settings.conn_retry_delay = 1
     return settings
 
 
@@ -29,7 +29,9 @@ class Queue:
         """Open a pool for `url`."""
         return cls(await create_pool(redis_settings(url), default_queue_name=queue_name), queue_name)
 
-    async def enqueue(self, function: str, *args: Any, job_id: str | None = None, defer_seconds: float | None = None) -> Job | None:
+    async def enqueue(
+        self, function: str, *args: Any, job_id: str | None = None, defer_seconds: float | None = None
+    ) -> Job | None:
         """Queue `function(*args)`; with `job_id`, a second enqueue of the same id is a no-op (returns None)."""
         return await self.pool.enqueue_job(function, *args, _job_id=job_id, _defer_by=defer_seconds)
 

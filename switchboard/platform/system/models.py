@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -11,8 +13,8 @@ class SystemCheck(Model):
 
     id = fields.UUIDField(primary_key=True)
     status = fields.CharField(max_length=16, default="pending")  # pending|processing|completed|failed
-    results = fields.JSONField(default=dict)
-    error = fields.TextField(null=True)
+    results: fields.Field[dict[str, Any]] = fields.JSONField(default=dict)
+    error: fields.Field[str | None] = fields.TextField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     finished_at = fields.DatetimeField(null=True)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -83,7 +83,7 @@ async def _probe_database(rt: Runtime) -> None:
 async def _probe_storage(rt: Runtime) -> None:
     key = f"selfcheck/{uuid.uuid4().hex}"
 
-    async def body():  # type: ignore[no-untyped-def]
+    async def body() -> AsyncIterator[bytes]:
         yield b"ok"
 
     await rt.storage.put_stream(key, body())
@@ -138,7 +138,7 @@ async def run_check(rt: Runtime, events: EventLog, check_id: str) -> None:
     check.error = f"failed: {', '.join(failed)}" if failed else None
     check.finished_at = datetime.now(UTC)
     await check.save()
-    if failed:
-        await events.append(stream, "error", check.error or "", data=results)
+    if check.error:
+        await events.append(stream, "error", check.error, data=results)
     else:
         await events.append(stream, "complete", "Every dependency answers", data=results)

@@ -1,0 +1,125 @@
+"""Real servers for every test: PostgreSQL + pgvector, a Redis-protocol server, arq worker processes.
+
+The embedded servers start once per session (or TEST_DATABASE_URL / TEST_REDIS_URL are used);
+every test starts from empty tables and an empty Redis.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from quart import Quart
+from quart.typing import TestClientProtocol
+from redis.asyncio import Redis
+
+from switchboard.app import create_app
+from switchboard.cli import prepare_database
+from switchboard.config import Settings
+from switchboard.platform.embedded import EmbeddedServers
+from tests.support import processes
+from tests.support.routes import test_routes
+
+TEST_SECRET = "test-secret-key-0123456789abcdef0123456789abcdef"
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("var")
+
+
+@pytest.fixture(scope="session")
+def server_urls(data_dir: Path) -> Iterator[tuple[str, str]]:
+    db_url = os.environ.get("TEST_DATABASE_URL")
+    redis_url = os.environ.get("TEST_REDIS_URL")
+    servers = EmbeddedServers(data_dir, postgres=db_url is None, valkey=redis_url is None)
+    servers.start()
+    try:
+        yield (db_url or servers.postgres.url, redis_url or servers.valkey.url)  # type: ignore[union-attr]
+    finally:
+        servers.stop()
+
+
+@pytest.fixture(scope="session")
+def settings(server_urls: tuple[str, str], data_dir: Path) -> Settings:
+    db_url, redis_url = server_urls
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url=db_url,
+        redis_url=redis_url,
+        SWITCHBOARD_DATA_DIR=data_dir,
+        secret_key=TEST_SECRET,
+        sse_heartbeat_seconds=0.5,
+        queue_name="switchboard:test",
+    )
+
+
+@pytest.fixture(scope="session")
+def process_env(settings: Settings) -> dict[str, str]:
+    """Environment that points a child `switchboard` process at the test servers."""
+    return {
+        "DATABASE_URL": settings.database_url or "",
+        "REDIS_URL": settings.redis_url or "",
+        "SECRET_KEY": TEST_SECRET,
+        "SWITCHBOARD_DATA_DIR": str(settings.data_dir),
+        "QUEUE_NAME": settings.queue_name,
+        "SSE_HEARTBEAT_SECONDS": "0.5",
+        "EMBEDDED_WORKER": "false",
+        "LOG_LEVEL": "INFO",
+    }
+
+
+@pytest.fixture(scope="session")
+async def migrated(settings: Settings) -> None:
+    await prepare_database(settings)
+
+
+@pytest.fixture(scope="session")
+def worker(
+    process_env: dict[str, str], migrated: None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[processes.Proc]:
+    """One real `switchboard worker` process for the whole session."""
+    proc = processes.start_worker(process_env, tmp_path_factory.mktemp("logs") / "worker.log")
+    try:
+        processes.wait_worker_ready(proc)
+        yield proc
+    finally:
+        proc.stop()
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings, migrated: None) -> AsyncIterator[Quart]:
+    application = create_app(settings)
+    application.register_blueprint(test_routes)
+    async with application.test_app() as test_app:
+        yield test_app.app  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+async def client(app: Quart, clean: None) -> TestClientProtocol:
+    return app.test_client()
+
+
+@pytest.fixture
+async def clean(settings: Settings, migrated: None) -> None:
+    """Empty every table (but the migration record) and the Redis database."""
+    conn = await asyncpg.connect(settings.database_url)
+    try:
+        tables = await conn.fetch(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename NOT LIKE 'tortoise%'"
+        )
+        if tables:
+            names = ", ".join(f'"{t["tablename"]}"' for t in tables)
+            await conn.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+    finally:
+        await conn.close()
+    redis = Redis.from_url(settings.redis_url or "")
+    try:
+        keys = [k async for k in redis.scan_iter("sb:*")]
+        if keys:
+            await redis.delete(*keys)
+    finally:
+        await redis.aclose()

@@ -1,0 +1,21 @@
+"""A real `switchboard serve` process (no in-process worker) beside the session's worker process."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support import processes
+
+
+@pytest.fixture(scope="session")
+def live_url(process_env, worker, tmp_path_factory) -> Iterator[str]:
+    port = processes.free_port()
+    proc = processes.start_serve(process_env, port, tmp_path_factory.mktemp("logs") / "serve.log")
+    url = f"http://127.0.0.1:{port}"
+    try:
+        processes.wait_healthy(proc, url)
+        yield url
+    finally:
+        proc.stop()
