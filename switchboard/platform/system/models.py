@@ -14,7 +14,7 @@ class SystemCheck(Model):
     id = fields.UUIDField(primary_key=True)
     status = fields.CharField(max_length=16, default="pending")  # pending|processing|completed|failed
     results: fields.Field[dict[str, Any]] = fields.JSONField(default=dict)
-    error: str | None = fields.TextField(null=True)  # type: ignore[assignment]
+    error: str | None = fields.TextField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     finished_at = fields.DatetimeField(null=True)
 
