@@ -113,6 +113,8 @@ def create_app(settings: Settings, *, embedded_worker: bool = False) -> Quart:
     async def bind_correlation_id() -> None:
         g.correlation_id = new_correlation_id(request.headers.get("X-Correlation-ID"))
         correlation_id.set(g.correlation_id)
+        if request.path.startswith("/api/"):
+            await app.extensions["runtime"].limiter.hit("api_ip", request.remote_addr or "unknown")
 
     @app.after_request
     async def echo_correlation_id(response: Response) -> Response:

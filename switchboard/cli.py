@@ -48,6 +48,29 @@ async def prepare_database(settings: Settings) -> None:
     await db.apply_migrations(db.tortoise_config(settings.database_url, contexts.MODEL_APPS))
 
 
+async def ensure_first_admin(settings: Settings) -> None:
+    """On the very first start, create a superadmin with a generated password and say how to sign in."""
+    from switchboard.platform.identity import service as identity
+    from switchboard.platform.security import new_token
+
+    assert settings.database_url
+    await db.open_database(db.tortoise_config(settings.database_url, contexts.MODEL_APPS))
+    try:
+        if await identity.has_users():
+            return
+        password = new_token(12)
+        user = await identity.create_admin(settings.first_admin_email, password)
+    finally:
+        await db.close_database()
+    # printed to the terminal only, never to the logs
+    click.echo(
+        f"\n  First admin created. Sign in at http://{settings.host}:{settings.port}/ with\n"
+        f"    email:    {user.email}\n    password: {password}\n"
+        "  and change the password after signing in.\n",
+        err=True,
+    )
+
+
 def _stop_on_signals(stop: asyncio.Event) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -76,6 +99,7 @@ def serve(host: str | None, port: int | None) -> None:
 
     async def run(settings: Settings) -> None:
         await prepare_database(settings)
+        await ensure_first_admin(settings.model_copy(update={"host": host, "port": port}))
         app = create_app(settings, embedded_worker=settings.embedded_worker)
         config = Config()
         config.bind = [f"{host}:{port}"]
@@ -122,6 +146,35 @@ def migrate() -> None:
     with resolved_settings(Settings()) as settings:
         asyncio.run(prepare_database(settings))
     click.echo("migrations applied")
+
+
+@main.command("create-admin")
+@click.option("--email", required=True, help="Email of the new superadmin.")
+@click.option("--password", default=None, help="Password (prompted when omitted).")
+@click.option("--name", default="Admin", help="Display name.")
+def create_admin(email: str, password: str | None, name: str) -> None:
+    """Create a platform superadmin who owns a new org."""
+    from switchboard.platform.identity import service as identity
+
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if len(password) < 8:
+        raise click.BadParameter("at least 8 characters", param_hint="--password")
+
+    async def run(settings: Settings) -> None:
+        await prepare_database(settings)
+        assert settings.database_url
+        await db.open_database(db.tortoise_config(settings.database_url, contexts.MODEL_APPS))
+        try:
+            user = await identity.create_admin(email, password, name)
+        except Exception as exc:
+            raise click.ClickException(f"could not create {email}: {exc}") from None
+        finally:
+            await db.close_database()
+        click.echo(f"superadmin {user.email} created")
+
+    with resolved_settings(Settings()) as settings:
+        asyncio.run(run(settings))
 
 
 @main.command()

@@ -21,6 +21,7 @@ class ServerSettings(BaseSettings):
     public_url: str | None = Field(None, description="External base URL, used in links and the CSRF Origin check.")
     max_json_body_bytes: int = Field(1_048_576, description="Largest JSON request body accepted (413 above).")
     log_level: str = Field("INFO", description="Root log level (JSON lines on stderr).")
+    first_admin_email: str = Field("admin@example.com", description="Email of the superadmin created on first start.")
     embedded_worker: bool = Field(True, description="Run one arq worker inside `switchboard serve`.")
 
 
@@ -59,6 +60,7 @@ class EventSettings(BaseSettings):
     """Task progress streams."""
 
     event_retention_seconds: int = Field(86_400, description="How long a finished task's event stream stays readable.")
+    audit_retention_days: int = Field(365, description="Audit entries older than this are purged daily.")
     event_max_age_seconds: int = Field(7 * 86_400, description="Expiry of a stream whose task never finished.")
     sse_heartbeat_seconds: float = Field(15.0, description="Idle seconds between SSE heartbeat comments.")
 
@@ -73,7 +75,17 @@ class SecuritySettings(BaseSettings):
     )
 
 
-class Settings(ServerSettings, StorageSettings, DatabaseSettings, QueueSettings, EventSettings, SecuritySettings):
+class MailSettings(BaseSettings):
+    """Outgoing mail."""
+
+    smtp_host: str | None = Field(None, description="SMTP server; unset keeps mail in the outbox table only.")
+    smtp_port: int = Field(25, description="SMTP port.")
+    mail_from: str = Field("switchboard@localhost", description="Sender address of outgoing mail.")
+
+
+class Settings(
+    ServerSettings, MailSettings, StorageSettings, DatabaseSettings, QueueSettings, EventSettings, SecuritySettings
+):
     """Every setting of Switchboard."""
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)

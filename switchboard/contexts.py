@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from arq.cron import CronJob
 from quart import Blueprint
 
 # Tortoise app label -> models module. Each label has its own migrations package.
@@ -19,10 +20,13 @@ MODEL_APPS: dict[str, str] = {
 
 def blueprints() -> list[Blueprint]:
     """Every API blueprint."""
+    from switchboard.platform.audit.routes import audit
+    from switchboard.platform.identity.routes import auth
+    from switchboard.platform.orgs.routes import invitations, orgs
     from switchboard.platform.system.routes import api as system_api
     from switchboard.platform.system.routes import root as system_root
 
-    return [system_root, system_api]
+    return [system_root, system_api, auth, orgs, invitations, audit]
 
 
 def jobs() -> list[Callable[..., Coroutine[Any, Any, Any]]]:
@@ -30,3 +34,10 @@ def jobs() -> list[Callable[..., Coroutine[Any, Any, Any]]]:
     from switchboard.platform.system import tasks as system_tasks
 
     return [*system_tasks.JOBS]
+
+
+def cron_jobs() -> list[CronJob]:
+    """Every periodic job."""
+    from switchboard.platform.system import tasks as system_tasks
+
+    return [*system_tasks.CRON]

@@ -27,6 +27,7 @@ def build_worker(settings: Settings, *, ctx: dict[str, Any] | None = None, handl
     owns_runtime = ctx is None
     return Worker(
         functions=contexts.jobs(),
+        cron_jobs=contexts.cron_jobs(),
         queue_name=settings.queue_name,
         redis_settings=redis_settings(settings.redis_url),
         on_startup=on_startup if owns_runtime else None,  # type: ignore[arg-type]

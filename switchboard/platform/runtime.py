@@ -9,7 +9,9 @@ from redis.asyncio import Redis
 from switchboard.config import Settings
 from switchboard.platform import db
 from switchboard.platform.events import EventLog, RedisEventLog
+from switchboard.platform.mailer import Mailer, OutboxMailer
 from switchboard.platform.queue import Queue
+from switchboard.platform.ratelimit import RateLimiter
 from switchboard.platform.storage import LocalStorage, Storage
 
 
@@ -23,6 +25,8 @@ class Runtime:
     events: EventLog
     queue: Queue
     storage: Storage
+    limiter: RateLimiter
+    mailer: Mailer
 
     @classmethod
     async def open(cls, settings: Settings, apps: dict[str, str]) -> Runtime:
@@ -38,7 +42,9 @@ class Runtime:
         )
         queue = await Queue.connect(settings.redis_url, settings.queue_name)
         storage = LocalStorage(settings.data_dir / "files")
-        return cls(settings, config, redis, events, queue, storage)
+        limiter = RateLimiter(settings.redis_url)
+        mailer = OutboxMailer(settings.smtp_host, settings.smtp_port, settings.mail_from)
+        return cls(settings, config, redis, events, queue, storage, limiter, mailer)
 
     async def close(self) -> None:
         """Close every client."""

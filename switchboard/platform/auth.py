@@ -1,0 +1,202 @@
+"""Who is calling: the `Principal`, resolved once per request and passed to every service."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import wraps
+from typing import Any, ParamSpec, TypeVar
+from urllib.parse import urlsplit
+
+from quart import current_app, g, request
+
+from switchboard.platform.errors import AppError, Forbidden, NotFound, Unauthorized
+from switchboard.platform.identity.models import ApiKey, Session, User
+from switchboard.platform.orgs.models import GroupMember, Membership
+from switchboard.platform.security import API_KEY_PREFIX, hash_token, read_access_token
+
+SESSION_COOKIE = "sb_session"
+REFRESH_COOKIE = "sb_refresh"
+ADMIN_ROLES = frozenset({"owner", "admin"})
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The acting user, in their active org, and how they authenticated."""
+
+    user_id: uuid.UUID
+    email: str
+    org_id: uuid.UUID
+    role: str
+    group_ids: frozenset[uuid.UUID] = field(default_factory=frozenset)
+    auth_method: str = "jwt"  # jwt | api_key | session
+    is_superadmin: bool = False
+    ip: str | None = None
+    api_key_id: uuid.UUID | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        """Owner or admin of the active org."""
+        return self.role in ADMIN_ROLES
+
+
+class CsrfOriginError(AppError):
+    """A cookie-authenticated write without a matching Origin."""
+
+    status, code, message = 403, "csrf_origin", "Cross-site request refused: Origin does not match"
+
+
+async def principal_for(
+    user: User,
+    *,
+    auth_method: str,
+    ip: str | None,
+    org_id: uuid.UUID | None = None,
+    api_key_id: uuid.UUID | None = None,
+) -> Principal:
+    """The principal of `user` in `org_id` (default: their active org); Unauthorized if not a member."""
+    if user.delete_requested_at is not None:
+        raise Unauthorized("This account is scheduled for deletion")
+    target = org_id or user.active_org_id
+    membership = await Membership.get_or_none(user_id=user.id, org_id=target) if target else None
+    if membership is None:
+        membership = await Membership.filter(user_id=user.id).order_by("created_at").first()
+        if membership is None or org_id is not None:
+            raise Unauthorized("You are not a member of any organization")
+    groups = await GroupMember.filter(user_id=user.id, group__org_id=membership.org_id).values_list(
+        "group_id", flat=True
+    )
+    return Principal(
+        user_id=user.id,
+        email=user.email,
+        org_id=membership.org_id,
+        role=membership.role,
+        group_ids=frozenset(groups),  # type: ignore[arg-type]
+        auth_method=auth_method,
+        is_superadmin=user.is_superadmin,
+        ip=ip,
+        api_key_id=api_key_id,
+    )
+
+
+def client_ip() -> str | None:
+    """The caller's address as the server sees it."""
+    return request.remote_addr
+
+
+async def _from_api_key(raw: str) -> Principal:
+    key = await ApiKey.get_or_none(key_hash=hash_token(raw), revoked_at=None).select_related("user")
+    if key is None:
+        raise Unauthorized("Invalid or revoked API key")
+    key.last_used_at = datetime.now(UTC)
+    await key.save(update_fields=["last_used_at"])
+    return await principal_for(
+        key.user,
+        auth_method="api_key",
+        ip=client_ip(),
+        org_id=key.org_id,
+        api_key_id=key.id,
+    )
+
+
+async def _from_jwt(token: str) -> Principal:
+    claims = read_access_token(current_app.config["SETTINGS"].resolved_secret_key(), token)
+    if claims is None:
+        raise Unauthorized("Invalid or expired access token")
+    try:
+        user = await User.get_or_none(id=uuid.UUID(str(claims["sub"])))
+    except ValueError:
+        user = None
+    if user is None or user.token_version != claims.get("ver"):
+        raise Unauthorized("Invalid or expired access token")
+    return await principal_for(user, auth_method="jwt", ip=client_ip())
+
+
+def _check_origin() -> None:
+    if request.method in _SAFE_METHODS:
+        return
+    origin = request.headers.get("Origin")
+    allowed = {f"{request.scheme}://{request.host}"}
+    public = current_app.config["SETTINGS"].public_url
+    if public:
+        parts = urlsplit(public)
+        allowed.add(f"{parts.scheme}://{parts.netloc}")
+    if origin not in allowed:
+        raise CsrfOriginError()
+
+
+async def _from_session(token: str) -> Principal:
+    session = await Session.get_or_none(session_token_hash=hash_token(token), revoked_at=None).select_related("user")
+    if session is None or session.expires_at < datetime.now(UTC):
+        raise Unauthorized("Your session has ended; sign in again")
+    _check_origin()
+    return await principal_for(session.user, auth_method="session", ip=client_ip())
+
+
+async def resolve_principal() -> Principal:
+    """The caller, from a Bearer token (JWT or API key), `X-API-Key`, or the session cookie."""
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        token = header[7:].strip()
+        return await (_from_api_key(token) if token.startswith(API_KEY_PREFIX) else _from_jwt(token))
+    if api_key := request.headers.get("X-API-Key"):
+        return await _from_api_key(api_key.strip())
+    if cookie := request.cookies.get(SESSION_COOKIE):
+        return await _from_session(cookie)
+    raise Unauthorized()
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _guard(
+    check: Callable[[Principal], None] | None,
+) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
+    def decorator(view: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+        @wraps(view)
+        async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            principal = await resolve_principal()
+            await current_app.extensions["runtime"].limiter.hit("api_user", str(principal.user_id))
+            if check is not None:
+                check(principal)
+            g.principal = principal
+            return await view(*args, **kwargs)
+
+        wrapper.__switchboard_auth__ = True  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorator
+
+
+def _admin(principal: Principal) -> None:
+    if not principal.is_admin:
+        raise Forbidden("Only an organization admin can do this")
+
+
+def _superadmin(principal: Principal) -> None:
+    if not principal.is_superadmin:
+        raise Forbidden("Only a platform superadmin can do this")
+
+
+require_user = _guard(None)
+require_admin = _guard(_admin)
+require_superadmin = _guard(_superadmin)
+
+
+def current_principal() -> Principal:
+    """The principal of this request (routes only)."""
+    principal: Principal = g.principal
+    return principal
+
+
+def same_org_or_404(principal: Principal, org_id: uuid.UUID | str, what: str = "Organization") -> None:
+    """Another org's resource is not found, never forbidden."""
+    if str(org_id) != str(principal.org_id):
+        raise NotFound(f"{what} not found")
+
+
+AuthCallable = Callable[..., Awaitable[Any]]

@@ -1,0 +1,49 @@
+"""API keys: created with the raw key shown once, listed by prefix, revoked at once."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from switchboard.platform.audit import service as audit
+from switchboard.platform.auth import Principal
+from switchboard.platform.errors import NotFound
+from switchboard.platform.identity.models import ApiKey
+from switchboard.platform.security import new_api_key
+
+
+async def create_key(principal: Principal, name: str) -> tuple[ApiKey, str]:
+    """A new key for the caller in their active org, and its raw value (never stored)."""
+    raw, prefix, key_hash = new_api_key()
+    key = await ApiKey.create(
+        user_id=principal.user_id, org_id=principal.org_id, name=name.strip(), prefix=prefix, key_hash=key_hash
+    )
+    await audit.record(
+        "api_key.created",
+        actor=principal,
+        target_type="api_key",
+        target_id=key.id,
+        details={"name": key.name, "prefix": prefix},
+    )
+    return key, raw
+
+
+async def list_keys(principal: Principal) -> list[ApiKey]:
+    """The caller's keys, newest first."""
+    return await ApiKey.filter(user_id=principal.user_id).order_by("-created_at")
+
+
+async def revoke_key(principal: Principal, key_id: str) -> None:
+    """Revoke one of the caller's keys; it stops working on the next request."""
+    try:
+        key = await ApiKey.get_or_none(id=uuid.UUID(key_id), user_id=principal.user_id)
+    except ValueError:
+        key = None
+    if key is None:
+        raise NotFound("API key not found")
+    if key.revoked_at is None:
+        key.revoked_at = datetime.now(UTC)
+        await key.save(update_fields=["revoked_at"])
+    await audit.record(
+        "api_key.revoked", actor=principal, target_type="api_key", target_id=key.id, details={"prefix": key.prefix}
+    )

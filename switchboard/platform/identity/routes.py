@@ -1,0 +1,251 @@
+"""`/api/v1/auth/…`: sign-in, sessions, profile, passwords, API keys, account export and deletion."""
+
+from __future__ import annotations
+
+import json
+
+from quart import Blueprint, Response, jsonify, request
+from quart_schema import document_response, validate_request, validate_response
+
+from switchboard.platform.auth import REFRESH_COOKIE, SESSION_COOKIE, client_ip, current_principal, require_user
+from switchboard.platform.identity import apikeys, service
+from switchboard.platform.identity.schemas import (
+    Accepted,
+    ApiKeyCreated,
+    ApiKeyIn,
+    ApiKeyOut,
+    DeleteAccountIn,
+    DeletionScheduled,
+    EmailIn,
+    LoginIn,
+    MeOut,
+    PasswordChangeIn,
+    ProfileIn,
+    RegisterIn,
+    ResetPasswordIn,
+    SettingsIn,
+    TokenIn,
+    TokenOut,
+    UserOut,
+)
+from switchboard.platform.orgs import service as orgs
+from switchboard.platform.web import runtime
+
+auth = Blueprint("auth", __name__, url_prefix="/api/v1/auth")
+
+
+def _secret() -> str:
+    return runtime().settings.resolved_secret_key()
+
+
+def _secure_cookies() -> bool:
+    public = runtime().settings.public_url
+    return bool(public and public.startswith("https://"))
+
+
+def _signed_in(result: service.SignIn) -> Response:
+    response = jsonify(TokenOut(access_token=result.access_token, expires_in=result.expires_in).model_dump())
+    secure = _secure_cookies()
+    response.set_cookie(
+        REFRESH_COOKIE,
+        result.refresh_token,
+        httponly=True,
+        secure=secure,
+        samesite="Strict",
+        path="/api/v1/auth",
+        max_age=service.SESSION_DAYS * 86400,
+    )
+    if result.session_token:
+        response.set_cookie(
+            SESSION_COOKIE,
+            result.session_token,
+            httponly=True,
+            secure=secure,
+            samesite="Lax",
+            path="/",
+            max_age=service.SESSION_DAYS * 86400,
+        )
+    return response
+
+
+@auth.post("/register")
+@validate_request(RegisterIn)
+@validate_response(UserOut, 201)
+async def register(data: RegisterIn) -> tuple[UserOut, int]:
+    """Create an account and its personal org."""
+    rt = runtime()
+    await rt.limiter.hit("register", client_ip() or "unknown")
+    user = await service.register(data.email, data.password, data.name, mailer=rt.mailer, ip=client_ip())
+    return UserOut.model_validate(user, from_attributes=True), 201
+
+
+@auth.post("/login")
+@validate_request(LoginIn)
+@document_response(TokenOut)
+async def login(data: LoginIn) -> Response:
+    """Exchange credentials for an access token, a refresh cookie and a session cookie."""
+    rt = runtime()
+    result = await service.login(data.email, data.password, secret_key=_secret(), limiter=rt.limiter, ip=client_ip())
+    return _signed_in(result)
+
+
+@auth.post("/refresh")
+@document_response(TokenOut)
+async def refresh() -> Response:
+    """Rotate the refresh cookie and mint a new access token."""
+    result = await service.refresh(request.cookies.get(REFRESH_COOKIE), secret_key=_secret(), ip=client_ip())
+    return _signed_in(result)
+
+
+@auth.post("/logout")
+@require_user
+@document_response(Accepted)
+async def logout() -> Response:
+    """End this sign-in and clear its cookies."""
+    await service.logout(
+        current_principal(),
+        refresh_raw=request.cookies.get(REFRESH_COOKIE),
+        session_raw=request.cookies.get(SESSION_COOKIE),
+    )
+    response = jsonify(Accepted(message="Signed out").model_dump())
+    response.delete_cookie(REFRESH_COOKIE, path="/api/v1/auth")
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@auth.get("/me")
+@require_user
+@validate_response(MeOut)
+async def me() -> MeOut:
+    """The caller, their active org and groups."""
+    principal = current_principal()
+    user = await service.get_user(principal)
+    org = next(o for o, _ in await orgs.list_orgs(principal) if o.id == principal.org_id)
+    groups = await orgs.groups_of(principal)
+    return MeOut(
+        id=user.id,
+        email=user.email,
+        name=user.name,
+        role=principal.role,
+        email_verified=user.email_verified,
+        is_superadmin=user.is_superadmin,
+        org={"id": org.id, "name": org.name},
+        groups=[{"id": g.id, "name": g.name} for g in groups],
+        settings=user.settings,
+        auth_method=principal.auth_method,
+    )
+
+
+@auth.put("/profile")
+@require_user
+@validate_request(ProfileIn)
+@validate_response(UserOut)
+async def update_profile(data: ProfileIn) -> UserOut:
+    """Change the display name."""
+    user = await service.update_profile(current_principal(), data.name)
+    return UserOut.model_validate(user, from_attributes=True)
+
+
+@auth.patch("/settings")
+@require_user
+@validate_request(SettingsIn)
+async def update_settings(data: SettingsIn) -> dict[str, object]:
+    """Merge settings."""
+    user = await service.update_settings(current_principal(), data.settings)
+    return {"settings": user.settings}
+
+
+@auth.post("/password")
+@require_user
+@validate_request(PasswordChangeIn)
+@validate_response(Accepted)
+async def change_password(data: PasswordChangeIn) -> Accepted:
+    """Change the password; every session and access token ends."""
+    await service.change_password(current_principal(), data.current_password, data.new_password)
+    return Accepted(message="Password changed; sign in again")
+
+
+@auth.post("/verify-email")
+@validate_request(TokenIn)
+@validate_response(Accepted)
+async def verify_email(data: TokenIn) -> Accepted:
+    """Confirm an email address with the mailed token."""
+    await service.verify_email(data.token)
+    return Accepted(message="Email verified")
+
+
+@auth.post("/resend-verification")
+@validate_request(EmailIn)
+@validate_response(Accepted)
+async def resend_verification(data: EmailIn) -> Accepted:
+    """Send the verification mail again (same answer whether or not the account exists)."""
+    rt = runtime()
+    await service.resend_verification(data.email, mailer=rt.mailer, limiter=rt.limiter)
+    return Accepted(message="If the account exists and is unverified, a mail is on its way")
+
+
+@auth.post("/forgot-password")
+@validate_request(EmailIn)
+@validate_response(Accepted)
+async def forgot_password(data: EmailIn) -> Accepted:
+    """Mail a password reset token (same answer whether or not the account exists)."""
+    rt = runtime()
+    await service.forgot_password(data.email, mailer=rt.mailer, limiter=rt.limiter, ip=client_ip())
+    return Accepted(message="If the account exists, a mail is on its way")
+
+
+@auth.post("/reset-password")
+@validate_request(ResetPasswordIn)
+@validate_response(Accepted)
+async def reset_password(data: ResetPasswordIn) -> Accepted:
+    """Choose a new password with a reset token."""
+    await runtime().limiter.hit("reset_password", client_ip() or "unknown")
+    await service.reset_password(data.token, data.new_password, ip=client_ip())
+    return Accepted(message="Password changed; sign in with the new one")
+
+
+@auth.get("/api-keys")
+@require_user
+@validate_response(list[ApiKeyOut])
+async def list_api_keys() -> list[ApiKeyOut]:
+    """The caller's API keys (never their secret)."""
+    return [ApiKeyOut.model_validate(k, from_attributes=True) for k in await apikeys.list_keys(current_principal())]
+
+
+@auth.post("/api-keys")
+@require_user
+@validate_request(ApiKeyIn)
+@validate_response(ApiKeyCreated, 201)
+async def create_api_key(data: ApiKeyIn) -> tuple[ApiKeyCreated, int]:
+    """A new API key; the raw key is in this answer only."""
+    key, raw = await apikeys.create_key(current_principal(), data.name)
+    out = ApiKeyCreated(**ApiKeyOut.model_validate(key, from_attributes=True).model_dump(), key=raw)
+    return out, 201
+
+
+@auth.delete("/api-keys/<key_id>")
+@require_user
+async def revoke_api_key(key_id: str) -> tuple[str, int]:
+    """Revoke a key; it fails from the next request on."""
+    await apikeys.revoke_key(current_principal(), key_id)
+    return "", 204
+
+
+@auth.post("/account/delete")
+@require_user
+@validate_request(DeleteAccountIn)
+@validate_response(DeletionScheduled, 202)
+async def delete_account(data: DeleteAccountIn) -> tuple[DeletionScheduled, int]:
+    """Schedule the account's deletion after a 30-day grace (signing in again cancels it)."""
+    purge_after = await service.request_deletion(current_principal(), data.password)
+    return DeletionScheduled(purge_after=purge_after), 202
+
+
+@auth.get("/account/export")
+@require_user
+async def export_account() -> Response:
+    """Everything kept about the caller, as one JSON download."""
+    document = await service.export(current_principal())
+    response = Response(json.dumps(document, indent=2), mimetype="application/json")
+    response.headers["Content-Disposition"] = 'attachment; filename="switchboard-account.json"'
+    return response

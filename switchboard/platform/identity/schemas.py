@@ -1,0 +1,154 @@
+"""Request and response shapes of the account routes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, EmailStr, Field
+
+Password = Field(min_length=8, max_length=256)
+
+
+class RegisterIn(BaseModel):
+    """A new account."""
+
+    email: EmailStr
+    password: str = Password
+    name: str = Field("", max_length=200)
+
+
+class LoginIn(BaseModel):
+    """Credentials."""
+
+    email: EmailStr
+    password: str = Field(min_length=1, max_length=256)
+
+
+class TokenOut(BaseModel):
+    """An access token (the refresh token travels in an httpOnly cookie)."""
+
+    access_token: str
+    token_type: str = "bearer"  # noqa: S105
+    expires_in: int
+
+
+class OrgRef(BaseModel):
+    """An org, briefly."""
+
+    id: UUID
+    name: str
+
+
+class GroupRef(BaseModel):
+    """A group, briefly."""
+
+    id: UUID
+    name: str
+
+
+class MeOut(BaseModel):
+    """The caller."""
+
+    id: UUID
+    email: str
+    name: str
+    role: str
+    email_verified: bool
+    is_superadmin: bool
+    org: OrgRef
+    groups: list[GroupRef]
+    settings: dict[str, Any]
+    auth_method: str
+
+
+class UserOut(BaseModel):
+    """A user."""
+
+    id: UUID
+    email: str
+    name: str
+    email_verified: bool
+    created_at: datetime
+
+
+class ProfileIn(BaseModel):
+    """Profile changes."""
+
+    name: str = Field(min_length=1, max_length=200)
+
+
+class SettingsIn(BaseModel):
+    """Settings to merge (null removes a key)."""
+
+    settings: dict[str, Any]
+
+
+class PasswordChangeIn(BaseModel):
+    """A password change."""
+
+    current_password: str = Field(min_length=1, max_length=256)
+    new_password: str = Password
+
+
+class TokenIn(BaseModel):
+    """A token from a mail."""
+
+    token: str = Field(min_length=1, max_length=200)
+
+
+class EmailIn(BaseModel):
+    """An address."""
+
+    email: EmailStr
+
+
+class ResetPasswordIn(BaseModel):
+    """A reset token and the new password."""
+
+    token: str = Field(min_length=1, max_length=200)
+    new_password: str = Password
+
+
+class Accepted(BaseModel):
+    """The request was taken (the same answer whatever the account state)."""
+
+    status: str = "ok"
+    message: str
+
+
+class ApiKeyIn(BaseModel):
+    """A new API key."""
+
+    name: str = Field(min_length=1, max_length=200)
+
+
+class ApiKeyOut(BaseModel):
+    """An API key, without its secret."""
+
+    id: UUID
+    name: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class ApiKeyCreated(ApiKeyOut):
+    """A new API key with its raw value, shown this once."""
+
+    key: str
+
+
+class DeleteAccountIn(BaseModel):
+    """Confirmation of account deletion."""
+
+    password: str = Field(min_length=1, max_length=256)
+
+
+class DeletionScheduled(BaseModel):
+    """When the account will be purged."""
+
+    status: str = "scheduled"
+    purge_after: datetime

@@ -1,0 +1,403 @@
+"""Accounts: registration, sign-in, sessions, passwords, verification, export and deletion."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from switchboard.platform.audit import service as audit
+from switchboard.platform.auth import Principal
+from switchboard.platform.errors import AppError, Conflict, Gone, NotFound, Unauthorized
+from switchboard.platform.identity.models import ApiKey, OneTimeToken, RefreshToken, Session, User
+from switchboard.platform.mailer import Mailer
+from switchboard.platform.orgs.models import Membership, Org
+from switchboard.platform.ratelimit import RateLimiter
+from switchboard.platform.security import (
+    DUMMY_PASSWORD_HASH,
+    hash_password,
+    hash_token,
+    issue_access_token,
+    new_token,
+    verify_password,
+)
+
+SESSION_DAYS = 30
+VERIFY_HOURS = 48
+RESET_MINUTES = 60
+DELETION_GRACE_DAYS = 30
+
+
+class InvalidCredentials(AppError):
+    """Wrong email or password."""
+
+    status, code, message = 401, "invalid_credentials", "Wrong email or password"
+
+
+class RefreshReused(AppError):
+    """A rotated refresh token came back: the whole session is revoked."""
+
+    status, code, message = 401, "refresh_reused", "This sign-in was revoked because its token was reused"
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """What a successful sign-in or refresh hands the client."""
+
+    user: User
+    access_token: str
+    expires_in: int
+    refresh_token: str
+    session_token: str | None
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def normalise_email(email: str) -> str:
+    """Emails compare case-insensitively."""
+    return email.strip().lower()
+
+
+async def register(email: str, password: str, name: str, *, mailer: Mailer, ip: str | None) -> User:
+    """A new user with a personal org they own; sends a verification mail."""
+    email = normalise_email(email)
+    try:
+        async with in_transaction():
+            user = await User.create(email=email, name=name.strip(), password_hash=hash_password(password))
+            org = await Org.create(name=f"{user.name or email}'s workspace", personal=True)
+            await Membership.create(org=org, user=user, role="owner")
+            user.active_org = org
+            await user.save(update_fields=["active_org_id"])
+    except IntegrityError:
+        raise Conflict("An account with this email already exists", code="email_taken") from None
+    await audit.record(
+        "user.registered",
+        org_id=org.id,
+        actor_id=user.id,
+        actor_email=email,
+        target_type="user",
+        target_id=user.id,
+        ip=ip,
+    )
+    await send_verification(user, mailer)
+    return user
+
+
+async def send_verification(user: User, mailer: Mailer) -> None:
+    """Mail a fresh email-verification token."""
+    raw = await _one_time_token(user, "verify_email", timedelta(hours=VERIFY_HOURS))
+    await mailer.send(
+        user.email,
+        "Verify your Switchboard email",
+        f"Confirm your address with this token (valid {VERIFY_HOURS} hours):\n\n{raw}\n",
+    )
+
+
+async def _one_time_token(user: User, purpose: str, ttl: timedelta) -> str:
+    raw = new_token()
+    await OneTimeToken.create(user=user, purpose=purpose, token_hash=hash_token(raw), expires_at=_now() + ttl)
+    return raw
+
+
+async def _consume(raw: str, purpose: str) -> User:
+    """The user of an unused, unexpired token; 404 unknown, 410 expired, 409 used."""
+    token = await OneTimeToken.get_or_none(token_hash=hash_token(raw), purpose=purpose).select_related("user")
+    if token is None:
+        raise NotFound("This link is not valid", code="token_not_found")
+    if token.used_at is not None:
+        raise Conflict("This link was already used", code="token_used")
+    if token.expires_at < _now():
+        raise Gone("This link has expired", code="token_expired")
+    updated = await OneTimeToken.filter(id=token.id, used_at=None).update(used_at=_now())
+    if not updated:  # a concurrent request used it first
+        raise Conflict("This link was already used", code="token_used")
+    return token.user
+
+
+async def _open_session(user: User) -> tuple[str, str]:
+    session_raw, refresh_raw = new_token(), new_token()
+    session = await Session.create(
+        user=user, session_token_hash=hash_token(session_raw), expires_at=_now() + timedelta(days=SESSION_DAYS)
+    )
+    await RefreshToken.create(session=session, token_hash=hash_token(refresh_raw))
+    return session_raw, refresh_raw
+
+
+async def login(email: str, password: str, *, secret_key: str, limiter: RateLimiter, ip: str | None) -> SignIn:
+    """Check the password (with lockout after repeated failures) and open a session."""
+    email = normalise_email(email)
+    await limiter.hit("login", ip or "unknown")
+    await limiter.check("login_failures", email, "Too many failed sign-ins; try again later")
+    user = await User.get_or_none(email=email)
+    valid = verify_password(user.password_hash if user else DUMMY_PASSWORD_HASH, password)
+    if user is None or not valid:
+        await limiter.hit("login_failures", email, "Too many failed sign-ins; try again later")
+        await audit.record(
+            "auth.login",
+            outcome="failure",
+            actor_id=user.id if user else None,
+            actor_email=email,
+            org_id=user.active_org_id if user else None,
+            ip=ip,
+            details={"reason": "invalid_credentials"},
+        )
+        raise InvalidCredentials()
+    await limiter.clear("login_failures", email)
+    if user.delete_requested_at is not None:
+        user.delete_requested_at = None
+        await user.save(update_fields=["delete_requested_at"])
+        await audit.record(
+            "account.deletion_cancelled", actor_id=user.id, actor_email=email, ip=ip, org_id=user.active_org_id
+        )
+    session_raw, refresh_raw = await _open_session(user)
+    await audit.record("auth.login", actor_id=user.id, actor_email=email, org_id=user.active_org_id, ip=ip)
+    access, expires = issue_access_token(secret_key, str(user.id), user.token_version)
+    return SignIn(user, access, expires, refresh_raw, session_raw)
+
+
+async def refresh(raw: str | None, *, secret_key: str, ip: str | None) -> SignIn:
+    """Rotate a refresh token; a reused one revokes its whole family (the session)."""
+    if not raw:
+        raise Unauthorized("No refresh token")
+    token = await RefreshToken.get_or_none(token_hash=hash_token(raw)).select_related("session", "session__user")
+    if token is None:
+        raise Unauthorized("Invalid refresh token")
+    session = token.session
+    if session.revoked_at is not None or session.expires_at < _now():
+        raise Unauthorized("Your session has ended; sign in again")
+    rotated = await RefreshToken.filter(id=token.id, used_at=None).update(used_at=_now())
+    if not rotated:
+        session.revoked_at = _now()
+        await session.save(update_fields=["revoked_at"])
+        await audit.record(
+            "auth.refresh_reused",
+            outcome="failure",
+            actor_id=session.user.id,
+            actor_email=session.user.email,
+            org_id=session.user.active_org_id,
+            ip=ip,
+            target_type="session",
+            target_id=session.id,
+        )
+        raise RefreshReused()
+    new_raw = new_token()
+    await RefreshToken.create(session=session, token_hash=hash_token(new_raw))
+    user = session.user
+    access, expires = issue_access_token(secret_key, str(user.id), user.token_version)
+    return SignIn(user, access, expires, new_raw, None)
+
+
+async def logout(principal: Principal, *, refresh_raw: str | None, session_raw: str | None) -> None:
+    """Revoke the session named by either cookie."""
+    sessions = Session.filter(user_id=principal.user_id, revoked_at=None)
+    if session_raw:
+        await sessions.filter(session_token_hash=hash_token(session_raw)).update(revoked_at=_now())
+    if refresh_raw:
+        token = await RefreshToken.get_or_none(token_hash=hash_token(refresh_raw))
+        if token is not None:
+            await sessions.filter(id=token.session_id).update(revoked_at=_now())
+    await audit.record("auth.logout", actor=principal)
+
+
+async def get_user(principal: Principal) -> User:
+    """The caller's user row."""
+    return await User.get(id=principal.user_id)
+
+
+async def update_profile(principal: Principal, name: str) -> User:
+    """Change the display name."""
+    user = await get_user(principal)
+    user.name = name.strip()
+    await user.save(update_fields=["name"])
+    await audit.record("user.profile_updated", actor=principal, target_type="user", target_id=user.id)
+    return user
+
+
+async def update_settings(principal: Principal, changes: dict[str, Any]) -> User:
+    """Merge `changes` into the user's settings (a null value removes a key)."""
+    user = await get_user(principal)
+    merged = {**user.settings, **changes}
+    user.settings = {k: v for k, v in merged.items() if v is not None}
+    await user.save(update_fields=["settings"])
+    await audit.record(
+        "user.settings_updated",
+        actor=principal,
+        target_type="user",
+        target_id=user.id,
+        details={"keys": sorted(changes)},
+    )
+    return user
+
+
+async def _set_password(user: User, new_password: str) -> None:
+    user.password_hash = hash_password(new_password)
+    user.token_version += 1
+    await user.save(update_fields=["password_hash", "token_version"])
+    await Session.filter(user_id=user.id, revoked_at=None).update(revoked_at=_now())
+
+
+async def change_password(principal: Principal, current: str, new: str) -> None:
+    """Replace the password and end every session and access token of the user."""
+    user = await get_user(principal)
+    if not verify_password(user.password_hash, current):
+        await audit.record(
+            "user.password_changed", actor=principal, outcome="failure", details={"reason": "wrong_current_password"}
+        )
+        raise InvalidCredentials("The current password is wrong")
+    await _set_password(user, new)
+    await audit.record("user.password_changed", actor=principal, target_type="user", target_id=user.id)
+
+
+async def verify_email(raw: str) -> None:
+    """Mark the token's user verified."""
+    user = await _consume(raw, "verify_email")
+    user.email_verified = True
+    await user.save(update_fields=["email_verified"])
+    await audit.record("user.email_verified", actor_id=user.id, actor_email=user.email, org_id=user.active_org_id)
+
+
+async def resend_verification(email: str, *, mailer: Mailer, limiter: RateLimiter) -> None:
+    """Send another verification mail; answers the same whether or not the account exists."""
+    email = normalise_email(email)
+    await limiter.hit("resend_verification", email)
+    user = await User.get_or_none(email=email)
+    if user is not None and not user.email_verified:
+        await send_verification(user, mailer)
+
+
+async def forgot_password(email: str, *, mailer: Mailer, limiter: RateLimiter, ip: str | None) -> None:
+    """Mail a reset token; answers the same whether or not the account exists."""
+    email = normalise_email(email)
+    await limiter.hit("forgot_password", email)
+    user = await User.get_or_none(email=email)
+    if user is None:
+        return
+    raw = await _one_time_token(user, "reset_password", timedelta(minutes=RESET_MINUTES))
+    await mailer.send(
+        email,
+        "Reset your Switchboard password",
+        f"Use this token to choose a new password (valid {RESET_MINUTES} minutes):\n\n{raw}\n",
+    )
+    await audit.record(
+        "user.password_reset_requested", actor_id=user.id, actor_email=email, ip=ip, org_id=user.active_org_id
+    )
+
+
+async def reset_password(raw: str, new_password: str, *, ip: str | None) -> None:
+    """Set a new password from a reset token; ends every session."""
+    user = await _consume(raw, "reset_password")
+    await _set_password(user, new_password)
+    await audit.record(
+        "user.password_reset", actor_id=user.id, actor_email=user.email, ip=ip, org_id=user.active_org_id
+    )
+
+
+async def request_deletion(principal: Principal, password: str) -> datetime:
+    """Schedule the account's purge after the grace period; signing in again cancels it."""
+    user = await get_user(principal)
+    if not verify_password(user.password_hash, password):
+        raise InvalidCredentials("The password is wrong")
+    user.delete_requested_at = _now()
+    await user.save(update_fields=["delete_requested_at"])
+    await Session.filter(user_id=user.id, revoked_at=None).update(revoked_at=_now())
+    await ApiKey.filter(user_id=user.id, revoked_at=None).update(revoked_at=_now())
+    await audit.record("account.deletion_requested", actor=principal, target_type="user", target_id=user.id)
+    return user.delete_requested_at + timedelta(days=DELETION_GRACE_DAYS)
+
+
+async def purge_deleted_accounts() -> int:
+    """Delete accounts whose grace period has passed (and personal orgs left without members)."""
+    cutoff = _now() - timedelta(days=DELETION_GRACE_DAYS)
+    doomed = await User.filter(delete_requested_at__lt=cutoff).values_list("id", flat=True)
+    for user_id in doomed:
+        async with in_transaction():
+            orgs = await Membership.filter(user_id=user_id, org__personal=True).values_list("org_id", flat=True)
+            await User.filter(id=user_id).delete()
+            for org_id in orgs:
+                if not await Membership.filter(org_id=org_id).exists():
+                    await Org.filter(id=org_id).delete()
+    return len(doomed)
+
+
+async def export(principal: Principal) -> dict[str, Any]:
+    """Everything Switchboard keeps about the caller, as one JSON document."""
+    from switchboard.platform.audit.models import AuditLog
+
+    user = await get_user(principal)
+    memberships = await Membership.filter(user_id=user.id).select_related("org")
+    keys = await ApiKey.filter(user_id=user.id)
+    sessions = await Session.filter(user_id=user.id)
+    events = await AuditLog.filter(actor_id=user.id).order_by("created_at")
+    return {
+        "user": {
+            "id": str(user.id),
+            "email": user.email,
+            "name": user.name,
+            "email_verified": user.email_verified,
+            "settings": user.settings,
+            "created_at": user.created_at.isoformat(),
+        },
+        "memberships": [{"org_id": str(m.org.id), "org_name": m.org.name, "role": m.role} for m in memberships],
+        "api_keys": [
+            {
+                "id": str(k.id),
+                "name": k.name,
+                "prefix": k.prefix,
+                "created_at": k.created_at.isoformat(),
+                "revoked_at": k.revoked_at.isoformat() if k.revoked_at else None,
+            }
+            for k in keys
+        ],
+        "sessions": [
+            {
+                "id": str(s.id),
+                "created_at": s.created_at.isoformat(),
+                "revoked_at": s.revoked_at.isoformat() if s.revoked_at else None,
+            }
+            for s in sessions
+        ],
+        "audit": [
+            {"action": e.action, "outcome": e.outcome, "ip": e.ip, "created_at": e.created_at.isoformat()}
+            for e in events
+        ],
+        "exported_at": _now().isoformat(),
+    }
+
+
+async def create_admin(email: str, password: str, name: str = "Admin", org_name: str = "Default") -> User:
+    """A platform superadmin who owns a new org (the first admin, or `switchboard create-admin`)."""
+    email = normalise_email(email)
+    async with in_transaction():
+        org = await Org.create(name=org_name)
+        user = await User.create(
+            email=email,
+            name=name,
+            password_hash=hash_password(password),
+            email_verified=True,
+            is_superadmin=True,
+            active_org=org,
+        )
+        await Membership.create(org=org, user=user, role="owner")
+    await audit.record(
+        "user.admin_created", org_id=org.id, actor_id=user.id, actor_email=email, target_type="user", target_id=user.id
+    )
+    return user
+
+
+async def has_users() -> bool:
+    """True once anybody has an account."""
+    return await User.exists()
+
+
+def user_id(value: str) -> uuid.UUID:
+    """A user id from a path, or NotFound."""
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise NotFound("User not found") from None
