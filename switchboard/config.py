@@ -68,6 +68,10 @@ class EventSettings(BaseSettings):
 class SecuritySettings(BaseSettings):
     """Keys and tokens."""
 
+    rate_limits: dict[str, str] = Field(
+        default_factory=dict,
+        description='Overrides of named rate limits as JSON, e.g. {"login": "20/minute", "api_user": "1000/minute"}.',
+    )
     secret_key: str | None = Field(
         None,
         description="Signs tokens and derives encryption keys. Generated into the data dir for the embedded default; "

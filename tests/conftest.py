@@ -6,6 +6,7 @@ every test starts from empty tables and an empty Redis.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -23,6 +24,8 @@ from switchboard.platform.embedded import EmbeddedServers
 from tests.support import processes
 from tests.support.routes import test_routes
 
+# generous where tests sign many people up; the auth limits under test keep their real values
+TEST_RATE_LIMITS = {"register": "1000/minute", "login": "1000/minute"}
 TEST_SECRET = "test-secret-key-0123456789abcdef0123456789abcdef"
 
 
@@ -54,6 +57,7 @@ def settings(server_urls: tuple[str, str], data_dir: Path) -> Settings:
         secret_key=TEST_SECRET,
         sse_heartbeat_seconds=0.5,
         queue_name="switchboard:test",
+        rate_limits=TEST_RATE_LIMITS,
     )
 
 
@@ -69,6 +73,7 @@ def process_env(settings: Settings) -> dict[str, str]:
         "SSE_HEARTBEAT_SECONDS": "0.5",
         "EMBEDDED_WORKER": "false",
         "LOG_LEVEL": "INFO",
+        "RATE_LIMITS": json.dumps(TEST_RATE_LIMITS),
     }
 
 
@@ -123,3 +128,14 @@ async def clean(settings: Settings, migrated: None) -> None:
             await redis.delete(*keys)
     finally:
         await redis.aclose()
+
+
+@pytest.fixture
+def signup(app: Quart, clean: None):  # type: ignore[no-untyped-def]
+    """Factory: `await signup(email=None, password=...)` -> a signed-in Account with its own client."""
+    from tests.support.accounts import sign_up
+
+    async def create(**kwargs):  # type: ignore[no-untyped-def]
+        return await sign_up(app, **kwargs)
+
+    return create

@@ -42,7 +42,7 @@ class Runtime:
         )
         queue = await Queue.connect(settings.redis_url, settings.queue_name)
         storage = LocalStorage(settings.data_dir / "files")
-        limiter = RateLimiter(settings.redis_url)
+        limiter = RateLimiter(settings.redis_url, settings.rate_limits)
         mailer = OutboxMailer(settings.smtp_host, settings.smtp_port, settings.mail_from)
         return cls(settings, config, redis, events, queue, storage, limiter, mailer)
 
