@@ -19,3 +19,15 @@ def live_url(process_env, worker, tmp_path_factory) -> Iterator[str]:
         yield url
     finally:
         proc.stop()
+
+
+@pytest.fixture
+async def superadmin_headers(app, clean) -> dict[str, str]:
+    """An API key of a platform superadmin, made through the services (the HTTP routes are tested elsewhere)."""
+    from switchboard.platform.auth import principal_for
+    from switchboard.platform.identity import apikeys
+    from switchboard.platform.identity.service import create_admin
+
+    user = await create_admin("root@example.com", "root password 1")
+    _, raw = await apikeys.create_key(await principal_for(user, auth_method="jwt", ip=None), "e2e")
+    return {"X-API-Key": raw}

@@ -28,8 +28,8 @@ async def _read(
 
 
 @pytest.mark.parametrize("resume_by", ["header", "query"])
-async def test_worker_process_runs_job_and_resumed_sse_is_exact(live_url, worker, clean, resume_by):
-    async with httpx.AsyncClient(base_url=live_url, timeout=20) as http:
+async def test_worker_process_runs_job_and_resumed_sse_is_exact(live_url, worker, superadmin_headers, resume_by):
+    async with httpx.AsyncClient(base_url=live_url, timeout=20, headers=superadmin_headers) as http:
         check_id = await _start_check(http)
         progress = f"/api/v1/system/checks/{check_id}/progress"
 
@@ -53,8 +53,8 @@ async def test_worker_process_runs_job_and_resumed_sse_is_exact(live_url, worker
     assert check_id in worker.output(), "the separate worker process ran the job"
 
 
-async def test_sse_client_waiting_before_the_job_gets_every_event_live(live_url, worker, clean):
-    async with httpx.AsyncClient(base_url=live_url, timeout=20) as http:
+async def test_sse_client_waiting_before_the_job_gets_every_event_live(live_url, worker, superadmin_headers):
+    async with httpx.AsyncClient(base_url=live_url, timeout=20, headers=superadmin_headers) as http:
         check_id = await _start_check(http)
         events = await _read(http, f"/api/v1/system/checks/{check_id}/progress")
     kinds = [e[1] for e in events]
@@ -62,8 +62,8 @@ async def test_sse_client_waiting_before_the_job_gets_every_event_live(live_url,
     assert kinds.count("step_started") == kinds.count("step_completed") == 4
 
 
-async def test_unknown_task_progress_is_404_json(live_url, clean):
-    async with httpx.AsyncClient(base_url=live_url, timeout=5) as http:
+async def test_unknown_task_progress_is_404_json(live_url, superadmin_headers):
+    async with httpx.AsyncClient(base_url=live_url, timeout=5, headers=superadmin_headers) as http:
         missing = await http.get("/api/v1/system/checks/00000000-0000-0000-0000-000000000000/progress")
         malformed = await http.get("/api/v1/system/checks/not-a-uuid/progress")
         bad_resume = await http.post("/api/v1/system/checks")
@@ -71,3 +71,16 @@ async def test_unknown_task_progress_is_404_json(live_url, clean):
     assert missing.status_code == malformed.status_code == 404
     assert missing.json()["error"] == "not_found"
     assert bad.status_code == 422 and bad.json()["details"][0]["field"] == "last_id"
+
+
+async def test_self_checks_are_for_superadmins_only(live_url, superadmin_headers):
+    async with httpx.AsyncClient(base_url=live_url, timeout=5) as http:
+        anonymous = await http.post("/api/v1/system/checks")
+        assert anonymous.status_code == 401 and anonymous.json()["error"] == "unauthorized"
+        register = await http.post("/api/v1/auth/register", json={"email": "m@example.com", "password": "member pw 1"})
+        assert register.status_code == 201
+        token = await http.post("/api/v1/auth/login", json={"email": "m@example.com", "password": "member pw 1"})
+        member = await http.post(
+            "/api/v1/system/checks", headers={"Authorization": f"Bearer {token.json()['access_token']}"}
+        )
+        assert member.status_code == 403

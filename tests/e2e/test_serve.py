@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import signal
 import time
 
@@ -33,9 +34,16 @@ def test_serve_starts_stops_clean_and_restarts_on_same_data(tmp_path):
         children = _children(proc.pid)
         names = " ".join(" ".join(c.cmdline()) for c in children)
         assert "postgres" in names and "valkey-server" in names
-        check = httpx.post(f"{url}/api/v1/system/checks").json()
+        password = re.search(r"password: (\S+)", proc.output()).group(1)
+        assert password not in " ".join(line for line in proc.output().splitlines() if line.startswith("{")), (
+            "the generated password must not reach the JSON logs"
+        )
+        login = httpx.post(f"{url}/api/v1/auth/login", json={"email": "admin@example.com", "password": password})
+        assert login.status_code == 200, "the first admin can sign in with the printed password"
+        auth = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        check = httpx.post(f"{url}/api/v1/system/checks", headers=auth).json()
         deadline = time.monotonic() + 10
-        while httpx.get(f"{url}/api/v1/system/checks/{check['id']}").json()["status"] != "completed":
+        while httpx.get(f"{url}/api/v1/system/checks/{check['id']}", headers=auth).json()["status"] != "completed":
             assert time.monotonic() < deadline, "the in-process worker did not run the self-check"
             time.sleep(0.05)
     finally:
@@ -46,7 +54,10 @@ def test_serve_starts_stops_clean_and_restarts_on_same_data(tmp_path):
     try:
         restart_seconds = processes.wait_healthy(proc, url, timeout=60)
         assert restart_seconds < 15
-        again = httpx.get(f"{url}/api/v1/system/checks/{check['id']}")
+        assert "First admin created" not in proc.output(), "the first admin is created once"
+        login = httpx.post(f"{url}/api/v1/auth/login", json={"email": "admin@example.com", "password": password})
+        auth = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        again = httpx.get(f"{url}/api/v1/system/checks/{check['id']}", headers=auth)
         assert again.status_code == 200 and again.json()["status"] == "completed", "data was not kept"
         children = _children(proc.pid)
         valkey = next(c for c in children if "valkey-server" in " ".join(c.cmdline()))

@@ -70,7 +70,9 @@ async def test_cookie_write_without_matching_origin_is_refused(signup):
     ada = await signup()
     no_origin = await ada.client.put("/api/v1/auth/profile", json={"name": "Evil"})
     assert no_origin.status_code == 403 and (await no_origin.get_json())["error"] == "csrf_origin"
-    wrong = await ada.client.put("/api/v1/auth/profile", json={"name": "Evil"}, headers={"Origin": "https://evil.example"})
+    wrong = await ada.client.put(
+        "/api/v1/auth/profile", json={"name": "Evil"}, headers={"Origin": "https://evil.example"}
+    )
     assert wrong.status_code == 403
     same = await ada.client.put("/api/v1/auth/profile", json={"name": "Ada"}, headers={"Origin": "http://localhost"})
     assert same.status_code == 200 and (await same.get_json())["name"] == "Ada"
@@ -104,9 +106,13 @@ async def test_logout_ends_the_session(signup):
 async def test_password_change_revokes_every_session_and_token(signup, app):
     ada = await signup()
     other_device = await sign_in(app, ada.email)
-    wrong = await ada.post("/api/v1/auth/password", json={"current_password": "nope nope", "new_password": "new pass 123"})
+    wrong = await ada.post(
+        "/api/v1/auth/password", json={"current_password": "nope nope", "new_password": "new pass 123"}
+    )
     assert wrong.status_code == 401
-    changed = await ada.post("/api/v1/auth/password", json={"current_password": PASSWORD, "new_password": "new pass 123"})
+    changed = await ada.post(
+        "/api/v1/auth/password", json={"current_password": PASSWORD, "new_password": "new pass 123"}
+    )
     assert changed.status_code == 200
     for account in (ada, other_device):
         assert (await account.get("/api/v1/auth/me")).status_code == 401

@@ -52,7 +52,9 @@ async def sign_up(app: Quart, email: str | None = None, password: str = PASSWORD
     return await sign_in(app, email, password, client)
 
 
-async def sign_in(app: Quart, email: str, password: str = PASSWORD, client: TestClientProtocol | None = None) -> Account:
+async def sign_in(
+    app: Quart, email: str, password: str = PASSWORD, client: TestClientProtocol | None = None
+) -> Account:
     """Sign in through the API."""
     client = client or app.test_client()
     login = await client.post("/api/v1/auth/login", json={"email": email, "password": password})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from quart import Blueprint, Response
 from quart_schema import document_response, validate_response
 
+from switchboard.platform.auth import require_superadmin
 from switchboard.platform.sse import follow, sse_response
 from switchboard.platform.system import service
 from switchboard.platform.system.schemas import Health, ProgressState, Readiness, SystemCheckOut
@@ -33,6 +34,7 @@ async def readyz() -> tuple[Readiness, int]:
 
 
 @api.post("/checks")
+@require_superadmin
 @validate_response(SystemCheckOut, 202)
 async def start_check() -> tuple[SystemCheckOut, int]:
     """Queue a self-check; follow it on `/checks/{id}/progress`."""
@@ -41,6 +43,7 @@ async def start_check() -> tuple[SystemCheckOut, int]:
 
 
 @api.get("/checks/<check_id>")
+@require_superadmin
 @validate_response(SystemCheckOut)
 async def get_check(check_id: str) -> SystemCheckOut:
     """A self-check and its results."""
@@ -49,6 +52,7 @@ async def get_check(check_id: str) -> SystemCheckOut:
 
 
 @api.get("/checks/<check_id>/progress")
+@require_superadmin
 async def check_progress(check_id: str) -> Response:
     """SSE of the self-check's events; resumes after `?last_id=` or `Last-Event-ID`."""
     check = await service.get_check(check_id)
@@ -59,6 +63,7 @@ async def check_progress(check_id: str) -> Response:
 
 
 @api.get("/checks/<check_id>/progress/state")
+@require_superadmin
 @validate_response(ProgressState)
 async def check_progress_state(check_id: str) -> ProgressState:
     """The same events as the SSE stream, as JSON."""

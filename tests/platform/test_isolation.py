@@ -1,0 +1,105 @@
+"""Another org's data is invisible on every route: 404 or an empty answer, never its data.
+
+The walk reads the app's URL map, so a new route is covered the day it is added; a route with a
+path parameter this file cannot fill fails the test until it is taught the parameter.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from switchboard.platform.audit.models import AuditLog
+from switchboard.platform.identity.models import ApiKey
+from switchboard.platform.orgs.models import Invitation
+from tests.support.accounts import join_org
+from tests.support.bodies import body_for
+
+# Routes whose answer is platform-wide, not org data: a non-superadmin gets 403 there.
+SUPERADMIN_PREFIXES = ("/api/v1/system/",)
+SKIP_METHODS = {"HEAD", "OPTIONS"}
+
+
+async def _org_with_data(signup, label: str) -> dict[str, Any]:
+    owner = await signup(email=f"owner-{label}@{label}.example", name=f"Owner {label}")
+    member = await signup(email=f"member-{label}@{label}.example", name=f"Member {label}")
+    await join_org(owner, member)
+    base = f"/api/v1/orgs/{owner.org_id}"
+    group = await (await owner.post(f"{base}/groups", json={"name": f"group-{label}-secret"})).get_json()
+    await owner.put(f"{base}/groups/{group['id']}/members/{member.user_id}", json={"role": "member"})
+    invitation = await (await owner.post(f"{base}/invitations", json={"email": f"invitee@{label}.example"})).get_json()
+    key = await (await owner.post("/api/v1/auth/api-keys", json={"name": f"key-{label}"})).get_json()
+    await owner.get("/api/v1/auth/me", headers={"X-Correlation-ID": f"cid-{label}"})
+    await owner.patch(
+        f"{base}/members/{member.user_id}", json={"role": "admin"}, headers={"X-Correlation-ID": f"cid-{label}"}
+    )
+    entry = await AuditLog.filter(org_id=owner.org_id).first()
+    assert entry is not None
+    return {
+        "owner": owner,
+        "member": member,
+        "params": {
+            "org_id": owner.org_id,
+            "user_id": member.user_id,
+            "group_id": group["id"],
+            "invitation_id": invitation["id"],
+            "token": invitation["token"],
+            "key_id": key["id"],
+            "entry_id": str(entry.id),
+            "cid": f"cid-{label}",
+            "check_id": "00000000-0000-0000-0000-00000000c0de",
+        },
+        "markers": [
+            owner.email,
+            member.email,
+            owner.org_id,
+            owner.user_id,
+            member.user_id,
+            group["id"],
+            f"group-{label}-secret",
+            f"invitee@{label}.example",
+            f"key-{label}",
+            key["prefix"],
+        ],
+    }
+
+
+async def test_every_route_hides_another_orgs_data(app, signup):
+    alpha = await _org_with_data(signup, "alpha")
+    beta = await _org_with_data(signup, "beta")
+    # beta's owner walks every route with an API key (so no route can sign the walker out)
+    walker_key = await (await beta["owner"].post("/api/v1/auth/api-keys", json={"name": "walker"})).get_json()
+    client = app.test_client()
+    headers = {"X-API-Key": walker_key["key"]}
+
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/v1/") or rule.endpoint.startswith("test_routes"):
+            continue
+        names = re.findall(r"<(?:[^:>]+:)?([^>]+)>", rule.rule)
+        missing = [n for n in names if n not in alpha["params"]]
+        assert not missing, f"{rule.rule}: teach this test the path parameter(s) {missing}"
+        path = rule.rule
+        for name in names:
+            path = re.sub(rf"<(?:[^:>]+:)?{name}>", str(alpha["params"][name]), path)
+        for method in sorted(rule.methods - SKIP_METHODS):
+            body = body_for(app, rule.endpoint)
+            response = await client.open(path, method=method, headers=headers, json=body)
+            text = await response.get_data(as_text=True)
+            where = f"{method} {rule.rule} -> {response.status_code}: {text[:300]}"
+            leaked = [m for m in alpha["markers"] if m in text]
+            assert not leaked, f"leaked {leaked} on {where}"
+            assert response.status_code < 500, where
+            if names:
+                allowed = {403, 404} if rule.rule.startswith(SUPERADMIN_PREFIXES) else {404}
+                if response.status_code == 200:
+                    payload = await response.get_json()
+                    assert payload == [] or (isinstance(payload, dict) and payload.get("items") == []), where
+                else:
+                    assert response.status_code in allowed, where
+            checked += 1
+    assert checked >= 40
+
+    # and alpha's things are untouched by the walk
+    assert await ApiKey.filter(id=alpha["params"]["key_id"], revoked_at=None).exists()
+    assert await Invitation.filter(id=alpha["params"]["invitation_id"], revoked_at=None).exists()
