@@ -1,0 +1,64 @@
+"""Shared set-up for benchmarks: embedded servers (or DATABASE_URL/REDIS_URL), migrations, worker processes."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from switchboard.config import Settings
+from switchboard.platform.embedded import EmbeddedServers
+
+BENCH_SECRET = "bench-secret-key-0123456789abcdef0123456789abcdef"
+
+
+def percentile(values: list[float], p: float) -> float:
+    """The p-th percentile (nearest rank) of `values`."""
+    ordered = sorted(values)
+    rank = max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))
+    return ordered[rank]
+
+
+@contextlib.contextmanager
+def servers() -> Iterator[Settings]:
+    """Settings pointing at running servers, embedded ones in a temporary data dir unless URLs are given."""
+    data_dir = Path(tempfile.mkdtemp(prefix="switchboard-bench-"))
+    db_url, redis_url = os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")
+    embedded = EmbeddedServers(data_dir, postgres=db_url is None, valkey=redis_url is None)
+    embedded.start()
+    try:
+        yield Settings(
+            _env_file=None,  # type: ignore[call-arg]
+            database_url=db_url or embedded.postgres.url,  # type: ignore[union-attr]
+            redis_url=redis_url or embedded.valkey.url,  # type: ignore[union-attr]
+            SWITCHBOARD_DATA_DIR=data_dir,
+            secret_key=BENCH_SECRET,
+            log_level="WARNING",
+        )
+    finally:
+        embedded.stop()
+
+
+@contextlib.contextmanager
+def worker_process(settings: Settings) -> Iterator[subprocess.Popen[bytes]]:
+    """A separate `switchboard worker` process, ready to take jobs."""
+    env = {**os.environ, "DATABASE_URL": settings.database_url or "", "REDIS_URL": settings.redis_url or "",
+           "SECRET_KEY": BENCH_SECRET, "SWITCHBOARD_DATA_DIR": str(settings.data_dir), "LOG_LEVEL": "INFO"}
+    log = settings.data_dir / "worker.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "switchboard", "worker"], env=env, stdout=out, stderr=out)
+    deadline = time.monotonic() + 60
+    while "Starting worker for" not in log.read_text(errors="replace"):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"worker did not start:\n{log.read_text()}")
+        time.sleep(0.05)
+    try:
+        yield proc
+    finally:
+        proc.terminate()
+        proc.wait(10)
