@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import AsyncGenerator
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from pydantic import ValidationError
 from quart import Quart, Request, Response, g, jsonify, request
@@ -33,13 +34,30 @@ _HTTP_ERRORS: dict[int, type[errors.AppError]] = {
 }
 
 
+def _body_error(message: str) -> errors.ValidationFailed:
+    return errors.ValidationFailed(message, details=[{"field": "body", "message": message, "type": "json"}])
+
+
 class JSONRequest(Request):
     """A request whose malformed JSON body is a 422 like any other invalid body."""
 
+    async def get_json(self, force: bool = False, silent: bool = False, cache: bool = True) -> Any:
+        """The parsed body; text that is not UTF-8, or strings no database could store, are a 422."""
+        try:
+            result = await super().get_json(force, silent, cache)
+        except UnicodeDecodeError:
+            raise _body_error("The body is not valid UTF-8") from None
+        try:
+            text = json.dumps(result, ensure_ascii=False)
+            text.encode()
+        except UnicodeEncodeError:  # lone surrogates from \ud800-style escapes
+            raise _body_error("The body contains invalid Unicode (unpaired surrogates)") from None
+        if "\\u0000" in text:  # PostgreSQL can store no NUL character in text or JSON
+            raise _body_error("The body contains a NUL character")
+        return result
+
     def on_json_loading_failed(self, error: Exception) -> NoReturn:
-        raise errors.ValidationFailed(
-            "The body is not valid JSON", details=[{"field": "body", "message": "not valid JSON", "type": "json"}]
-        )
+        raise _body_error("The body is not valid JSON")
 
 
 def field_errors(exc: ValidationError | Exception) -> list[dict[str, str]]:

@@ -25,7 +25,12 @@ from tests.support import processes
 from tests.support.routes import test_routes
 
 # generous where tests sign many people up; the auth limits under test keep their real values
-TEST_RATE_LIMITS = {"register": "1000/minute", "login": "1000/minute"}
+TEST_RATE_LIMITS = {
+    "register": "1000/minute",
+    "login": "1000/minute",
+    "api_user": "100000/minute",
+    "api_ip": "100000/minute",
+}
 TEST_SECRET = "test-secret-key-0123456789abcdef0123456789abcdef"
 
 

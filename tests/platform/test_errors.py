@@ -83,3 +83,24 @@ async def test_correlation_id_is_generated_when_missing_or_malformed(client):
         cid = response.headers["X-Correlation-ID"]
         assert len(cid) == 32 and cid.isalnum()
     assert first.headers["X-Correlation-ID"] != bad.headers["X-Correlation-ID"]
+
+
+async def test_body_that_is_not_utf8_is_422(client):
+    response = await client.post("/__test__/echo", data=b"\xff\xfe{bad", headers={"Content-Type": "application/json"})
+    assert response.status_code == 422
+    assert (await response.get_json())["details"][0]["field"] == "body"
+
+
+async def test_unpaired_surrogates_are_422_not_a_database_error(client):
+    response = await client.post(
+        "/__test__/echo", data=b'{"name": "\\ud800x", "count": 1}', headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert "Unicode" in (await response.get_json())["message"]
+
+
+async def test_nul_characters_are_422(client):
+    response = await client.post(
+        "/__test__/echo", data=b'{"name": "a\\u0000b", "count": 1}', headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 422

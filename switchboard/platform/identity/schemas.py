@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import BaseModel, EmailStr, Field
+from pydantic import BaseModel, EmailStr, Field, StringConstraints
 
 Password = Field(min_length=8, max_length=256)
 
@@ -59,7 +59,7 @@ class MeOut(BaseModel):
     is_superadmin: bool
     org: OrgRef
     groups: list[GroupRef]
-    settings: dict[str, Any]
+    settings: dict[Annotated[str, StringConstraints(min_length=1, max_length=64)], Any] = Field(max_length=100)
     auth_method: str
 
 
