@@ -1,43 +1,51 @@
-"""The bounded contexts that make up Switchboard, collected in one place.
+"""The bounded contexts that make up Switchboard, plugged in at one place.
 
-`platform` knows no feature; this module is where the features are plugged in, for the
-app, the worker and the migrations alike.
+`platform` knows no feature. Each context has a `plugin` module that names its Tortoise app
+(label + models module, with its own migrations package `migrations/<label>/`), its blueprints,
+its arq jobs and its periodic jobs; the app, the worker and the migrations read them from here.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Coroutine
+from types import ModuleType
 from typing import Any
 
 from arq.cron import CronJob
 from quart import Blueprint
 
-# Tortoise app label -> models module. Each label has its own migrations package.
-MODEL_APPS: dict[str, str] = {
-    "platform": "switchboard.platform.models",
-}
+PLUGINS: tuple[str, ...] = (
+    "switchboard.platform.plugin",
+)
+
+
+def _plugins() -> list[ModuleType]:
+    return [importlib.import_module(name) for name in PLUGINS]
+
+
+def _model_apps() -> dict[str, str]:
+    apps: dict[str, str] = {}
+    for name in PLUGINS:
+        label, module = name.split(".")[1], name.rsplit(".", 1)[0] + ".models"
+        apps[label] = module
+    return apps
+
+
+# Tortoise app label -> models module, one per context.
+MODEL_APPS: dict[str, str] = _model_apps()
 
 
 def blueprints() -> list[Blueprint]:
     """Every API blueprint."""
-    from switchboard.platform.audit.routes import audit
-    from switchboard.platform.identity.routes import auth
-    from switchboard.platform.orgs.routes import invitations, orgs
-    from switchboard.platform.system.routes import api as system_api
-    from switchboard.platform.system.routes import root as system_root
-
-    return [system_root, system_api, auth, orgs, invitations, audit]
+    return [bp for plugin in _plugins() for bp in plugin.blueprints()]
 
 
 def jobs() -> list[Callable[..., Coroutine[Any, Any, Any]]]:
     """Every arq job function."""
-    from switchboard.platform.system import tasks as system_tasks
-
-    return [*system_tasks.JOBS]
+    return [job for plugin in _plugins() for job in plugin.jobs()]
 
 
 def cron_jobs() -> list[CronJob]:
     """Every periodic job."""
-    from switchboard.platform.system import tasks as system_tasks
-
-    return [*system_tasks.CRON]
+    return [job for plugin in _plugins() for job in plugin.cron_jobs()]
