@@ -142,6 +142,7 @@ def create_app(settings: Settings, *, embedded_worker: bool = False) -> Quart:
     @app.while_serving
     async def lifecycle() -> AsyncGenerator[None, None]:
         runtime = await Runtime.open(settings, contexts.MODEL_APPS)
+        await contexts.open_resources(runtime)
         app.extensions["runtime"] = runtime
         worker_task = None
         if embedded_worker:
@@ -154,6 +155,7 @@ def create_app(settings: Settings, *, embedded_worker: bool = False) -> Quart:
             await worker.close()
             worker_task.cancel()
             await asyncio.gather(worker_task, return_exceptions=True)
+        await contexts.close_resources(runtime)
         await runtime.close()
 
     for blueprint in contexts.blueprints():

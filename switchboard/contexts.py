@@ -15,6 +15,8 @@ from typing import Any
 from arq.cron import CronJob
 from quart import Blueprint
 
+from switchboard.platform.runtime import Runtime
+
 PLUGINS: tuple[str, ...] = (
     "switchboard.platform.plugin",
 )
@@ -44,6 +46,20 @@ def blueprints() -> list[Blueprint]:
 def jobs() -> list[Callable[..., Coroutine[Any, Any, Any]]]:
     """Every arq job function."""
     return [job for plugin in _plugins() for job in plugin.jobs()]
+
+
+async def open_resources(runtime: Runtime) -> None:
+    """Let each context open its per-process clients into `runtime.resources`."""
+    for plugin in _plugins():
+        if hasattr(plugin, "open_resources"):
+            await plugin.open_resources(runtime)
+
+
+async def close_resources(runtime: Runtime) -> None:
+    """Close what `open_resources` opened, in reverse order."""
+    for plugin in reversed(_plugins()):
+        if hasattr(plugin, "close_resources"):
+            await plugin.close_resources(runtime)
 
 
 def cron_jobs() -> list[CronJob]:

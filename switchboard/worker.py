@@ -17,11 +17,14 @@ def build_worker(settings: Settings, *, ctx: dict[str, Any] | None = None, handl
     assert settings.redis_url, "resolve embedded servers first"
 
     async def on_startup(worker_ctx: dict[str, Any]) -> None:
-        worker_ctx["runtime"] = await Runtime.open(settings, contexts.MODEL_APPS)
+        runtime = await Runtime.open(settings, contexts.MODEL_APPS)
+        await contexts.open_resources(runtime)
+        worker_ctx["runtime"] = runtime
 
     async def on_shutdown(worker_ctx: dict[str, Any]) -> None:
         runtime = worker_ctx.get("runtime")
         if runtime is not None:
+            await contexts.close_resources(runtime)
             await runtime.close()
 
     owns_runtime = ctx is None

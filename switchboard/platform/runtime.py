@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from redis.asyncio import Redis
 
@@ -27,6 +28,8 @@ class Runtime:
     storage: Storage
     limiter: RateLimiter
     mailer: Mailer
+    # per-process clients the feature contexts open at start-up (embedder, agent registry, ...)
+    resources: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     async def open(cls, settings: Settings, apps: dict[str, str]) -> Runtime:
