@@ -39,7 +39,20 @@ def _body_error(message: str) -> errors.ValidationFailed:
 
 
 class JSONRequest(Request):
-    """A request whose malformed JSON body is a 422 like any other invalid body."""
+    """A request whose malformed JSON body is a 422 like any other invalid body.
+
+    Bodies are capped at the JSON limit, except on upload paths, which stream up to the upload limit.
+    """
+
+    json_limit: int = 1_048_576
+    upload_limit: int = 50 * 1024 * 1024
+    upload_paths: tuple[str, ...] = ()
+
+    def __init__(self, method: str, scheme: str, path: str, *args: Any, **kwargs: Any) -> None:
+        # multipart framing adds a little to the file itself
+        is_upload = path in self.upload_paths
+        kwargs["max_content_length"] = self.upload_limit + 65_536 if is_upload else self.json_limit
+        super().__init__(method, scheme, path, *args, **kwargs)
 
     async def get_json(self, force: bool = False, silent: bool = False, cache: bool = True) -> Any:
         """The parsed body; text that is not UTF-8, or strings no database could store, are a 422."""
@@ -114,8 +127,13 @@ def create_app(settings: Settings, *, embedded_worker: bool = False) -> Quart:
     """A Switchboard app for these (resolved) settings; with `embedded_worker`, one arq worker runs inside."""
     install_correlation_ids()
     app = Quart("switchboard")
-    app.request_class = JSONRequest
-    app.config["MAX_CONTENT_LENGTH"] = settings.max_json_body_bytes
+    app.request_class = type(
+        "SwitchboardRequest",
+        (JSONRequest,),
+        {"json_limit": settings.max_json_body_bytes, "upload_limit": settings.max_upload_bytes,
+         "upload_paths": contexts.upload_paths()},
+    )
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes + 65_536
     app.config["SETTINGS"] = settings
     QuartSchema(
         app,

@@ -87,8 +87,32 @@ class MailSettings(BaseSettings):
     mail_from: str = Field("switchboard@localhost", description="Sender address of outgoing mail.")
 
 
+class IngestionSettings(BaseSettings):
+    """Documents: uploads, embeddings, search."""
+
+    max_upload_bytes: int = Field(50 * 1024 * 1024, description="Largest document accepted (413 above).")
+    embedder: str = Field(
+        "onnx-quantized",
+        description="Embedding backend: onnx-quantized (default), onnx, torch (sentence-transformers), or openai.",
+    )
+    embedding_onnx_dir: Path | None = Field(
+        None, description="Where the ONNX export of the embedding model lives (default: inside the virtualenv)."
+    )
+    embedding_base_url: str | None = Field(None, description="OpenAI-compatible embeddings endpoint (embedder=openai).")
+    embedding_api_key: str | None = Field(None, description="API key of that endpoint.")
+    embedding_model: str = Field("text-embedding-3-small", description="Embedding model name (embedder=openai).")
+    search_ef: int = Field(100, description="HNSW ef_search: higher finds more of the true nearest chunks, slower.")
+
+
 class Settings(
-    ServerSettings, MailSettings, StorageSettings, DatabaseSettings, QueueSettings, EventSettings, SecuritySettings
+    IngestionSettings,
+    ServerSettings,
+    MailSettings,
+    StorageSettings,
+    DatabaseSettings,
+    QueueSettings,
+    EventSettings,
+    SecuritySettings,
 ):
     """Every setting of Switchboard."""
 

@@ -19,6 +19,7 @@ from switchboard.platform.runtime import Runtime
 
 PLUGINS: tuple[str, ...] = (
     "switchboard.platform.plugin",
+    "switchboard.ingestion.plugin",
 )
 
 
@@ -62,6 +63,12 @@ async def close_resources(runtime: Runtime) -> None:
             await plugin.close_resources(runtime)
 
 
+def upload_paths() -> tuple[str, ...]:
+    """Paths that stream large bodies (uploads) rather than take JSON."""
+    return tuple(path for plugin in _plugins() for path in getattr(plugin, "UPLOAD_PATHS", ()))
+
+
 def cron_jobs() -> list[CronJob]:
     """Every periodic job."""
     return [job for plugin in _plugins() for job in plugin.cron_jobs()]
+

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -115,7 +116,9 @@ async def client(app: Quart, clean: None) -> TestClientProtocol:
 
 @pytest.fixture
 async def clean(settings: Settings, migrated: None) -> None:
-    """Empty every table (but the migration record) and the Redis database."""
+    """Empty every table (but the migration record), the Redis keys and the stored files."""
+    for folder in ("files", "tmp"):
+        shutil.rmtree(settings.data_dir / folder, ignore_errors=True)
     conn = await asyncpg.connect(settings.database_url)
     try:
         tables = await conn.fetch(

@@ -12,11 +12,11 @@ from typing import Any
 from switchboard.platform.audit.models import AuditLog
 from switchboard.platform.identity.models import ApiKey
 from switchboard.platform.orgs.models import Invitation
-from tests.support.accounts import join_org
+from tests.support.accounts import join_org, upload
 from tests.support.bodies import body_for
 
 # Routes whose answer is platform-wide, not org data: a non-superadmin gets 403 there.
-SUPERADMIN_PREFIXES = ("/api/v1/system/",)
+SUPERADMIN_PREFIXES = ("/api/v1/system/", "/api/v1/admin/agents/platform/")
 SKIP_METHODS = {"HEAD", "OPTIONS"}
 
 
@@ -33,6 +33,20 @@ async def _org_with_data(signup, label: str) -> dict[str, Any]:
     await owner.patch(
         f"{base}/members/{member.user_id}", json={"role": "admin"}, headers={"X-Correlation-ID": f"cid-{label}"}
     )
+    personal = await (await owner.post("/api/v1/documents/collections", json={"name": f"coll-{label}-secret"})).get_json()
+    org_collection = await (
+        await owner.post("/api/v1/documents/admin/collections", json={"name": f"orgcoll-{label}-secret"})
+    ).get_json()
+    uploaded = await upload(owner, f"doc-{label}-secret.txt", f"The {label} launch code is 0000.".encode())
+    assert uploaded.status_code == 202, await uploaded.get_data(as_text=True)
+    document = await uploaded.get_json()
+    # agent settings at every org tier, so the walk would show them if they leaked
+    for path, access in (
+        (f"{_agents(owner.org_id)}/agents/calculator", "deny"),
+        (f"{_agents(owner.org_id)}/groups/{group['id']}/agents/calculator", "allow"),
+        (f"/api/v1/admin/agents/users/{member.user_id}/agents/calculator", "allow"),
+    ):
+        assert (await owner.put(path, json={"access": access})).status_code == 200
     entry = await AuditLog.filter(org_id=owner.org_id).first()
     assert entry is not None
     return {
@@ -48,6 +62,10 @@ async def _org_with_data(signup, label: str) -> dict[str, Any]:
             "entry_id": str(entry.id),
             "cid": f"cid-{label}",
             "check_id": "00000000-0000-0000-0000-00000000c0de",
+            # agents are platform-wide; a name no agent has keeps the walk's 200-means-empty rule meaningful
+            "agent_name": f"agent_{label}_unknown",
+            "collection_id": personal["id"],
+            "document_id": document["id"],
         },
         "markers": [
             owner.email,
@@ -62,6 +80,10 @@ async def _org_with_data(signup, label: str) -> dict[str, Any]:
             key["prefix"],
         ],
     }
+
+
+def _agents(org_id: str) -> str:
+    return f"/api/v1/admin/agents/orgs/{org_id}"
 
 
 async def test_every_route_hides_another_orgs_data(app, signup):

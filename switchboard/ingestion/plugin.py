@@ -1,0 +1,48 @@
+"""What the ingestion context plugs into the app and the worker (models: `switchboard.ingestion.models`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from arq.cron import CronJob
+from quart import Blueprint
+
+from switchboard.platform.runtime import Runtime
+
+UPLOAD_PATHS = ("/api/v1/documents/upload", "/api/v1/documents/admin/upload")
+
+
+def blueprints() -> list[Blueprint]:
+    """The documents blueprint."""
+    from switchboard.ingestion.routes import documents
+
+    return [documents]
+
+
+def jobs() -> list[Callable[..., Coroutine[Any, Any, Any]]]:
+    """The ingestion job."""
+    from switchboard.ingestion import tasks
+
+    return [*tasks.JOBS]
+
+
+def cron_jobs() -> list[CronJob]:
+    """The ingestion watchdog."""
+    from switchboard.ingestion import tasks
+
+    return [*tasks.CRON]
+
+
+async def open_resources(runtime: Runtime) -> None:
+    """One embedder (and its query cache) per process."""
+    from switchboard.ingestion.resources import open_embedder
+
+    await open_embedder(runtime)
+
+
+async def close_resources(runtime: Runtime) -> None:
+    """Stop the embedder's thread."""
+    from switchboard.ingestion.resources import close_embedder
+
+    await close_embedder(runtime)

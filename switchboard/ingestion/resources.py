@@ -1,0 +1,63 @@
+"""The embedder of this process, opened once at start-up and shared by uploads, jobs and search."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from switchboard.config import Settings
+from switchboard.ingestion.embedder import Embedder, QueryEmbeddingCache, SentenceTransformerEmbedder
+from switchboard.ingestion.models import EMBEDDING_DIM
+from switchboard.ingestion.openai_embedder import OpenAIEmbedder
+from switchboard.platform.runtime import Runtime
+
+EMBEDDER = "ingestion.embedder"
+QUERY_CACHE = "ingestion.query_cache"
+
+
+def default_onnx_dir() -> Path:
+    """Where `make install` exports the ONNX model: inside the virtualenv, next to the packages it matches."""
+    return Path(sys.prefix) / "share" / "switchboard" / "all-MiniLM-L6-v2-onnx"
+
+
+def build_embedder(settings: Settings) -> Embedder:
+    """The embedder the settings ask for."""
+    if settings.embedder == "openai":
+        if not settings.embedding_base_url:
+            raise RuntimeError("EMBEDDER=openai needs EMBEDDING_BASE_URL")
+        return OpenAIEmbedder(base_url=settings.embedding_base_url, api_key=settings.embedding_api_key or "none",
+                              model=settings.embedding_model, dim=EMBEDDING_DIM)
+    backend = settings.embedder
+    if backend not in ("torch", "onnx", "onnx-quantized"):
+        raise RuntimeError(f"unknown EMBEDDER {backend!r}")
+    return SentenceTransformerEmbedder(backend, onnx_dir=settings.embedding_onnx_dir or default_onnx_dir())  # type: ignore[arg-type]
+
+
+async def open_embedder(runtime: Runtime) -> None:
+    """Put the embedder and its query cache in the runtime; the model itself loads on first use."""
+    embedder = build_embedder(runtime.settings)
+    runtime.resources[EMBEDDER] = embedder
+    runtime.resources[QUERY_CACHE] = QueryEmbeddingCache(embedder)
+
+
+async def close_embedder(runtime: Runtime) -> None:
+    """Stop the embedder's thread."""
+    embedder = runtime.resources.pop(EMBEDDER, None)
+    runtime.resources.pop(QUERY_CACHE, None)
+    close = getattr(embedder, "close", None)
+    if close is not None:
+        result = close()
+        if hasattr(result, "__await__"):
+            await result
+
+
+def embedder_of(runtime: Runtime) -> Embedder:
+    """The process's embedder."""
+    embedder: Embedder = runtime.resources[EMBEDDER]
+    return embedder
+
+
+def query_cache_of(runtime: Runtime) -> QueryEmbeddingCache:
+    """The process's cache of query vectors."""
+    cache: QueryEmbeddingCache = runtime.resources[QUERY_CACHE]
+    return cache

@@ -1,0 +1,96 @@
+"""Search by meaning (pgvector HNSW, cosine), by words (PostgreSQL full text), or both fused (RRF)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+from tortoise.connection import get_connection
+
+Mode = Literal["hybrid", "semantic", "text"]
+RRF_K = 60  # reciprocal-rank fusion constant (Cormack et al.): damps the weight of the very top ranks
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One matching chunk."""
+
+    chunk_id: int
+    document_id: uuid.UUID
+    document_name: str
+    collection_id: uuid.UUID
+    text: str
+    score: float
+    page: int | None
+    heading: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form (also what agents' tools return)."""
+        return {
+            "chunk_id": self.chunk_id, "document_id": str(self.document_id), "document_name": self.document_name,
+            "collection_id": str(self.collection_id), "text": self.text, "score": round(self.score, 6),
+            "page": self.page, "heading": self.heading,
+        }
+
+
+_SELECT = (
+    "SELECT c.id, c.document_id, d.name, c.collection_id, c.text, c.page, c.heading{score} "
+    "FROM chunks c JOIN documents d ON d.id = c.document_id "
+    "WHERE c.collection_id = ANY($1::uuid[]) AND ($2::uuid[] IS NULL OR c.document_id = ANY($2::uuid[])) "
+    "AND d.status = 'completed' "
+)
+
+
+def _hit(row: Any, score: float) -> SearchHit:
+    return SearchHit(row[0], row[1], row[2], row[3], row[4], score, row[5], row[6])
+
+
+async def semantic(vector: Sequence[float], collections: list[uuid.UUID], documents: list[uuid.UUID] | None,
+                   limit: int, ef_search: int) -> list[SearchHit]:
+    """Nearest chunks by cosine distance, through the HNSW index."""
+    sql = (
+        "SELECT * FROM (" + _SELECT.format(score=", c.embedding <=> $3 AS distance")
+        + "ORDER BY c.embedding <=> $3 LIMIT $4) hits ORDER BY distance"
+    )
+    client = get_connection("default")
+    async with client.acquire_connection() as conn, conn.transaction():
+        # ef_search: candidates the graph walk keeps; iterative scans keep filtered searches from coming up short
+        await conn.execute(f"SET LOCAL hnsw.ef_search = {int(ef_search)}")
+        await conn.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
+        rows = await conn.fetch(sql, collections, documents, np.asarray(vector, dtype=np.float32), limit)
+    return [_hit(r, 1.0 - float(r[7])) for r in rows]
+
+
+async def text(query: str, collections: list[uuid.UUID], documents: list[uuid.UUID] | None,
+               limit: int) -> list[SearchHit]:
+    """Chunks matching the words of `query` (web-search syntax: quotes, OR, -word), best ranked first."""
+    sql = (
+        _SELECT.format(score=", ts_rank_cd(c.tsv, q) AS rank").replace(
+            "FROM chunks c", "FROM websearch_to_tsquery('english', $3) q, chunks c"
+        )
+        + "AND c.tsv @@ q ORDER BY rank DESC, c.id LIMIT $4"
+    )
+    client = get_connection("default")
+    async with client.acquire_connection() as conn:
+        rows = await conn.fetch(sql, collections, documents, query, limit)
+    return [_hit(r, float(r[7])) for r in rows]
+
+
+def fuse(rankings: Sequence[Sequence[SearchHit]], limit: int) -> list[SearchHit]:
+    """Reciprocal-rank fusion: each list adds 1 / (RRF_K + rank) to a chunk's score."""
+    scores: dict[int, float] = {}
+    first_seen: dict[int, SearchHit] = {}
+    for ranking in rankings:
+        for rank, hit in enumerate(ranking, start=1):
+            scores[hit.chunk_id] = scores.get(hit.chunk_id, 0.0) + 1.0 / (RRF_K + rank)
+            first_seen.setdefault(hit.chunk_id, hit)
+    ordered = sorted(scores, key=lambda chunk_id: (-scores[chunk_id], chunk_id))[:limit]
+    hits = []
+    for chunk_id in ordered:
+        hit = first_seen[chunk_id]
+        hits.append(SearchHit(hit.chunk_id, hit.document_id, hit.document_name, hit.collection_id, hit.text,
+                              scores[chunk_id], hit.page, hit.heading))
+    return hits

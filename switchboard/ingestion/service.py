@@ -1,0 +1,181 @@
+"""Documents: accept uploads, list and read them, move and delete them, and search them."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+
+from switchboard.ingestion import collections, search
+from switchboard.ingestion.detect import detect_type
+from switchboard.ingestion.extract import HEAD_SIZE
+from switchboard.ingestion.models import Chunk, Collection, Document
+from switchboard.ingestion.resources import query_cache_of
+from switchboard.ingestion.upload import ReceivedFile
+from switchboard.platform.audit import service as audit
+from switchboard.platform.auth import Principal
+from switchboard.platform.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from switchboard.platform.runtime import Runtime
+
+READ_CHUNK = 1024 * 1024
+
+
+class DuplicateDocument(Conflict):
+    """The same content is already in the collection."""
+
+    code, message = "duplicate_document", "This document is already in the collection"
+
+
+def document_stream(document_id: uuid.UUID | str) -> str:
+    """Event stream name of a document's processing."""
+    return f"document:{document_id}"
+
+
+def _key(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise NotFound("Document not found") from None
+
+
+async def _file_chunks(received: ReceivedFile) -> AsyncIterator[bytes]:
+    with received.path.open("rb") as f:
+        while piece := await asyncio.to_thread(f.read, READ_CHUNK):
+            yield piece
+
+
+async def accept_upload(principal: Principal, received: ReceivedFile, collection_id: str | None,
+                        runtime: Runtime) -> Document:
+    """Check, store and register an upload, and queue its processing; nothing is left behind on refusal."""
+    try:
+        collection = await collections.writable(principal, collection_id)
+        if received.size == 0:
+            raise ValidationFailed("The file is empty", code="empty_file",
+                                   details=[{"field": "file", "message": "empty file"}])
+        kind = detect_type(received.filename, received.head(HEAD_SIZE))
+        existing = await Document.get_or_none(collection_id=collection.id, sha256=received.sha256)
+        if existing is not None:
+            raise DuplicateDocument(details={"document_id": str(existing.id)})
+        document_id = uuid.uuid4()
+        storage_key = f"documents/{principal.org_id}/{document_id}"
+        await runtime.storage.put_stream(storage_key, _file_chunks(received))
+        try:
+            document = await Document.create(
+                id=document_id, org_id=principal.org_id, collection=collection, uploaded_by=principal.user_id,
+                name=received.filename[:300], kind=kind, content_type=received.content_type[:128],
+                size=received.size, sha256=received.sha256, storage_key=storage_key,
+            )
+        except IntegrityError:  # the same file raced in through another request
+            await runtime.storage.delete(storage_key)
+            existing = await Document.get_or_none(collection_id=collection.id, sha256=received.sha256)
+            raise DuplicateDocument(details={"document_id": str(existing.id) if existing else None}) from None
+    finally:
+        received.discard()
+    await runtime.events.append(document_stream(document.id), "queued", "Waiting for a worker", progress=0.0)
+    await runtime.queue.enqueue("ingest_document", str(document.id), job_id=f"ingest:{document.id}")
+    await audit.record("document.uploaded", actor=principal, target_type="document", target_id=document.id,
+                       details={"name": document.name, "size": document.size})
+    return document
+
+
+async def get(principal: Principal, document_id: str) -> Document:
+    """A document in a collection the caller can read, or NotFound."""
+    visible_ids = await collections.searchable(principal, None)
+    document = await Document.get_or_none(id=_key(document_id), collection_id__in=visible_ids)
+    if document is None:
+        raise NotFound("Document not found")
+    return document
+
+
+async def list_documents(principal: Principal, *, collection_id: str | None, status: str | None, limit: int,
+                         offset: int) -> tuple[list[Document], int]:
+    """Documents the caller can read, newest first."""
+    if collection_id is not None:
+        visible_ids = [(await collections.readable(principal, collection_id)).id]
+    else:
+        visible_ids = await collections.searchable(principal, None)
+    query = Document.filter(collection_id__in=visible_ids)
+    if status:
+        query = query.filter(status=status)
+    return await query.order_by("-created_at").offset(offset).limit(limit), await query.count()
+
+
+def _check_may_change(principal: Principal, collection: Collection) -> None:
+    """Org documents change only by admins; personal ones only by their owner (others do not see them)."""
+    if collection.scope == "org" and not principal.is_admin:
+        raise Forbidden("Only an organization admin can change documents of an org collection")
+    if collection.scope == "personal" and collection.owner_id != principal.user_id:
+        raise NotFound("Document not found")
+
+
+async def delete(principal: Principal, document_id: str, runtime: Runtime) -> None:
+    """Delete the document, its chunks and vectors, and its file."""
+    document = await get(principal, document_id)
+    collection = await Collection.get(id=document.collection_id)
+    _check_may_change(principal, collection)
+    await remove(document, runtime)
+    await audit.record("document.deleted", actor=principal, target_type="document", target_id=document.id,
+                       details={"name": document.name})
+
+
+async def remove(document: Document, runtime: Runtime) -> None:
+    """Rows first (chunks cascade), then the file: a failure never leaves rows pointing at nothing."""
+    await document.delete()
+    await runtime.storage.delete(document.storage_key)
+
+
+async def move(principal: Principal, document_id: str, collection_id: str) -> Document:
+    """Move a document between the caller's own collections (org collections are managed by admins)."""
+    document = await get(principal, document_id)
+    source = await Collection.get(id=document.collection_id)
+    target = await collections.readable(principal, collection_id)
+    if source.scope != "personal" or target.scope != "personal" or source.owner_id != principal.user_id \
+            or target.owner_id != principal.user_id:
+        raise ValidationFailed("Only documents of your personal collections move, and only between them",
+                               code="move_not_allowed", details=[{"field": "collection_id", "message": "personal only"}])
+    if target.id == source.id:
+        return document
+    if await Document.filter(collection_id=target.id, sha256=document.sha256).exists():
+        raise DuplicateDocument()
+    document.collection_id = target.id
+    await document.save(update_fields=["collection_id", "updated_at"])
+    await Chunk.filter(document_id=document.id).update(collection_id=target.id)
+    await audit.record("document.moved", actor=principal, target_type="document", target_id=document.id,
+                       details={"from": str(source.id), "to": str(target.id)})
+    return document
+
+
+async def chunks(principal: Principal, document_id: str, limit: int, offset: int) -> tuple[list[Chunk], int]:
+    """The document's chunks, in order."""
+    document = await get(principal, document_id)
+    query = Chunk.filter(document_id=document.id)
+    return await query.order_by("index").offset(offset).limit(limit), await query.count()
+
+
+async def query(principal: Principal, runtime: Runtime, text: str, *, mode: search.Mode = "hybrid",
+                collection_ids: list[uuid.UUID] | None = None, document_ids: list[uuid.UUID] | None = None,
+                top_k: int = 10, research: bool = False) -> list[search.SearchHit]:
+    """Chunks of documents the caller can read that answer `text` best."""
+    visible = await collections.searchable(principal, collection_ids, research=research)
+    if not visible:
+        return []
+    pool = max(top_k * 5, 50)
+    ef = max(runtime.settings.search_ef, pool)
+    if mode == "text":
+        return await search.text(text, visible, document_ids, top_k)
+    vector = await query_cache_of(runtime).embed_query(text)
+    if mode == "semantic":
+        return await search.semantic(vector, visible, document_ids, top_k, ef)
+    semantic_hits, text_hits = await asyncio.gather(
+        search.semantic(vector, visible, document_ids, pool, ef), search.text(text, visible, document_ids, pool)
+    )
+    return search.fuse([semantic_hits, text_hits], top_k)
+
+
+def status_of(document: Document) -> dict[str, Any]:
+    """The processing state a person watches."""
+    return {"id": str(document.id), "status": document.status, "progress": round(document.progress, 3),
+            "error": document.error, "chunk_count": document.chunk_count}

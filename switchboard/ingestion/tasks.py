@@ -1,0 +1,125 @@
+"""The ingestion job (extract -> chunk -> embed -> index) and its watchdog."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from typing import Any
+
+from arq import Retry, cron
+
+from switchboard.ingestion.chunk import ModelTokenCounter, chunk
+from switchboard.ingestion.errors import ExtractionFailed
+from switchboard.ingestion.extract import extract
+from switchboard.ingestion.index import delete_chunks, write_chunks
+from switchboard.ingestion.models import Document
+from switchboard.ingestion.resources import embedder_of
+from switchboard.ingestion.service import document_stream
+from switchboard.platform import leases
+from switchboard.platform.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+LEASE_SECONDS = 30.0
+MAX_ATTEMPTS = 3
+BATCH = 64
+QUEUED_GRACE = timedelta(seconds=60)
+
+
+@cache
+def _token_counter() -> ModelTokenCounter:
+    return ModelTokenCounter.from_model_dir()
+
+
+class _Progress:
+    """Writes progress to the row and the document's event stream."""
+
+    def __init__(self, runtime: Runtime, document: Document) -> None:
+        self.runtime, self.document = runtime, document
+
+    async def __call__(self, update_type: str, message: str, progress: float | None = None, **fields: Any) -> None:
+        if progress is not None:
+            await Document.filter(id=self.document.id).update(progress=progress)
+        await self.runtime.events.append(document_stream(self.document.id), update_type, message,
+                                         progress=progress, document_id=str(self.document.id), **fields)
+
+
+async def ingest_document(ctx: dict[str, Any], document_id: str) -> str:
+    """Process one document; safe to run twice (a retry replaces partial chunks)."""
+    runtime: Runtime = ctx["runtime"]
+    document = await Document.get_or_none(id=document_id)
+    if document is None or document.status in ("completed", "failed"):
+        return "nothing to do"
+    if not await leases.claim(Document, document.id, seconds=LEASE_SECONDS, statuses=("pending", "processing")):
+        return "another worker holds it"
+    report = _Progress(runtime, document)
+    async with leases.held(Document, document.id, seconds=LEASE_SECONDS):
+        attempts = document.attempts + 1
+        if attempts > MAX_ATTEMPTS:
+            await _fail(document, report, f"Processing stopped after {MAX_ATTEMPTS} attempts; upload it again")
+            return "failed"
+        await Document.filter(id=document.id).update(status="processing", attempts=attempts, error=None)
+        try:
+            count = await _process(runtime, document, report)
+        except ExtractionFailed as exc:
+            await _fail(document, report, exc.message)
+            return "failed"
+        except Exception as exc:
+            if attempts < MAX_ATTEMPTS:
+                log.warning("ingesting %s failed (attempt %s), retrying: %r", document.id, attempts, exc)
+                await report("retrying", "Something went wrong; trying again", progress=0.0)
+                raise Retry(defer=attempts * 5) from exc
+            log.exception("ingesting %s failed for good", document.id)
+            await _fail(document, report, f"Processing failed ({type(exc).__name__}); upload it again")
+            return "failed"
+    await report("complete", f"Ready: {count} passages indexed", progress=1.0, chunk_count=count)
+    return "completed"
+
+
+async def _process(runtime: Runtime, document: Document, report: _Progress) -> int:
+    await report("processing", "Reading the file", progress=0.02)
+    data = await runtime.storage.read(document.storage_key)
+    sections = await asyncio.to_thread(extract, document.kind, data)
+    pages = max((s.page or 0 for s in sections), default=0) or None
+    pieces = await asyncio.to_thread(chunk, sections, _token_counter())
+    if not pieces:
+        raise ExtractionFailed("The document has no text to index")
+    await report("extracted", f"{len(pieces)} passages to index", progress=0.1, chunks=len(pieces), pages=pages)
+    await delete_chunks(document.id)
+    embedder = embedder_of(runtime)
+    for start in range(0, len(pieces), BATCH):
+        batch = pieces[start : start + BATCH]
+        vectors = await embedder.embed([c.embedding_text for c in batch])
+        await write_chunks(document.id, document.org_id, document.collection_id, batch, vectors)
+        done = start + len(batch)
+        await report("progress", f"Indexed {done} of {len(pieces)} passages", progress=0.1 + 0.9 * done / len(pieces))
+    await Document.filter(id=document.id).update(
+        status="completed", progress=1.0, chunk_count=len(pieces), page_count=pages, processed_at=datetime.now(UTC)
+    )
+    return len(pieces)
+
+
+async def _fail(document: Document, report: _Progress, reason: str) -> None:
+    await Document.filter(id=document.id).update(status="failed", error=reason, processed_at=datetime.now(UTC))
+    await delete_chunks(document.id)
+    await report("error", reason, progress=None)
+
+
+async def watch_documents(ctx: dict[str, Any]) -> int:
+    """Queue again documents whose worker died (lease ran out) or whose job was lost before it started."""
+    runtime: Runtime = ctx["runtime"]
+    stale = set(await leases.abandoned(Document, ("processing",)))
+    stale |= set(
+        await Document.filter(status="pending", lease_until__isnull=True,
+                              created_at__lt=datetime.now(UTC) - QUEUED_GRACE).values_list("id", flat=True)
+    )
+    for document_id in stale:
+        job_id = f"ingest:{document_id}:recover:{datetime.now(UTC).timestamp():.0f}"
+        await runtime.queue.enqueue("ingest_document", str(document_id), job_id=job_id)
+    return len(stale)
+
+
+JOBS = [ingest_document]
+CRON = [cron(watch_documents, second={5, 25, 45}, unique=True, run_at_startup=True)]
