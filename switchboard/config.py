@@ -87,6 +87,31 @@ class MailSettings(BaseSettings):
     mail_from: str = Field("switchboard@localhost", description="Sender address of outgoing mail.")
 
 
+class AgentSettings(BaseSettings):
+    """Agents, their tools, and the model endpoints users bring (BYOK)."""
+
+    secret_key_previous: str | None = Field(
+        None,
+        description="Earlier SECRET_KEYs, comma-separated, newest first: stored model API keys encrypted under them "
+        "still decrypt, and are re-encrypted under SECRET_KEY when next used.",
+    )
+    http_agent_allowed: list[str] = Field(
+        default_factory=list,
+        description='Where the http agent may send requests, as JSON: hosts, *.domains, host:port or URL prefixes, '
+        'e.g. ["api.example.com"]. Empty: no http agent.',
+    )
+    http_agent_private_networks: list[str] = Field(
+        default_factory=list,
+        description="Non-public networks (CIDR, as JSON) the http agent may reach anyway.",
+    )
+    model_private_networks: list[str] = Field(
+        default_factory=lambda: ["127.0.0.0/8", "::1/128"],
+        description="Non-public networks (CIDR, as JSON) a user's own model endpoint may be in; others are refused. "
+        "The default allows a model server on the same host (Ollama, vLLM).",
+    )
+    agent_max_steps: int = Field(8, description="Most model turns one agent run takes before it stops.")
+
+
 class IngestionSettings(BaseSettings):
     """Documents: uploads, embeddings, search."""
 
@@ -113,6 +138,7 @@ class Settings(
     QueueSettings,
     EventSettings,
     SecuritySettings,
+    AgentSettings,
 ):
     """Every setting of Switchboard."""
 

@@ -10,15 +10,19 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Coroutine
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from arq.cron import CronJob
 from quart import Blueprint
 
 from switchboard.platform.runtime import Runtime
 
+if TYPE_CHECKING:
+    from switchboard.agents.registry import Agent, Registry
+
 PLUGINS: tuple[str, ...] = (
     "switchboard.platform.plugin",
+    "switchboard.agents.plugin",
     "switchboard.ingestion.plugin",
 )
 
@@ -72,3 +76,22 @@ def cron_jobs() -> list[CronJob]:
     """Every periodic job."""
     return [job for plugin in _plugins() for job in plugin.cron_jobs()]
 
+
+def agents(runtime: Runtime) -> list[Agent]:
+    """Every agent the contexts offer (a plugin's optional `agents(runtime)`)."""
+    return [agent for plugin in _plugins() if hasattr(plugin, "agents") for agent in plugin.agents(runtime)]
+
+
+def build_registry(runtime: Runtime) -> Registry:
+    """One `Registry` of every context's agents, built once per process at start-up."""
+    from switchboard.agents.registry import Registry
+
+    return Registry(agents(runtime))
+
+
+def worker_registry(ctx: dict[str, Any]) -> Registry:
+    """The worker's registry, kept in its ctx: built on first use from `ctx["runtime"]`."""
+    registry: Registry | None = ctx.get("registry")
+    if registry is None:
+        registry = ctx["registry"] = build_registry(ctx["runtime"])
+    return registry

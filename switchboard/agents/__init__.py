@@ -1,4 +1,5 @@
-"""Agents and tools: the registry, the 4-tier access resolver, the enforcement point and the model providers.
+"""Agents and tools: the registry, the 4-tier access resolver, the enforcement point, the agent loop,
+BYOK model settings and the model providers.
 
 Other contexts import from here, not from the modules inside.
 """
@@ -15,7 +16,9 @@ from switchboard.agents.access import (
     resolve_tool,
     usable_agents,
 )
-from switchboard.agents.authorize import Verdict, authorize_tool_call
+from switchboard.agents.authorize import Verdict, decide_tool_call
+from switchboard.agents.model_settings import ResolvedModelSettings, chat_model_for, resolved_model_settings
+from switchboard.agents.policies import authorize_tool_call, load_policies
 from switchboard.agents.registry import (
     Agent,
     CallContext,
@@ -25,6 +28,7 @@ from switchboard.agents.registry import (
     needs_confirmation_by_default,
     tool_result_text,
 )
+from switchboard.agents.runner import EventSink, PendingCall, RunOutcome, run_agents
 
 __all__ = [
     "Access",
@@ -32,18 +36,27 @@ __all__ = [
     "CallContext",
     "Confirmation",
     "Decision",
+    "EventSink",
+    "PendingCall",
     "PolicySet",
     "Registry",
+    "ResolvedModelSettings",
+    "RunOutcome",
     "TierPolicy",
     "Tool",
     "ToolKind",
     "UserPreferences",
     "Verdict",
     "authorize_tool_call",
+    "chat_model_for",
+    "decide_tool_call",
+    "load_policies",
     "needs_confirmation_by_default",
     "resolve_agent",
     "resolve_confirmation",
     "resolve_tool",
+    "resolved_model_settings",
+    "run_agents",
     "tool_result_text",
     "usable_agents",
 ]

@@ -1,4 +1,8 @@
-"""The one place a tool call is authorized: the server decides, whatever the model asked for."""
+"""The decision on one tool call, from plain data: the server decides, whatever the model asked for.
+
+Executors call `switchboard.agents.authorize_tool_call` (in `policies`), which loads the
+caller's settings, calls this and audits refusals.
+"""
 
 from __future__ import annotations
 
@@ -32,7 +36,7 @@ class Verdict:
         return self.outcome == "allow"
 
 
-def authorize_tool_call(
+def decide_tool_call(
     policies: PolicySet,
     agent: Agent,
     tool: Tool[Any],

@@ -79,7 +79,7 @@ class Tool(Generic[ArgsT]):
             raise InvalidToolArguments(f"Invalid arguments for tool {self.name}", details=details) from exc
 
     async def call(self, context: CallContext, arguments: ArgsT) -> Any:
-        """Run the tool. Callers authorize first: see `authorize_tool_call`."""
+        """Run the tool. Callers authorize first: see `switchboard.agents.authorize_tool_call`."""
         return await self.function(context, arguments)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from switchboard.agents import CallContext, PolicySet, authorize_tool_call
+from switchboard.agents import CallContext, PolicySet, decide_tool_call
 from switchboard.agents.builtin import Destinations, HttpSettings, http_agent
 from switchboard.agents.errors import DestinationNotAllowed, FetchFailed
 from tests.fakes.openai_server import FakeOpenAI, RecordedRequest
@@ -168,7 +168,7 @@ async def test_post_sends_json_and_needs_confirmation(openai_server: FakeOpenAI)
     agent = http_agent(settings)
     tool = agent.tool("http_post")
     arguments = {"url": f"{openai_server.base_url}/embeddings", "json_body": {"input": ["hello"], "model": "e"}}
-    verdict = authorize_tool_call(PolicySet(), agent, tool, arguments)
+    verdict = decide_tool_call(PolicySet(), agent, tool, arguments)
     assert verdict.outcome == "confirm"
     assert verdict.arguments is not None
     result = await tool.call(CallContext(), verdict.arguments)  # as if a person approved it

@@ -92,12 +92,28 @@ class Destinations:
         scheme, host, port, path = _split(url)
         if not any(entry.matches(scheme, host, port, path) for entry in self.allowed):
             raise DestinationNotAllowed(f"{scheme}://{host}:{port}{path} is not on the allow-list")
-        addresses = await _resolve(host, port)
-        for address in addresses:
-            problem = _non_public(address)
-            if problem and not any(address in network for network in self.private_networks):
-                raise DestinationNotAllowed(f"{host} resolves to {address}, a {problem} address, which is not allowed")
-        return Target(url, scheme, host, port, path, addresses[0])
+        return await _checked_target(url, scheme, host, port, path, self.private_networks)
+
+
+async def check_public_url(url: str, private_networks: Sequence[str] = ()) -> Target:
+    """Any http(s) URL whose host resolves only to public addresses, or to the trusted `private_networks` (CIDR).
+
+    For endpoints a user names themselves (their own model server), where there is no allow-list.
+    """
+    scheme, host, port, path = _split(url)
+    networks = tuple(ipaddress.ip_network(n, strict=False) for n in private_networks)
+    return await _checked_target(url, scheme, host, port, path, networks)
+
+
+async def _checked_target(
+    url: str, scheme: str, host: str, port: int, path: str, private_networks: Sequence[IPNetwork]
+) -> Target:
+    addresses = await _resolve(host, port)
+    for address in addresses:
+        problem = _non_public(address)
+        if problem and not any(address in network for network in private_networks):
+            raise DestinationNotAllowed(f"{host} resolves to {address}, a {problem} address, which is not allowed")
+    return Target(url, scheme, host, port, path, addresses[0])
 
 
 def _split(url: str) -> tuple[str, str, int, str]:
