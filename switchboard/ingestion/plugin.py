@@ -46,3 +46,10 @@ async def close_resources(runtime: Runtime) -> None:
     from switchboard.ingestion.resources import close_embedder
 
     await close_embedder(runtime)
+
+
+def agents(runtime: Runtime) -> list[Any]:
+    """The knowledge agent, searching this context's documents."""
+    from switchboard.ingestion.tools import knowledge_agent
+
+    return [knowledge_agent(runtime)]

@@ -1,0 +1,1 @@
+"""Chat: agent tasks that stream every step, conversations, approvals and memories."""

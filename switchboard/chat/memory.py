@@ -1,0 +1,127 @@
+"""Memories: what Switchboard keeps about a user, editable by them, recalled into the planner's context."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+from tortoise.connection import get_connection
+from tortoise.functions import Avg, Count
+
+from switchboard.chat.models import Memory
+from switchboard.platform.auth import Principal
+from switchboard.platform.errors import NotFound
+
+CATEGORIES = ("memories", "preferences", "facts", "patterns")
+
+# First-person statements worth remembering when no model is there to judge.
+_STATEMENT = re.compile(
+    r"\b(?:i am|i'm|i work|i live|i prefer|i like|i love|i hate|i use|my [a-z ]{1,30} (?:is|are))\b[^.!?\n]{3,200}",
+    re.IGNORECASE,
+)
+_PREFERENCE = re.compile(r"\b(?:prefer|like|love|hate|rather)\b", re.IGNORECASE)
+
+
+async def list_memories(
+    principal: Principal, *, category: str | None, limit: int, offset: int
+) -> tuple[list[Memory], int]:
+    """The caller's memories, most important first."""
+    query = Memory.filter(user_id=principal.user_id, org_id=principal.org_id)
+    if category:
+        query = query.filter(category=category)
+    return await query.order_by("-importance", "-updated_at").offset(offset).limit(limit), await query.count()
+
+
+async def get_memory(principal: Principal, memory_id: str) -> Memory:
+    """One of the caller's memories, or NotFound."""
+    try:
+        key = uuid.UUID(memory_id)
+    except ValueError:
+        raise NotFound("Memory not found") from None
+    memory = await Memory.get_or_none(id=key, user_id=principal.user_id, org_id=principal.org_id)
+    if memory is None:
+        raise NotFound("Memory not found")
+    return memory
+
+
+async def create_memory(
+    principal: Principal,
+    content: str,
+    category: str,
+    importance: float,
+    source_conversation_id: uuid.UUID | None = None,
+) -> Memory:
+    """Remember something (a duplicate of an existing memory raises its importance instead)."""
+    content = " ".join(content.split())
+    existing = await Memory.get_or_none(user_id=principal.user_id, org_id=principal.org_id, content=content)
+    if existing is not None:
+        existing.importance = max(existing.importance, importance)
+        await existing.save(update_fields=["importance", "updated_at"])
+        return existing
+    return await Memory.create(
+        org_id=principal.org_id,
+        user_id=principal.user_id,
+        content=content,
+        category=category,
+        importance=importance,
+        source_conversation_id=source_conversation_id,
+    )
+
+
+async def update_memory(
+    principal: Principal, memory_id: str, content: str | None, category: str | None, importance: float | None
+) -> Memory:
+    """Edit a memory."""
+    memory = await get_memory(principal, memory_id)
+    if content is not None:
+        memory.content = " ".join(content.split())
+    if category is not None:
+        memory.category = category
+    if importance is not None:
+        memory.importance = importance
+    await memory.save()
+    return memory
+
+
+async def delete_memory(principal: Principal, memory_id: str) -> None:
+    """Forget a memory."""
+    memory = await get_memory(principal, memory_id)
+    await memory.delete()
+
+
+async def stats(principal: Principal) -> dict[str, Any]:
+    """How many memories per category, and their mean importance."""
+    rows = (
+        await Memory.filter(user_id=principal.user_id, org_id=principal.org_id)
+        .annotate(n=Count("id"), mean=Avg("importance"))
+        .group_by("category")
+        .values("category", "n", "mean")
+    )
+    by_category = {c: 0 for c in CATEGORIES} | {r["category"]: r["n"] for r in rows}
+    total = sum(by_category.values())
+    mean = sum((r["mean"] or 0) * r["n"] for r in rows) / total if total else 0.0
+    return {"total": total, "by_category": by_category, "average_importance": round(mean, 3)}
+
+
+async def recall(org_id: uuid.UUID, user_id: uuid.UUID, question: str, limit: int = 5) -> list[Memory]:
+    """The memories most relevant to `question`: full-text match first, then importance."""
+    sql = (
+        "SELECT id FROM memories WHERE org_id = $1 AND user_id = $2 "
+        "ORDER BY ts_rank(to_tsvector('english', content), plainto_tsquery('english', $3)) DESC, "
+        "importance DESC, updated_at DESC LIMIT $4"
+    )
+    rows = await get_connection("default").execute_query_dict(sql, [org_id, user_id, question, limit])
+    ids = [r["id"] for r in rows]
+    found = {m.id: m for m in await Memory.filter(id__in=ids)}
+    return [found[i] for i in ids if i in found]
+
+
+def extract_statements(text: str) -> list[tuple[str, str]]:
+    """(category, statement) pairs a person said about themselves, for the offline responder."""
+    found = []
+    for match in _STATEMENT.finditer(text):
+        statement = match.group(0).strip().rstrip(",;:")
+        category = "preferences" if _PREFERENCE.search(statement) else "facts"
+        found.append((category, statement[0].upper() + statement[1:]))
+    return found[:5]

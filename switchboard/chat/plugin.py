@@ -1,0 +1,30 @@
+"""What the chat context plugs into the app and the worker (models: `switchboard.chat.models`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from arq.cron import CronJob
+from quart import Blueprint
+
+
+def blueprints() -> list[Blueprint]:
+    """Chat's blueprints."""
+    from switchboard.chat.routes import chat
+
+    return [chat]
+
+
+def jobs() -> list[Callable[..., Coroutine[Any, Any, Any]]]:
+    """Chat's arq jobs."""
+    from switchboard.chat import tasks
+
+    return [*tasks.JOBS]
+
+
+def cron_jobs() -> list[CronJob]:
+    """Chat's periodic jobs."""
+    from switchboard.chat import tasks
+
+    return [*tasks.CRON]

@@ -1,0 +1,285 @@
+"""`/api/v1/chat/…`, `/conversations/…`, `/approvals/…` and `/memories/…`."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+
+from quart import Blueprint, Response
+from quart_schema import document_response, validate_querystring, validate_request, validate_response
+
+from switchboard.chat import approvals, memory, service
+from switchboard.chat.models import TERMINAL_STATUSES, ChatTask
+from switchboard.chat.schemas import (
+    ActiveTask,
+    ApprovalOut,
+    ChatIn,
+    ConversationOut,
+    DecisionIn,
+    MemoryIn,
+    MemoryOut,
+    MemoryPatch,
+    MemoryQuery,
+    MemoryStats,
+    MessageOut,
+    ProgressState,
+    ResultOut,
+    TaskAccepted,
+    TaskOut,
+)
+from switchboard.platform.auth import current_principal, require_user
+from switchboard.platform.events import Event
+from switchboard.platform.pagination import Page, PageQuery
+from switchboard.platform.sse import follow, format_event, sse_response
+from switchboard.platform.web import resume_point, runtime
+
+chat = Blueprint("chat", __name__, url_prefix="/api/v1")
+
+SYNC_WAIT_SECONDS = 120.0
+
+
+def _task(task: ChatTask) -> TaskOut:
+    return TaskOut(
+        task_id=task.id,
+        status=task.status,
+        mode=task.mode,
+        resolved_mode=task.resolved_mode,
+        conversation_id=task.conversation_id,
+        question=task.question,
+        created_at=task.created_at,
+        finished_at=task.finished_at,
+    )
+
+
+def _result(task: ChatTask) -> ResultOut:
+    return ResultOut(
+        task_id=task.id,
+        status=task.status,
+        response=task.response,
+        citations=task.citations,
+        conversation_id=task.conversation_id,
+        error=task.error,
+    )
+
+
+@chat.post("/chat/stream")
+@require_user
+@validate_request(ChatIn)
+@validate_response(TaskAccepted, 202)
+async def start(data: ChatIn) -> tuple[TaskAccepted, int]:
+    """Queue a question; 409 `task_active` while another of the caller's tasks runs."""
+    conversation = str(data.conversation_id) if data.conversation_id else None
+    task = await service.start_task(current_principal(), data.message, conversation, data.mode, runtime().queue)
+    return TaskAccepted(task_id=task.id, status="processing", conversation_id=task.conversation_id), 202
+
+
+@chat.post("/chat")
+@require_user
+@validate_request(ChatIn)
+@validate_response(ResultOut)
+@document_response(TaskAccepted, 202)
+async def ask_and_wait(data: ChatIn) -> tuple[ResultOut | TaskAccepted, int]:
+    """Ask and wait for the answer (202 with the task id if it takes longer than two minutes)."""
+    principal, rt = current_principal(), runtime()
+    conversation = str(data.conversation_id) if data.conversation_id else None
+    task = await service.start_task(principal, data.message, conversation, data.mode, rt.queue)
+    deadline, cursor = time.monotonic() + SYNC_WAIT_SECONDS, None
+    while time.monotonic() < deadline:
+        batch = await rt.events.read(service.task_stream(task.id), cursor, block_ms=1000)
+        if batch:
+            cursor = batch[-1].id
+        if any(e.terminal or e.update_type == "approval_required" for e in batch):
+            break
+    await task.refresh_from_db()
+    if task.status in TERMINAL_STATUSES:
+        return _result(task), 200
+    return TaskAccepted(task_id=task.id, status=task.status, conversation_id=task.conversation_id), 202
+
+
+@chat.get("/chat/active")
+@require_user
+@validate_response(ActiveTask)
+async def active() -> ActiveTask:
+    """The caller's running task, or the one that just finished (to recover after a page refresh)."""
+    task = await service.active_task(current_principal())
+    return ActiveTask(task=_task(task) if task else None)
+
+
+@chat.get("/chat/<task_id>")
+@require_user
+@validate_response(TaskOut)
+async def get_task(task_id: str) -> TaskOut:
+    """A task's state."""
+    return _task(await service.get_task(current_principal(), task_id))
+
+
+@chat.get("/chat/<task_id>/progress")
+@require_user
+async def progress(task_id: str) -> Response:
+    """SSE of every step; resumes after `?last_id=` or `Last-Event-ID`. Disconnecting never stops the task."""
+    task = await service.get_task(current_principal(), task_id)
+    rt = runtime()
+    after = resume_point()
+    if task.status in TERMINAL_STATUSES and not await rt.events.exists(service.task_stream(task.id)):
+        stored = [e for e in service.rebuilt_events(task) if after is None or e.id > after]
+        return sse_response(_replay(stored))
+    return sse_response(follow(rt.events, service.task_stream(task.id), after, rt.settings.sse_heartbeat_seconds))
+
+
+async def _replay(events: list[Event]) -> AsyncIterator[bytes]:
+    for event in events:
+        yield format_event(event)
+
+
+@chat.get("/chat/<task_id>/progress/state")
+@require_user
+@validate_response(ProgressState)
+async def progress_state(task_id: str) -> ProgressState:
+    """The same events as the SSE stream, as JSON."""
+    task = await service.get_task(current_principal(), task_id)
+    return ProgressState(task_id=task.id, status=task.status, events=await service.task_events(task, runtime().events))
+
+
+@chat.get("/chat/<task_id>/result")
+@require_user
+@validate_response(ResultOut)
+@document_response(ResultOut, 202)
+async def result(task_id: str) -> tuple[ResultOut, int]:
+    """The answer and its citations; 202 while the task runs."""
+    task = await service.get_task(current_principal(), task_id)
+    return _result(task), 200 if task.status in TERMINAL_STATUSES else 202
+
+
+@chat.post("/chat/<task_id>/cancel")
+@require_user
+@validate_response(TaskOut)
+async def cancel(task_id: str) -> TaskOut:
+    """Stop a task (a running one stops at its next step)."""
+    return _task(await service.cancel_task(current_principal(), task_id, runtime().events))
+
+
+@chat.get("/conversations")
+@require_user
+@validate_querystring(PageQuery)
+@validate_response(Page[ConversationOut])
+async def conversations(query_args: PageQuery) -> Page[ConversationOut]:
+    """The caller's conversations, most recent first."""
+    found = await service.list_conversations(current_principal(), query_args.limit, query_args.offset)
+    items = [ConversationOut.model_validate(c, from_attributes=True) for c in found.items]
+    return Page(items=items, total=found.total, limit=query_args.limit, offset=query_args.offset)
+
+
+@chat.get("/conversations/<conversation_id>/messages")
+@require_user
+@validate_querystring(PageQuery)
+@validate_response(Page[MessageOut])
+async def messages(conversation_id: str, query_args: PageQuery) -> Page[MessageOut]:
+    """A conversation's messages, oldest first."""
+    found, total = await service.list_messages(
+        current_principal(), conversation_id, query_args.limit, query_args.offset
+    )
+    items = [MessageOut.model_validate(m, from_attributes=True) for m in found]
+    return Page(items=items, total=total, limit=query_args.limit, offset=query_args.offset)
+
+
+@chat.delete("/conversations/<conversation_id>")
+@require_user
+async def delete_conversation(conversation_id: str) -> tuple[str, int]:
+    """Delete a conversation and its messages."""
+    await service.delete_conversation(current_principal(), conversation_id)
+    return "", 204
+
+
+@chat.get("/approvals/pending")
+@require_user
+@validate_response(list[ApprovalOut])
+async def pending_approvals() -> list[ApprovalOut]:
+    """Tool confirmations (and workflow approvals) waiting for the caller."""
+    return [ApprovalOut.model_validate(a, from_attributes=True) for a in await approvals.pending(current_principal())]
+
+
+@chat.get("/approvals/<approval_id>")
+@require_user
+@validate_response(ApprovalOut)
+async def get_approval(approval_id: str) -> ApprovalOut:
+    """One approval."""
+    return ApprovalOut.model_validate(await approvals.get(current_principal(), approval_id), from_attributes=True)
+
+
+@chat.post("/approvals/<approval_id>/approve")
+@require_user
+@validate_request(DecisionIn)
+@validate_response(ApprovalOut)
+async def approve(approval_id: str, data: DecisionIn) -> ApprovalOut:
+    """Let the waiting call run; the task resumes."""
+    rt = runtime()
+    decided = await approvals.decide(current_principal(), approval_id, True, events=rt.events, queue=rt.queue)
+    return ApprovalOut.model_validate(decided, from_attributes=True)
+
+
+@chat.post("/approvals/<approval_id>/reject")
+@require_user
+@validate_request(DecisionIn)
+@validate_response(ApprovalOut)
+async def reject(approval_id: str, data: DecisionIn) -> ApprovalOut:
+    """Refuse the waiting call; the task resumes without it."""
+    rt = runtime()
+    decided = await approvals.decide(current_principal(), approval_id, False, events=rt.events, queue=rt.queue)
+    return ApprovalOut.model_validate(decided, from_attributes=True)
+
+
+@chat.get("/memories")
+@require_user
+@validate_querystring(MemoryQuery)
+@validate_response(Page[MemoryOut])
+async def list_memories(query_args: MemoryQuery) -> Page[MemoryOut]:
+    """The caller's memories, most important first."""
+    found, total = await memory.list_memories(
+        current_principal(), category=query_args.category, limit=query_args.limit, offset=query_args.offset
+    )
+    items = [MemoryOut.model_validate(m, from_attributes=True) for m in found]
+    return Page(items=items, total=total, limit=query_args.limit, offset=query_args.offset)
+
+
+@chat.get("/memories/stats")
+@require_user
+@validate_response(MemoryStats)
+async def memory_stats() -> MemoryStats:
+    """How many memories per category."""
+    return MemoryStats(**await memory.stats(current_principal()))
+
+
+@chat.post("/memories")
+@require_user
+@validate_request(MemoryIn)
+@validate_response(MemoryOut, 201)
+async def create_memory(data: MemoryIn) -> tuple[MemoryOut, int]:
+    """Remember something."""
+    created = await memory.create_memory(current_principal(), data.content, data.category, data.importance)
+    return MemoryOut.model_validate(created, from_attributes=True), 201
+
+
+@chat.get("/memories/<memory_id>")
+@require_user
+@validate_response(MemoryOut)
+async def get_memory(memory_id: str) -> MemoryOut:
+    """One memory."""
+    return MemoryOut.model_validate(await memory.get_memory(current_principal(), memory_id), from_attributes=True)
+
+
+@chat.put("/memories/<memory_id>")
+@require_user
+@validate_request(MemoryPatch)
+@validate_response(MemoryOut)
+async def update_memory(memory_id: str, data: MemoryPatch) -> MemoryOut:
+    """Edit a memory."""
+    updated = await memory.update_memory(current_principal(), memory_id, data.content, data.category, data.importance)
+    return MemoryOut.model_validate(updated, from_attributes=True)
+
+
+@chat.delete("/memories/<memory_id>")
+@require_user
+async def delete_memory(memory_id: str) -> tuple[str, int]:
+    """Forget a memory."""
+    await memory.delete_memory(current_principal(), memory_id)
+    return "", 204

@@ -1,0 +1,151 @@
+"""Request and response shapes of the chat, conversation, approval and memory routes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, Field
+
+Mode = Literal["auto", "ask", "research", "investigate"]
+Category = Literal["memories", "preferences", "facts", "patterns"]
+
+
+class ChatIn(BaseModel):
+    """A question for the agents."""
+
+    message: str = Field(min_length=1, max_length=20_000)
+    conversation_id: UUID | None = None
+    mode: Mode = "auto"
+
+
+class TaskAccepted(BaseModel):
+    """A task was queued; follow it on `/chat/{task_id}/progress`."""
+
+    task_id: UUID
+    status: str
+    conversation_id: UUID
+
+
+class TaskOut(BaseModel):
+    """A task's state."""
+
+    task_id: UUID
+    status: str
+    mode: str
+    resolved_mode: str | None
+    conversation_id: UUID
+    question: str
+    created_at: datetime
+    finished_at: datetime | None
+
+
+class ActiveTask(BaseModel):
+    """The caller's running or just-finished task, if any."""
+
+    task: TaskOut | None
+
+
+class ResultOut(BaseModel):
+    """A task's answer."""
+
+    task_id: UUID
+    status: str
+    response: str
+    citations: list[dict[str, Any]]
+    conversation_id: UUID
+    error: str | None = None
+
+
+class ProgressState(BaseModel):
+    """The events of a task, as JSON."""
+
+    task_id: UUID
+    status: str
+    events: list[dict[str, Any]]
+
+
+class ConversationOut(BaseModel):
+    """A conversation."""
+
+    id: UUID
+    title: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class MessageOut(BaseModel):
+    """A message."""
+
+    id: UUID
+    role: str
+    content: str
+    citations: list[dict[str, Any]]
+    task_id: UUID | None
+    created_at: datetime
+
+
+class ApprovalOut(BaseModel):
+    """A decision a task waits for."""
+
+    id: UUID
+    kind: str
+    task_id: UUID
+    agent: str
+    tool: str
+    arguments: dict[str, Any]
+    summary: str
+    status: str
+    expires_at: datetime
+    created_at: datetime
+    decided_at: datetime | None
+
+
+class DecisionIn(BaseModel):
+    """An optional comment on a decision."""
+
+    comment: str | None = Field(None, max_length=2000)
+
+
+class MemoryIn(BaseModel):
+    """A memory written by the user."""
+
+    content: str = Field(min_length=1, max_length=2000)
+    category: Category = "memories"
+    importance: float = Field(0.5, ge=0, le=1)
+
+
+class MemoryPatch(BaseModel):
+    """Memory changes."""
+
+    content: str | None = Field(None, min_length=1, max_length=2000)
+    category: Category | None = None
+    importance: float | None = Field(None, ge=0, le=1)
+
+
+class MemoryQuery(BaseModel):
+    """Memory list filters."""
+
+    limit: int = Field(50, ge=1, le=200)
+    offset: int = Field(0, ge=0)
+    category: Category | None = None
+
+
+class MemoryOut(BaseModel):
+    """A memory."""
+
+    id: UUID
+    category: str
+    content: str
+    importance: float
+    created_at: datetime
+    updated_at: datetime
+
+
+class MemoryStats(BaseModel):
+    """Memory counts."""
+
+    total: int
+    by_category: dict[str, int]
+    average_importance: float

@@ -1,0 +1,174 @@
+"""Chat tasks: start, follow, cancel, recover after a page refresh; conversations and their messages."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from switchboard.chat.models import ACTIVE_STATUSES, TERMINAL_STATUSES, ChatTask, Conversation, Message
+from switchboard.platform.auth import Principal
+from switchboard.platform.errors import NotFound, TaskActive
+from switchboard.platform.events import Event, EventLog
+from switchboard.platform.queue import Queue
+
+RECENT_WINDOW = timedelta(minutes=10)
+
+
+def task_stream(task_id: uuid.UUID | str) -> str:
+    """Event stream name of a chat task."""
+    return f"chat:{task_id}"
+
+
+def _uuid(value: str, what: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise NotFound(f"{what} not found") from None
+
+
+async def get_conversation(principal: Principal, conversation_id: str) -> Conversation:
+    """One of the caller's conversations, or NotFound."""
+    conversation = await Conversation.get_or_none(
+        id=_uuid(conversation_id, "Conversation"), user_id=principal.user_id, org_id=principal.org_id
+    )
+    if conversation is None:
+        raise NotFound("Conversation not found")
+    return conversation
+
+
+async def start_task(
+    principal: Principal, message: str, conversation_id: str | None, mode: str, queue: Queue
+) -> ChatTask:
+    """Record the question and its task, then hand it to a worker; one active task per user."""
+    async with in_transaction():
+        if conversation_id:
+            conversation = await get_conversation(principal, conversation_id)
+        else:
+            conversation = await Conversation.create(
+                org_id=principal.org_id, user_id=principal.user_id, title=_title(message)
+            )
+        try:
+            task = await ChatTask.create(
+                org_id=principal.org_id,
+                user_id=principal.user_id,
+                conversation=conversation,
+                question=message,
+                mode=mode,
+            )
+        except IntegrityError:
+            raise TaskActive("You already have a task running; wait for it or cancel it") from None
+        await Message.create(conversation=conversation, role="user", content=message, task_id=task.id)
+    await queue.enqueue("run_chat_task", str(task.id), job_id=f"chat:{task.id}")
+    return task
+
+
+def _title(message: str) -> str:
+    line = " ".join(message.split())
+    return line if len(line) <= 80 else line[:77].rstrip() + "..."
+
+
+async def get_task(principal: Principal, task_id: str) -> ChatTask:
+    """One of the caller's tasks, or NotFound (another user's task is not found either)."""
+    task = await ChatTask.get_or_none(id=_uuid(task_id, "Task"), user_id=principal.user_id, org_id=principal.org_id)
+    if task is None:
+        raise NotFound("Task not found")
+    return task
+
+
+async def cancel_task(principal: Principal, task_id: str, events: EventLog) -> ChatTask:
+    """Ask a running task to stop; a queued or waiting one stops at once."""
+    task = await get_task(principal, task_id)
+    if task.status in TERMINAL_STATUSES:
+        return task
+    if task.status in ("queued", "awaiting_approval"):
+        from switchboard.chat.approvals import expire_for_task
+
+        stopped = await ChatTask.filter(id=task.id, status=task.status).update(
+            status="cancelled", cancel_requested=True, finished_at=datetime.now(UTC)
+        )
+        if stopped:
+            await expire_for_task(task.id)
+            await events.append(task_stream(task.id), "cancelled", "Cancelled by the user")
+            await task.refresh_from_db()
+            return task
+    await ChatTask.filter(id=task.id).update(cancel_requested=True)
+    await task.refresh_from_db()
+    return task
+
+
+async def active_task(principal: Principal) -> ChatTask | None:
+    """The caller's running task, else the one that finished in the last few minutes (page-refresh recovery)."""
+    running = await ChatTask.filter(
+        user_id=principal.user_id, org_id=principal.org_id, status__in=ACTIVE_STATUSES
+    ).first()
+    if running is not None:
+        return running
+    return (
+        await ChatTask.filter(
+            user_id=principal.user_id, org_id=principal.org_id, finished_at__gte=datetime.now(UTC) - RECENT_WINDOW
+        )
+        .order_by("-finished_at")
+        .first()
+    )
+
+
+async def task_events(task: ChatTask, events: EventLog) -> list[dict[str, Any]]:
+    """The task's events; after the stream's retention they are rebuilt from the database."""
+    stored = await events.read_all(task_stream(task.id))
+    if stored or task.status not in TERMINAL_STATUSES:
+        return [e.as_json() for e in stored]
+    return [e.as_json() for e in rebuilt_events(task)]
+
+
+def rebuilt_events(task: ChatTask) -> list[Event]:
+    """The start and the end of a finished task whose stream has expired."""
+    base = {"task_id": str(task.id), "conversation_id": str(task.conversation_id)}
+    started = task.started_at or task.created_at
+    finished = task.finished_at or started
+    end: dict[str, Any] = {**base, "update_type": task.status, "timestamp": finished.timestamp()}
+    if task.status == "completed":
+        end |= {"message": "Answer ready", "response": task.response, "citations": task.citations}
+    else:
+        end |= {"message": task.error or task.status}
+    first = {**base, "update_type": "task_started", "message": "Task started", "timestamp": started.timestamp()}
+    return [
+        Event(f"{int(started.timestamp() * 1000)}-0", "task_started", first),
+        Event(f"{int(finished.timestamp() * 1000)}-1", task.status if task.status != "completed" else "complete", end),
+    ]
+
+
+@dataclass(frozen=True)
+class ConversationPage:
+    """A page of conversations."""
+
+    items: list[Conversation]
+    total: int
+
+
+async def list_conversations(principal: Principal, limit: int, offset: int) -> ConversationPage:
+    """The caller's conversations, most recent first."""
+    query = Conversation.filter(user_id=principal.user_id, org_id=principal.org_id)
+    items = await query.order_by("-updated_at").offset(offset).limit(limit)
+    return ConversationPage(items, await query.count())
+
+
+async def list_messages(
+    principal: Principal, conversation_id: str, limit: int, offset: int
+) -> tuple[list[Message], int]:
+    """A conversation's messages, oldest first."""
+    conversation = await get_conversation(principal, conversation_id)
+    query = Message.filter(conversation_id=conversation.id)
+    return await query.order_by("created_at").offset(offset).limit(limit), await query.count()
+
+
+async def delete_conversation(principal: Principal, conversation_id: str) -> None:
+    """Delete a conversation with its messages; a conversation with a running task cannot go."""
+    conversation = await get_conversation(principal, conversation_id)
+    if await ChatTask.filter(conversation_id=conversation.id, status__in=ACTIVE_STATUSES).exists():
+        raise TaskActive("A task of this conversation is still running; cancel it first")
+    await conversation.delete()

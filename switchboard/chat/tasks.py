@@ -1,0 +1,134 @@
+"""arq jobs of chat: run a task (and resume it after an approval), recover tasks of dead workers."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from arq import cron
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from switchboard.chat import approvals, memory
+from switchboard.chat.models import ACTIVE_STATUSES, TERMINAL_STATUSES, ChatTask, Message
+from switchboard.chat.orchestrator import Emitter, Outcome, TaskCancelled, run_task
+from switchboard.chat.service import task_stream
+from switchboard.platform import leases
+from switchboard.platform.auth import principal_for
+from switchboard.platform.errors import AppError
+from switchboard.platform.identity.models import User
+from switchboard.platform.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+LEASE_SECONDS = 15.0
+
+
+async def run_chat_task(ctx: dict[str, Any], task_id: str) -> str:
+    """Answer one task, streaming each step; safe to run twice and to resume after an approval."""
+    runtime: Runtime = ctx["runtime"]
+    task = await ChatTask.get_or_none(id=task_id)
+    if task is None or task.status in TERMINAL_STATUSES:
+        return "nothing to do"
+    if not await leases.claim(ChatTask, task.id, seconds=LEASE_SECONDS, statuses=ACTIVE_STATUSES):
+        return "another worker holds it"
+    emit = Emitter(runtime.events, task_stream(task.id), task)
+    async with leases.held(ChatTask, task.id, seconds=LEASE_SECONDS):
+        if task.cancel_requested:
+            await _finish(task, emit, "cancelled", error="Cancelled by the user")
+            return "cancelled"
+        first_start = task.started_at is None
+        await ChatTask.filter(id=task.id).update(
+            status="processing", attempts=F("attempts") + 1, started_at=task.started_at or datetime.now(UTC)
+        )
+        await task.refresh_from_db()
+        await emit(
+            "task_started",
+            "Working on it" if first_start else "Picking the task up again",
+            mode=task.mode,
+            conversation_id=str(task.conversation_id),
+            data={"resumed": not first_start},
+        )
+        try:
+            user = await User.get(id=task.user_id)
+            principal = await principal_for(user, auth_method="task", ip=None, org_id=task.org_id)
+            outcome = await run_task(task, principal, runtime, ctx, emit)
+        except TaskCancelled:
+            await _finish(task, emit, "cancelled", error="Cancelled by the user")
+            return "cancelled"
+        except AppError as exc:
+            await _finish(task, emit, "error", error=exc.message)
+            return "error"
+        except Exception as exc:
+            log.exception("chat task %s failed", task.id)
+            await _finish(task, emit, "error", error=f"The task failed unexpectedly ({type(exc).__name__})")
+            return "error"
+        if outcome.paused:
+            await ChatTask.filter(id=task.id).update(status="awaiting_approval")
+            return "awaiting approval"
+        await _complete(task, emit, outcome, runtime)
+    return "completed"
+
+
+async def _complete(task: ChatTask, emit: Emitter, outcome: Outcome, runtime: Runtime) -> None:
+    async with in_transaction():
+        if not await Message.filter(task_id=task.id, role="assistant").exists():
+            await Message.create(
+                conversation_id=task.conversation_id,
+                role="assistant",
+                content=outcome.text,
+                citations=outcome.citations,
+                task_id=task.id,
+            )
+        await ChatTask.filter(id=task.id).update(
+            status="completed",
+            response=outcome.text,
+            citations=outcome.citations,
+            resolved_mode=outcome.mode,
+            finished_at=datetime.now(UTC),
+            state=task.state,
+        )
+    await emit(
+        "complete",
+        "Answer ready",
+        response=outcome.text,
+        citations=outcome.citations,
+        conversation_id=str(task.conversation_id),
+        data={"mode": outcome.mode},
+    )
+    await runtime.queue.enqueue("remember_from_task", str(task.id), job_id=f"memories:{task.id}")
+
+
+async def _finish(task: ChatTask, emit: Emitter, status: str, *, error: str) -> None:
+    await ChatTask.filter(id=task.id).update(status=status, error=error, finished_at=datetime.now(UTC))
+    await approvals.expire_for_task(task.id)
+    await emit("cancelled" if status == "cancelled" else "error", error, conversation_id=str(task.conversation_id))
+
+
+async def remember_from_task(ctx: dict[str, Any], task_id: str) -> int:
+    """Keep what the user said about themselves in a finished task (offline: first-person statements)."""
+    task = await ChatTask.get_or_none(id=task_id)
+    if task is None or task.status != "completed":
+        return 0
+    user = await User.get(id=task.user_id)
+    principal = await principal_for(user, auth_method="task", ip=None, org_id=task.org_id)
+    found = memory.extract_statements(task.question)
+    for category, statement in found:
+        await memory.create_memory(principal, statement, category, 0.6, source_conversation_id=task.conversation_id)
+    return len(found)
+
+
+async def recover_abandoned(ctx: dict[str, Any]) -> int:
+    """Queue again the tasks whose worker died (their lease ran out), and expire overdue approvals."""
+    runtime: Runtime = ctx["runtime"]
+    await approvals.expire_overdue(runtime.events, runtime.queue)
+    stale = await leases.abandoned(ChatTask, ("processing",))
+    for task_id in stale:
+        job_id = f"chat:{task_id}:recover:{datetime.now(UTC).timestamp():.0f}"
+        await runtime.queue.enqueue("run_chat_task", str(task_id), job_id=job_id)
+    return len(stale)
+
+
+JOBS = [run_chat_task, remember_from_task]
+CRON = [cron(recover_abandoned, second={0, 10, 20, 30, 40, 50}, unique=True, run_at_startup=True)]
