@@ -127,11 +127,14 @@ def create_app(settings: Settings, *, embedded_worker: bool = False) -> Quart:
     """A Switchboard app for these (resolved) settings; with `embedded_worker`, one arq worker runs inside."""
     install_correlation_ids()
     app = Quart("switchboard")
-    app.request_class = type(
+    app.request_class = type(  # type: ignore[assignment]
         "SwitchboardRequest",
         (JSONRequest,),
-        {"json_limit": settings.max_json_body_bytes, "upload_limit": settings.max_upload_bytes,
-         "upload_paths": contexts.upload_paths()},
+        {
+            "json_limit": settings.max_json_body_bytes,
+            "upload_limit": settings.max_upload_bytes,
+            "upload_paths": contexts.upload_paths(),
+        },
     )
     app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes + 65_536
     app.config["SETTINGS"] = settings

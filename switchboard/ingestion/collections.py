@@ -30,7 +30,9 @@ def visible(principal: Principal) -> Q:
 async def general(principal: Principal) -> Collection:
     """The caller's "General" collection, made on first use."""
     collection, _ = await Collection.get_or_create(
-        org_id=principal.org_id, owner_key=str(principal.user_id), name=GENERAL,
+        org_id=principal.org_id,
+        owner_key=str(principal.user_id),
+        name=GENERAL,
         defaults={"owner_id": principal.user_id, "scope": "personal", "is_default": True},
     )
     return collection
@@ -60,19 +62,30 @@ async def writable(principal: Principal, collection_id: str | None) -> Collectio
     return collection
 
 
-async def create(principal: Principal, name: str, description: str, include_in_research: bool,
-                 scope: str = "personal") -> Collection:
+async def create(
+    principal: Principal, name: str, description: str, include_in_research: bool, scope: str = "personal"
+) -> Collection:
     """A new personal collection (or org collection, for admins)."""
     owner_key = "org" if scope == "org" else str(principal.user_id)
     try:
         collection = await Collection.create(
-            org_id=principal.org_id, owner_id=None if scope == "org" else principal.user_id, owner_key=owner_key,
-            scope=scope, name=name.strip(), description=description, include_in_research=include_in_research,
+            org_id=principal.org_id,
+            owner_id=None if scope == "org" else principal.user_id,
+            owner_key=owner_key,
+            scope=scope,
+            name=name.strip(),
+            description=description,
+            include_in_research=include_in_research,
         )
     except IntegrityError:
         raise Conflict("A collection with this name already exists", code="collection_name_taken") from None
-    await audit.record("collection.created", actor=principal, target_type="collection", target_id=collection.id,
-                       details={"name": collection.name, "scope": scope})
+    await audit.record(
+        "collection.created",
+        actor=principal,
+        target_type="collection",
+        target_id=collection.id,
+        details={"name": collection.name, "scope": scope},
+    )
     return collection
 
 
@@ -85,8 +98,15 @@ async def _own(principal: Principal, collection_id: str, scope: str) -> Collecti
     return collection
 
 
-async def update(principal: Principal, collection_id: str, *, name: str | None, description: str | None,
-                 include_in_research: bool | None, scope: str = "personal") -> Collection:
+async def update(
+    principal: Principal,
+    collection_id: str,
+    *,
+    name: str | None,
+    description: str | None,
+    include_in_research: bool | None,
+    scope: str = "personal",
+) -> Collection:
     """Rename or describe a collection, or change whether agents' research reads it."""
     collection = await _own(principal, collection_id, scope)
     if name is not None and collection.is_default and name.strip() != GENERAL:
@@ -109,14 +129,22 @@ async def delete(principal: Principal, collection_id: str, scope: str = "persona
     collection = await _own(principal, collection_id, scope)
     if collection.is_default:
         raise Conflict("The General collection cannot be deleted", code="collection_default")
-    document_ids = list(await Document.filter(collection_id=collection.id).values_list("id", flat=True))
-    await audit.record("collection.deleted", actor=principal, target_type="collection", target_id=collection.id,
-                       details={"name": collection.name, "documents": len(document_ids)})
+    document_ids: list[uuid.UUID] = await Document.filter(collection_id=collection.id).values_list(  # type: ignore[assignment]
+        "id", flat=True
+    )
+    await audit.record(
+        "collection.deleted",
+        actor=principal,
+        target_type="collection",
+        target_id=collection.id,
+        details={"name": collection.name, "documents": len(document_ids)},
+    )
     return document_ids  # the caller deletes the documents, then the collection
 
 
-async def searchable(principal: Principal, collection_ids: list[uuid.UUID] | None, *,
-                     research: bool = False) -> list[uuid.UUID]:
+async def searchable(
+    principal: Principal, collection_ids: list[uuid.UUID] | None, *, research: bool = False
+) -> list[uuid.UUID]:
     """Ids of the collections a search may read: the requested ones the caller can see (all when None).
 
     Agents' research reads only collections flagged `include_in_research`.
@@ -126,4 +154,5 @@ async def searchable(principal: Principal, collection_ids: list[uuid.UUID] | Non
         query = query.filter(id__in=collection_ids)
     if research:
         query = query.filter(include_in_research=True)
-    return list(await query.values_list("id", flat=True))
+    ids: list[uuid.UUID] = await query.values_list("id", flat=True)  # type: ignore[assignment]
+    return ids

@@ -13,12 +13,26 @@ from switchboard.ingestion.chunk import Chunk as TextChunk
 _COLUMNS = ("document_id", "org_id", "collection_id", "index", "text", "page", "heading", "token_count", "embedding")
 
 
-async def write_chunks(document_id: uuid.UUID, org_id: uuid.UUID, collection_id: uuid.UUID,
-                       chunks: Sequence[TextChunk], vectors: Sequence[Sequence[float]]) -> None:
+async def write_chunks(
+    document_id: uuid.UUID,
+    org_id: uuid.UUID,
+    collection_id: uuid.UUID,
+    chunks: Sequence[TextChunk],
+    vectors: Sequence[Sequence[float]],
+) -> None:
     """COPY one batch of chunks with their vectors; a batch is all or nothing."""
     records = [
-        (document_id, org_id, collection_id, c.index, c.text, c.page, c.heading, c.token_count,
-         np.asarray(v, dtype=np.float32))
+        (
+            document_id,
+            org_id,
+            collection_id,
+            c.index,
+            c.text,
+            c.page,
+            c.heading,
+            c.token_count,
+            np.asarray(v, dtype=np.float32),
+        )
         for c, v in zip(chunks, vectors, strict=True)
     ]
     client = get_connection("default")

@@ -55,15 +55,15 @@ class Document(Model):
     storage_key = fields.CharField(max_length=300)
     status = fields.CharField(max_length=16, default="pending", db_index=True)
     progress = fields.FloatField(default=0.0)
-    error: str | None = fields.TextField(null=True)  # type: ignore[assignment]
+    error: str | None = fields.TextField(null=True)
     chunk_count = fields.IntField(default=0)
-    page_count: int | None = fields.IntField(null=True)  # type: ignore[assignment]
+    page_count: int | None = fields.IntField(null=True)
     attempts = fields.IntField(default=0)
     lease_owner = fields.CharField(max_length=128, null=True)
-    lease_until: datetime | None = fields.DatetimeField(null=True)  # type: ignore[assignment]
+    lease_until: datetime | None = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
-    processed_at: datetime | None = fields.DatetimeField(null=True)  # type: ignore[assignment]
+    processed_at: datetime | None = fields.DatetimeField(null=True)
 
     class Meta:
         table = "documents"
@@ -82,8 +82,8 @@ class Chunk(Model):
     collection_id = fields.UUIDField(db_index=True)
     index = fields.IntField()
     text = fields.TextField()
-    page: int | None = fields.IntField(null=True)  # type: ignore[assignment]
-    heading: str | None = fields.TextField(null=True)  # type: ignore[assignment]
+    page: int | None = fields.IntField(null=True)
+    heading: str | None = fields.TextField(null=True)
     token_count = fields.IntField()
 
     class Meta:

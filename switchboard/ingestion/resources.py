@@ -25,8 +25,12 @@ def build_embedder(settings: Settings) -> Embedder:
     if settings.embedder == "openai":
         if not settings.embedding_base_url:
             raise RuntimeError("EMBEDDER=openai needs EMBEDDING_BASE_URL")
-        return OpenAIEmbedder(base_url=settings.embedding_base_url, api_key=settings.embedding_api_key or "none",
-                              model=settings.embedding_model, dim=EMBEDDING_DIM)
+        return OpenAIEmbedder(
+            base_url=settings.embedding_base_url,
+            api_key=settings.embedding_api_key or "none",
+            model=settings.embedding_model,
+            dim=EMBEDDING_DIM,
+        )
     backend = settings.embedder
     if backend not in ("torch", "onnx", "onnx-quantized"):
         raise RuntimeError(f"unknown EMBEDDER {backend!r}")

@@ -29,6 +29,7 @@ from switchboard.platform.web import resume_point, runtime
 
 documents = Blueprint("documents", __name__, url_prefix="/api/v1/documents")
 
+
 def _document(d: Document) -> DocumentOut:
     return DocumentOut.model_validate(d, from_attributes=True)
 
@@ -39,12 +40,14 @@ def _collection(c: Collection) -> CollectionOut:
 
 async def _upload(principal: Principal, default_collection: str | None = None) -> tuple[UploadAccepted, int]:
     rt = runtime()
-    received = await receive_upload(request.headers.get("Content-Type"), request.body,
-                                    rt.settings.data_dir / "tmp", rt.settings.max_upload_bytes)
+    received = await receive_upload(
+        request.headers.get("Content-Type"), request.body, rt.settings.data_dir / "tmp", rt.settings.max_upload_bytes
+    )
     collection_id = received.fields.get("collection_id") or default_collection
     document = await service.accept_upload(principal, received, collection_id, rt)
-    return UploadAccepted(id=document.id, status=document.status, name=document.name,
-                          collection_id=document.collection_id), 202
+    return UploadAccepted(
+        id=document.id, status=document.status, name=document.name, collection_id=document.collection_id
+    ), 202
 
 
 @documents.post("/upload")
@@ -62,8 +65,11 @@ async def upload() -> tuple[UploadAccepted, int]:
 async def list_documents(query_args: DocumentQuery) -> Page[DocumentOut]:
     """Documents the caller can read, newest first."""
     found, total = await service.list_documents(
-        current_principal(), collection_id=str(query_args.collection_id) if query_args.collection_id else None,
-        status=query_args.status, limit=query_args.limit, offset=query_args.offset,
+        current_principal(),
+        collection_id=str(query_args.collection_id) if query_args.collection_id else None,
+        status=query_args.status,
+        limit=query_args.limit,
+        offset=query_args.offset,
     )
     return Page(items=[_document(d) for d in found], total=total, limit=query_args.limit, offset=query_args.offset)
 
@@ -74,10 +80,27 @@ async def list_documents(query_args: DocumentQuery) -> Page[DocumentOut]:
 @validate_response(SearchOut)
 async def query(data: SearchIn) -> SearchOut:
     """Search the caller's documents by meaning, by words, or both (hybrid, the default)."""
-    hits = await service.query(current_principal(), runtime(), data.query, mode=data.mode,
-                               collection_ids=data.collection_ids, document_ids=data.document_ids, top_k=data.top_k)
-    results = [SearchResult(chunk_id=h.chunk_id, document_id=h.document_id, document_name=h.document_name,
-                            text=h.text, score=h.score, page=h.page, heading=h.heading) for h in hits]
+    hits = await service.query(
+        current_principal(),
+        runtime(),
+        data.query,
+        mode=data.mode,
+        collection_ids=data.collection_ids,
+        document_ids=data.document_ids,
+        top_k=data.top_k,
+    )
+    results = [
+        SearchResult(
+            chunk_id=h.chunk_id,
+            document_id=h.document_id,
+            document_name=h.document_name,
+            text=h.text,
+            score=h.score,
+            page=h.page,
+            heading=h.heading,
+        )
+        for h in hits
+    ]
     return SearchOut(query=data.query, mode=data.mode, results=results)
 
 
@@ -113,8 +136,13 @@ async def get_collection(collection_id: str) -> CollectionOut:
 @validate_response(CollectionOut)
 async def update_collection(collection_id: str, data: CollectionPatch) -> CollectionOut:
     """Rename a personal collection, or change whether agents' research reads it."""
-    updated = await collections.update(current_principal(), collection_id, name=data.name,
-                                       description=data.description, include_in_research=data.include_in_research)
+    updated = await collections.update(
+        current_principal(),
+        collection_id,
+        name=data.name,
+        description=data.description,
+        include_in_research=data.include_in_research,
+    )
     return _collection(updated)
 
 
@@ -149,8 +177,9 @@ async def list_org_collections() -> list[CollectionOut]:
 @validate_response(CollectionOut, 201)
 async def create_org_collection(data: CollectionIn) -> tuple[CollectionOut, int]:
     """A new org collection, readable by every member."""
-    created = await collections.create(current_principal(), data.name, data.description, data.include_in_research,
-                                       scope="org")
+    created = await collections.create(
+        current_principal(), data.name, data.description, data.include_in_research, scope="org"
+    )
     return _collection(created), 201
 
 

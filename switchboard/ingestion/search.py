@@ -30,9 +30,14 @@ class SearchHit:
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form (also what agents' tools return)."""
         return {
-            "chunk_id": self.chunk_id, "document_id": str(self.document_id), "document_name": self.document_name,
-            "collection_id": str(self.collection_id), "text": self.text, "score": round(self.score, 6),
-            "page": self.page, "heading": self.heading,
+            "chunk_id": self.chunk_id,
+            "document_id": str(self.document_id),
+            "document_name": self.document_name,
+            "collection_id": str(self.collection_id),
+            "text": self.text,
+            "score": round(self.score, 6),
+            "page": self.page,
+            "heading": self.heading,
         }
 
 
@@ -48,11 +53,14 @@ def _hit(row: Any, score: float) -> SearchHit:
     return SearchHit(row[0], row[1], row[2], row[3], row[4], score, row[5], row[6])
 
 
-async def semantic(vector: Sequence[float], collections: list[uuid.UUID], documents: list[uuid.UUID] | None,
-                   limit: int, ef_search: int) -> list[SearchHit]:
+async def semantic(
+    vector: Sequence[float], collections: list[uuid.UUID], documents: list[uuid.UUID] | None, limit: int, ef_search: int
+) -> list[SearchHit]:
     """Nearest chunks by cosine distance, through the HNSW index."""
+    # only constant fragments are joined here; every value is a bind parameter
     sql = (
-        "SELECT * FROM (" + _SELECT.format(score=", c.embedding <=> $3 AS distance")
+        "SELECT * FROM ("  # noqa: S608
+        + _SELECT.format(score=", c.embedding <=> $3 AS distance")
         + "ORDER BY c.embedding <=> $3 LIMIT $4) hits ORDER BY distance"
     )
     client = get_connection("default")
@@ -64,8 +72,9 @@ async def semantic(vector: Sequence[float], collections: list[uuid.UUID], docume
     return [_hit(r, 1.0 - float(r[7])) for r in rows]
 
 
-async def text(query: str, collections: list[uuid.UUID], documents: list[uuid.UUID] | None,
-               limit: int) -> list[SearchHit]:
+async def text(
+    query: str, collections: list[uuid.UUID], documents: list[uuid.UUID] | None, limit: int
+) -> list[SearchHit]:
     """Chunks matching the words of `query` (web-search syntax: quotes, OR, -word), best ranked first."""
     sql = (
         _SELECT.format(score=", ts_rank_cd(c.tsv, q) AS rank").replace(
@@ -91,6 +100,16 @@ def fuse(rankings: Sequence[Sequence[SearchHit]], limit: int) -> list[SearchHit]
     hits = []
     for chunk_id in ordered:
         hit = first_seen[chunk_id]
-        hits.append(SearchHit(hit.chunk_id, hit.document_id, hit.document_name, hit.collection_id, hit.text,
-                              scores[chunk_id], hit.page, hit.heading))
+        hits.append(
+            SearchHit(
+                hit.chunk_id,
+                hit.document_id,
+                hit.document_name,
+                hit.collection_id,
+                hit.text,
+                scores[chunk_id],
+                hit.page,
+                hit.heading,
+            )
+        )
     return hits

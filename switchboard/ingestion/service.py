@@ -47,14 +47,16 @@ async def _file_chunks(received: ReceivedFile) -> AsyncIterator[bytes]:
             yield piece
 
 
-async def accept_upload(principal: Principal, received: ReceivedFile, collection_id: str | None,
-                        runtime: Runtime) -> Document:
+async def accept_upload(
+    principal: Principal, received: ReceivedFile, collection_id: str | None, runtime: Runtime
+) -> Document:
     """Check, store and register an upload, and queue its processing; nothing is left behind on refusal."""
     try:
         collection = await collections.writable(principal, collection_id)
         if received.size == 0:
-            raise ValidationFailed("The file is empty", code="empty_file",
-                                   details=[{"field": "file", "message": "empty file"}])
+            raise ValidationFailed(
+                "The file is empty", code="empty_file", details=[{"field": "file", "message": "empty file"}]
+            )
         kind = detect_type(received.filename, received.head(HEAD_SIZE))
         existing = await Document.get_or_none(collection_id=collection.id, sha256=received.sha256)
         if existing is not None:
@@ -64,9 +66,16 @@ async def accept_upload(principal: Principal, received: ReceivedFile, collection
         await runtime.storage.put_stream(storage_key, _file_chunks(received))
         try:
             document = await Document.create(
-                id=document_id, org_id=principal.org_id, collection=collection, uploaded_by=principal.user_id,
-                name=received.filename[:300], kind=kind, content_type=received.content_type[:128],
-                size=received.size, sha256=received.sha256, storage_key=storage_key,
+                id=document_id,
+                org_id=principal.org_id,
+                collection=collection,
+                uploaded_by=principal.user_id,
+                name=received.filename[:300],
+                kind=kind,
+                content_type=received.content_type[:128],
+                size=received.size,
+                sha256=received.sha256,
+                storage_key=storage_key,
             )
         except IntegrityError:  # the same file raced in through another request
             await runtime.storage.delete(storage_key)
@@ -76,8 +85,13 @@ async def accept_upload(principal: Principal, received: ReceivedFile, collection
         received.discard()
     await runtime.events.append(document_stream(document.id), "queued", "Waiting for a worker", progress=0.0)
     await runtime.queue.enqueue("ingest_document", str(document.id), job_id=f"ingest:{document.id}")
-    await audit.record("document.uploaded", actor=principal, target_type="document", target_id=document.id,
-                       details={"name": document.name, "size": document.size})
+    await audit.record(
+        "document.uploaded",
+        actor=principal,
+        target_type="document",
+        target_id=document.id,
+        details={"name": document.name, "size": document.size},
+    )
     return document
 
 
@@ -90,8 +104,9 @@ async def get(principal: Principal, document_id: str) -> Document:
     return document
 
 
-async def list_documents(principal: Principal, *, collection_id: str | None, status: str | None, limit: int,
-                         offset: int) -> tuple[list[Document], int]:
+async def list_documents(
+    principal: Principal, *, collection_id: str | None, status: str | None, limit: int, offset: int
+) -> tuple[list[Document], int]:
     """Documents the caller can read, newest first."""
     if collection_id is not None:
         visible_ids = [(await collections.readable(principal, collection_id)).id]
@@ -117,8 +132,13 @@ async def delete(principal: Principal, document_id: str, runtime: Runtime) -> No
     collection = await Collection.get(id=document.collection_id)
     _check_may_change(principal, collection)
     await remove(document, runtime)
-    await audit.record("document.deleted", actor=principal, target_type="document", target_id=document.id,
-                       details={"name": document.name})
+    await audit.record(
+        "document.deleted",
+        actor=principal,
+        target_type="document",
+        target_id=document.id,
+        details={"name": document.name},
+    )
 
 
 async def remove(document: Document, runtime: Runtime) -> None:
@@ -132,10 +152,17 @@ async def move(principal: Principal, document_id: str, collection_id: str) -> Do
     document = await get(principal, document_id)
     source = await Collection.get(id=document.collection_id)
     target = await collections.readable(principal, collection_id)
-    if source.scope != "personal" or target.scope != "personal" or source.owner_id != principal.user_id \
-            or target.owner_id != principal.user_id:
-        raise ValidationFailed("Only documents of your personal collections move, and only between them",
-                               code="move_not_allowed", details=[{"field": "collection_id", "message": "personal only"}])
+    if (
+        source.scope != "personal"
+        or target.scope != "personal"
+        or source.owner_id != principal.user_id
+        or target.owner_id != principal.user_id
+    ):
+        raise ValidationFailed(
+            "Only documents of your personal collections move, and only between them",
+            code="move_not_allowed",
+            details=[{"field": "collection_id", "message": "personal only"}],
+        )
     if target.id == source.id:
         return document
     if await Document.filter(collection_id=target.id, sha256=document.sha256).exists():
@@ -143,8 +170,13 @@ async def move(principal: Principal, document_id: str, collection_id: str) -> Do
     document.collection_id = target.id
     await document.save(update_fields=["collection_id", "updated_at"])
     await Chunk.filter(document_id=document.id).update(collection_id=target.id)
-    await audit.record("document.moved", actor=principal, target_type="document", target_id=document.id,
-                       details={"from": str(source.id), "to": str(target.id)})
+    await audit.record(
+        "document.moved",
+        actor=principal,
+        target_type="document",
+        target_id=document.id,
+        details={"from": str(source.id), "to": str(target.id)},
+    )
     return document
 
 
@@ -155,9 +187,17 @@ async def chunks(principal: Principal, document_id: str, limit: int, offset: int
     return await query.order_by("index").offset(offset).limit(limit), await query.count()
 
 
-async def query(principal: Principal, runtime: Runtime, text: str, *, mode: search.Mode = "hybrid",
-                collection_ids: list[uuid.UUID] | None = None, document_ids: list[uuid.UUID] | None = None,
-                top_k: int = 10, research: bool = False) -> list[search.SearchHit]:
+async def query(
+    principal: Principal,
+    runtime: Runtime,
+    text: str,
+    *,
+    mode: search.Mode = "hybrid",
+    collection_ids: list[uuid.UUID] | None = None,
+    document_ids: list[uuid.UUID] | None = None,
+    top_k: int = 10,
+    research: bool = False,
+) -> list[search.SearchHit]:
     """Chunks of documents the caller can read that answer `text` best."""
     visible = await collections.searchable(principal, collection_ids, research=research)
     if not visible:
@@ -177,5 +217,10 @@ async def query(principal: Principal, runtime: Runtime, text: str, *, mode: sear
 
 def status_of(document: Document) -> dict[str, Any]:
     """The processing state a person watches."""
-    return {"id": str(document.id), "status": document.status, "progress": round(document.progress, 3),
-            "error": document.error, "chunk_count": document.chunk_count}
+    return {
+        "id": str(document.id),
+        "status": document.status,
+        "progress": round(document.progress, 3),
+        "error": document.error,
+        "chunk_count": document.chunk_count,
+    }

@@ -42,8 +42,14 @@ class _Progress:
     async def __call__(self, update_type: str, message: str, progress: float | None = None, **fields: Any) -> None:
         if progress is not None:
             await Document.filter(id=self.document.id).update(progress=progress)
-        await self.runtime.events.append(document_stream(self.document.id), update_type, message,
-                                         progress=progress, document_id=str(self.document.id), **fields)
+        await self.runtime.events.append(
+            document_stream(self.document.id),
+            update_type,
+            message,
+            progress=progress,
+            document_id=str(self.document.id),
+            **fields,
+        )
 
 
 async def ingest_document(ctx: dict[str, Any], document_id: str) -> str:
@@ -112,8 +118,9 @@ async def watch_documents(ctx: dict[str, Any]) -> int:
     runtime: Runtime = ctx["runtime"]
     stale = set(await leases.abandoned(Document, ("processing",)))
     stale |= set(
-        await Document.filter(status="pending", lease_until__isnull=True,
-                              created_at__lt=datetime.now(UTC) - QUEUED_GRACE).values_list("id", flat=True)
+        await Document.filter(
+            status="pending", lease_until__isnull=True, created_at__lt=datetime.now(UTC) - QUEUED_GRACE
+        ).values_list("id", flat=True)
     )
     for document_id in stale:
         job_id = f"ingest:{document_id}:recover:{datetime.now(UTC).timestamp():.0f}"

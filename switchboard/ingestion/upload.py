@@ -7,6 +7,7 @@ before any is read).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import tempfile
@@ -124,17 +125,20 @@ class _Receiver:
             self.file.close()
 
 
-async def receive_upload(content_type: str | None, body: AsyncIterable[bytes], tmp_dir: Path,
-                         max_bytes: int) -> ReceivedFile:
+async def receive_upload(
+    content_type: str | None, body: AsyncIterable[bytes], tmp_dir: Path, max_bytes: int
+) -> ReceivedFile:
     """Parse a multipart body with a `file` part (and small fields) into a temporary file."""
     kind, params = parse_options_header(content_type or "")
     boundary = params.get(b"boundary")
     if kind != b"multipart/form-data" or not boundary:
-        raise ValidationFailed("Send the document as multipart/form-data with a `file` part",
-                               details=[{"field": "file", "message": "multipart/form-data expected"}])
-    tmp_dir.mkdir(parents=True, exist_ok=True)
+        raise ValidationFailed(
+            "Send the document as multipart/form-data with a `file` part",
+            details=[{"field": "file", "message": "multipart/form-data expected"}],
+        )
+    await asyncio.to_thread(tmp_dir.mkdir, parents=True, exist_ok=True)
     receiver = _Receiver(tmp_dir, max_bytes)
-    parser = MultipartParser(boundary, receiver.callbacks())
+    parser = MultipartParser(boundary, receiver.callbacks())  # type: ignore[arg-type]
     try:
         async for piece in body:
             parser.write(piece)
@@ -151,5 +155,11 @@ async def receive_upload(content_type: str | None, body: AsyncIterable[bytes], t
     receiver.close()
     if receiver.path is None or receiver.filename is None:
         raise ValidationFailed("The upload has no `file` part", details=[{"field": "file", "message": "required"}])
-    return ReceivedFile(receiver.filename, receiver.content_type, receiver.path, receiver.size,
-                        receiver.hash.hexdigest(), receiver.fields)
+    return ReceivedFile(
+        receiver.filename,
+        receiver.content_type,
+        receiver.path,
+        receiver.size,
+        receiver.hash.hexdigest(),
+        receiver.fields,
+    )
