@@ -53,14 +53,19 @@ async def test_every_supported_type_is_found_by_each_search_mode(signup, worker)
         status = await wait_processed(ada, document_id)
         assert status["status"] == "completed", (name, status)
         assert status["progress"] == 1.0 and status["chunk_count"] >= 1
-    for mode, query in (("hybrid", "who records the ships passing by?"),
-                        ("semantic", "who writes down every vessel that sails past"),
-                        ("text", "lighthouse ledger")):
+    for mode, query in (
+        ("hybrid", "who records the ships passing by?"),
+        ("semantic", "who writes down every vessel that sails past"),
+        ("text", "lighthouse ledger"),
+    ):
         results = await search(ada, query, mode, top_k=20)
         found = {ids[r["document_id"]] for r in results if "leather-bound ledger" in r["text"]}
         assert found == set(FILES), (mode, sorted(set(FILES) - found))
-    pdf_hit = next(r for r in await search(ada, "lighthouse keeper ledger", "text", top_k=20)
-                   if ids[r["document_id"]] == "report.pdf" and "ledger" in r["text"])
+    pdf_hit = next(
+        r
+        for r in await search(ada, "lighthouse keeper ledger", "text", top_k=20)
+        if ids[r["document_id"]] == "report.pdf" and "ledger" in r["text"]
+    )
     assert pdf_hit["page"] == 2, "PDF page numbers are kept"
 
 
@@ -103,7 +108,8 @@ async def test_oversize_upload_is_413_before_reading_it(signup, settings, app):
     ada = await signup()
     too_big = settings.max_upload_bytes + 1
     response = await ada.post(
-        "/api/v1/documents/upload", data=b"x" * 1024,
+        "/api/v1/documents/upload",
+        data=b"x" * 1024,
         headers={"Content-Type": "multipart/form-data; boundary=abc", "Content-Length": str(too_big + 70_000)},
     )
     assert response.status_code == 413 and (await response.get_json())["error"] == "payload_too_large"
@@ -171,8 +177,9 @@ async def test_collections_general_move_and_org_collections(signup, worker):
     # org collections: admins fill them, every member reads them, members cannot move into or out of them
     shared = await (await owner.post("/api/v1/documents/admin/collections", json={"name": "Handbook"})).get_json()
     assert (await member.post("/api/v1/documents/admin/collections", json={"name": "Nope"})).status_code == 403
-    handbook = await upload(owner, "guide.md", FILES["guide.md"], collection_id=shared["id"],
-                            path="/api/v1/documents/admin/upload")
+    handbook = await upload(
+        owner, "guide.md", FILES["guide.md"], collection_id=shared["id"], path="/api/v1/documents/admin/upload"
+    )
     assert handbook.status_code == 202
     await wait_processed(owner, (await handbook.get_json())["id"])
     results = await search(member, "lighthouse keeper ledger", "text", collection_ids=[shared["id"]])
