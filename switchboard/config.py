@@ -97,7 +97,7 @@ class AgentSettings(BaseSettings):
     )
     http_agent_allowed: list[str] = Field(
         default_factory=list,
-        description='Where the http agent may send requests, as JSON: hosts, *.domains, host:port or URL prefixes, '
+        description="Where the http agent may send requests, as JSON: hosts, *.domains, host:port or URL prefixes, "
         'e.g. ["api.example.com"]. Empty: no http agent.',
     )
     http_agent_private_networks: list[str] = Field(
@@ -110,6 +110,14 @@ class AgentSettings(BaseSettings):
         "The default allows a model server on the same host (Ollama, vLLM).",
     )
     agent_max_steps: int = Field(8, description="Most model turns one agent run takes before it stops.")
+
+
+class ChatSettings(BaseSettings):
+    """The platform's default chat model; without one, the offline responder answers."""
+
+    chat_base_url: str | None = Field(None, description="OpenAI-compatible endpoint of the platform's default model.")
+    chat_api_key: str | None = Field(None, description="API key of that endpoint.")
+    chat_model: str = Field("gpt-4o-mini", description="The platform's default chat model.")
 
 
 class IngestionSettings(BaseSettings):
@@ -130,6 +138,7 @@ class IngestionSettings(BaseSettings):
 
 
 class Settings(
+    ChatSettings,
     IngestionSettings,
     ServerSettings,
     MailSettings,

@@ -24,6 +24,7 @@ PLUGINS: tuple[str, ...] = (
     "switchboard.platform.plugin",
     "switchboard.agents.plugin",
     "switchboard.ingestion.plugin",
+    "switchboard.chat.plugin",
 )
 
 
