@@ -1,0 +1,248 @@
+"""Sections into chunks that fit the embedding model's input.
+
+all-MiniLM-L6-v2 reads at most 256 word pieces, its [CLS] and [SEP] included, and silently
+drops the rest; a chunk longer than that would be indexed by its first part only. So every
+chunk is measured with the model's own tokenizer, split at paragraph, then sentence, then
+word boundaries, and the next chunk repeats a sentence or two of the last so an answer that
+straddles the cut is still found.
+
+A chunk's heading is part of what gets embedded (`Chunk.embedding_text`), so it is counted
+against the limit too.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from switchboard.ingestion.sections import Section
+
+MAX_TOKENS = 256
+OVERLAP_TOKENS = 32
+# A heading longer than this is a paragraph styled as a heading; cut so the text keeps its room.
+_MAX_HEADING_TOKENS = 48
+
+TokenCounter = Callable[[str], int]
+"""Tokens the model sees for a text, special tokens included."""
+
+_PARAGRAPHS = re.compile(r"\n[ \t]*\n\s*")
+_SENTENCE_END = re.compile("(?<=[.!?\u3002\uff01\uff1f])\\s+")  # Latin and CJK sentence ends
+
+
+class _Encodes(Protocol):
+    def encode(self, text: str) -> Any: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """A piece of a document small enough to embed whole, with where it came from."""
+
+    text: str
+    index: int
+    page: int | None
+    heading: str | None
+    token_count: int
+    """Tokens of `embedding_text`, special tokens included; never above the chunker's limit."""
+
+    @property
+    def embedding_text(self) -> str:
+        """What to embed: the heading, then the text."""
+        return f"{self.heading}\n{self.text}" if self.heading else self.text
+
+
+class ModelTokenCounter:
+    """Counts tokens with the embedding model's own tokenizer (a `tokenizers.Tokenizer`)."""
+
+    def __init__(self, tokenizer: Any) -> None:
+        # The model's tokenizer file truncates and pads to 128; counting needs the true length.
+        tokenizer.no_truncation()
+        tokenizer.no_padding()
+        self._tokenizer = tokenizer
+
+    @classmethod
+    def from_model_dir(cls, model_dir: Path | None = None) -> ModelTokenCounter:
+        """The tokenizer of a sentence-transformers model folder; the packaged all-MiniLM-L6-v2 by default."""
+        from tokenizers import Tokenizer  # type: ignore[import-untyped]
+
+        from switchboard.ingestion.model_files import packaged_model_dir
+
+        return cls(Tokenizer.from_file(str((model_dir or packaged_model_dir()) / "tokenizer.json")))
+
+    def __call__(self, text: str) -> int:
+        """Tokens for `text`, [CLS] and [SEP] included."""
+        return len(self._tokenizer.encode(text).ids)
+
+
+@dataclass(frozen=True, slots=True)
+class _Unit:
+    text: str
+    cost: int
+    sep: str  # what joins it to the unit before: a paragraph break, a line break or a space
+    paragraph_cost: int  # cost of the rest of its paragraph, this unit included
+
+
+def chunk(
+    sections: Iterable[Section],
+    tokenizer_or_counter: TokenCounter | _Encodes,
+    max_tokens: int = MAX_TOKENS,
+    overlap: int = OVERLAP_TOKENS,
+) -> list[Chunk]:
+    """Chunks of at most `max_tokens` tokens (special tokens included) over the sections, in order.
+
+    `tokenizer_or_counter` is the model's tokenizer (a `tokenizers.Tokenizer`, or anything whose
+    `encode(text)` gives the token ids) or a `TokenCounter`, such as `ModelTokenCounter.from_model_dir()`.
+
+    Neighbouring sections with the same page, heading and kind share chunks; a new page or
+    heading starts a new chunk. Within a run, consecutive chunks share up to `overlap` tokens
+    of whole sentences (table rows never overlap: each row stands alone).
+    """
+    count = _counter(tokenizer_or_counter)
+    specials = count("")
+    if max_tokens - specials < 16:
+        raise ValueError(f"max_tokens={max_tokens} leaves no room for text")
+    chunks: list[Chunk] = []
+    for (page, heading, kind), run in itertools.groupby(sections, key=lambda s: (s.page, s.heading, s.kind)):
+        heading = _fit(heading, min(_MAX_HEADING_TOKENS, (max_tokens - specials) // 4), count, specials)
+        heading = heading or None
+        budget = max_tokens - (count(f"{heading}\n") if heading else specials)
+        # More overlap than this would make chunks that repeat more than they add.
+        shared = 0 if kind == "row" else min(overlap, budget // 4)
+        units = [unit for section in run for unit in _units(section.text, budget, count, specials)]
+        for text in _pack(units, budget, shared):
+            for piece in _enforce(text, heading, max_tokens, count):
+                embedded = f"{heading}\n{piece}" if heading else piece
+                chunks.append(Chunk(piece, len(chunks), page, heading, count(embedded)))
+    return chunks
+
+
+def _counter(tokenizer_or_counter: TokenCounter | _Encodes) -> TokenCounter:
+    encode = getattr(tokenizer_or_counter, "encode", None)
+    if encode is None:
+        assert callable(tokenizer_or_counter)
+        return tokenizer_or_counter
+    if hasattr(tokenizer_or_counter, "no_truncation"):
+        return ModelTokenCounter(tokenizer_or_counter)
+
+    def count(text: str) -> int:
+        encoded = encode(text)
+        return len(getattr(encoded, "ids", encoded))
+
+    return count
+
+
+def _units(text: str, budget: int, count: TokenCounter, specials: int) -> Iterator[_Unit]:
+    """Sentences (or, for run-on text, word windows) with their costs, in order."""
+    for paragraph in _PARAGRAPHS.split(text.strip()):
+        pieces: list[tuple[str, str]] = []
+        sep = "\n\n"
+        for line in paragraph.split("\n"):
+            for sentence in _SENTENCE_END.split(line.strip()):
+                for part in _split_long(sentence, budget, count, specials):
+                    pieces.append((sep, part))
+                    sep = " "
+            sep = "\n" if pieces else sep
+        costs = [count(part) - specials for _, part in pieces]
+        remaining = sum(costs)
+        for (sep, part), cost in zip(pieces, costs, strict=True):
+            yield _Unit(part, cost, sep, remaining)
+            remaining -= cost
+
+
+def _split_long(sentence: str, budget: int, count: TokenCounter, specials: int) -> list[str]:
+    """A sentence as it is, or cut into word windows that each fit the budget."""
+    if not sentence or count(sentence) - specials <= budget:
+        return [sentence] if sentence else []
+    windows: list[str] = []
+    current: list[str] = []
+    used = 0
+    for word in sentence.split():
+        cost = count(word) - specials
+        if cost > budget:
+            # One "word" longer than a chunk (a hash, base64, a minified line): cut it by characters.
+            windows.extend(w for w in [" ".join(current)] if w)
+            current, used = [], 0
+            windows.extend(_cut_word(word, budget, count, specials))
+            continue
+        if used + cost > budget:
+            windows.append(" ".join(current))
+            current, used = [], 0
+        current.append(word)
+        used += cost
+    windows.extend(w for w in [" ".join(current)] if w)
+    return windows
+
+
+def _cut_word(word: str, budget: int, count: TokenCounter, specials: int) -> Iterator[str]:
+    while word:
+        low, high = 1, len(word)
+        while low < high:  # longest prefix that fits
+            middle = (low + high + 1) // 2
+            low, high = (middle, high) if count(word[:middle]) - specials <= budget else (low, middle - 1)
+        yield word[:low]
+        word = word[low:]
+
+
+def _fit(text: str | None, tokens: int, count: TokenCounter, specials: int) -> str:
+    """`text` cut at a word boundary to at most `tokens` tokens (special tokens not counted)."""
+    text = (text or "").strip()
+    if not text or count(text) - specials <= tokens:
+        return text
+    words = text.split()
+    while len(words) > 1 and count(" ".join(words)) - specials > tokens:
+        words.pop()
+    return " ".join(words) if count(" ".join(words)) - specials <= tokens else ""
+
+
+def _pack(units: list[_Unit], budget: int, overlap: int) -> Iterator[str]:
+    """Greedy packing of units into texts whose summed cost stays within `budget`."""
+    start = 0
+    while start < len(units):
+        end, used = start, 0
+        while end < len(units) and used + units[end].cost <= budget:
+            unit = units[end]
+            # Rather than cut a paragraph that would fit whole in the next chunk, end this one early.
+            if (
+                end > start
+                and unit.sep == "\n\n"
+                and used >= budget // 2
+                and used + unit.paragraph_cost > budget >= unit.paragraph_cost
+            ):
+                break
+            used += unit.cost
+            end += 1
+        end = max(end, start + 1)  # a unit never exceeds the budget, but make progress regardless
+        yield _join(units[start:end])
+        if end >= len(units):
+            return
+        start = _overlap_start(units, start, end, budget, overlap)
+
+
+def _overlap_start(units: list[_Unit], start: int, end: int, budget: int, overlap: int) -> int:
+    """Where the next chunk begins: a few trailing sentences of this one, if they leave room for new text."""
+    back, carried = end, 0
+    while back - 1 > start and carried + units[back - 1].cost <= overlap:
+        back -= 1
+        carried += units[back].cost
+    if carried + units[end].cost > budget:
+        return end
+    return back
+
+
+def _join(units: list[_Unit]) -> str:
+    return "".join(unit.sep + unit.text if i else unit.text for i, unit in enumerate(units))
+
+
+def _enforce(text: str, heading: str | None, max_tokens: int, count: TokenCounter) -> Iterator[str]:
+    """The chunk as packed, or halves of it should a tokenizer not add up over whitespace."""
+    embedded = f"{heading}\n{text}" if heading else text
+    words = text.split(" ")
+    if count(embedded) <= max_tokens or len(words) < 2:
+        yield text
+        return
+    half = len(words) // 2
+    yield from _enforce(" ".join(words[:half]), heading, max_tokens, count)
+    yield from _enforce(" ".join(words[half:]), heading, max_tokens, count)

@@ -1,0 +1,194 @@
+"""The `Embedder` seam: texts in, unit-length vectors out, in batches, never on the event loop.
+
+    python -m switchboard.ingestion.embedder prepare DIR
+
+exports the ONNX model into DIR at install time (see `model_files`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Literal, Protocol, runtime_checkable
+
+from switchboard.ingestion.model_files import (
+    ONNX_FILE,
+    QUANTIZED_ONNX_FILE,
+    embedding_dim,
+    is_prepared,
+    offline,
+    packaged_model_dir,
+    prepare_onnx_model,
+)
+from switchboard.ingestion.openai_embedder import OpenAIEmbedder
+
+__all__ = [
+    "DEFAULT_BACKEND",
+    "Backend",
+    "Embedder",
+    "OpenAIEmbedder",
+    "QueryEmbeddingCache",
+    "SentenceTransformerEmbedder",
+    "prepare_onnx_model",
+]
+
+log = logging.getLogger(__name__)
+
+Backend = Literal["torch", "onnx", "onnx-quantized"]
+DEFAULT_BACKEND: Backend = "onnx-quantized"
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns texts into L2-normalised vectors of `dim` floats, one per text, in order."""
+
+    @property
+    def dim(self) -> int:
+        """Length of every vector."""
+        ...
+
+    async def embed(self, texts: list[str]) -> list[list[float]]:
+        """One unit vector per text."""
+        ...
+
+
+class SentenceTransformerEmbedder:
+    """all-MiniLM-L6-v2 in-process through sentence-transformers, with the torch or an ONNX Runtime backend.
+
+    The ONNX backends read the export `prepare_onnx_model` wrote to `onnx_dir`; if it is missing
+    it is made there on first use (offline, a few seconds). One worker thread runs the model:
+    the backends already use every core, so two encodes at once would only fight over them.
+    """
+
+    def __init__(
+        self,
+        backend: Backend = DEFAULT_BACKEND,
+        *,
+        onnx_dir: Path | None = None,
+        model_dir: Path | None = None,
+        batch_size: int = 32,
+        device: str | None = None,
+    ) -> None:
+        if backend not in ("torch", "onnx", "onnx-quantized"):
+            raise ValueError(f"unknown embedder backend {backend!r}")
+        if backend != "torch" and onnx_dir is None:
+            raise ValueError(f"the {backend} backend needs onnx_dir, the folder of the prepared ONNX model")
+        self.backend = backend
+        self.batch_size = batch_size
+        self._onnx_dir = onnx_dir
+        self._model_dir = model_dir or packaged_model_dir()
+        self._device = device
+        self._dim = embedding_dim(self._model_dir)
+        self._model: Any = None
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embedder")
+
+    @property
+    def dim(self) -> int:
+        """Length of every vector (384 for all-MiniLM-L6-v2)."""
+        return self._dim
+
+    async def load(self) -> None:
+        """Load the model now (a worker's start-up), rather than on the first `embed`."""
+        await asyncio.get_running_loop().run_in_executor(self._executor, self._loaded)
+
+    async def embed(self, texts: list[str]) -> list[list[float]]:
+        """Unit vectors for `texts`, encoded in batches of `batch_size` on the embedder's thread."""
+        if not texts:
+            return []
+        return await asyncio.get_running_loop().run_in_executor(self._executor, self._encode, list(texts))
+
+    def close(self) -> None:
+        """Stop the embedder's thread once the running encode, if any, is done."""
+        self._executor.shutdown(wait=True)
+
+    def _encode(self, texts: list[str]) -> list[list[float]]:
+        vectors = self._loaded().encode(
+            texts,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        result: list[list[float]] = vectors.tolist()
+        return result
+
+    def _loaded(self) -> Any:
+        if self._model is None:
+            self._model = self._load()
+        return self._model
+
+    def _load(self) -> Any:
+        offline()
+        from sentence_transformers import SentenceTransformer
+
+        if self.backend == "torch":
+            return SentenceTransformer(str(self._model_dir), device=self._device, local_files_only=True)
+        assert self._onnx_dir is not None
+        if not is_prepared(self._onnx_dir):
+            log.warning("no prepared ONNX model in %s; exporting it now", self._onnx_dir)
+            prepare_onnx_model(self._onnx_dir, self._model_dir)
+        file_name = QUANTIZED_ONNX_FILE if self.backend == "onnx-quantized" else ONNX_FILE
+        return SentenceTransformer(
+            str(self._onnx_dir),
+            backend="onnx",
+            device="cpu",
+            local_files_only=True,
+            model_kwargs={"file_name": file_name, "provider": "CPUExecutionProvider"},
+        )
+
+
+class QueryEmbeddingCache:
+    """A least-recently-used cache of query vectors in front of an `Embedder`.
+
+    People ask the same questions again (and the UI re-runs a search on every page of results);
+    a cached query costs no model call. Keyed by the exact text.
+    """
+
+    def __init__(self, embedder: Embedder, size: int = 1024) -> None:
+        self._embedder = embedder
+        self._size = size
+        self._vectors: OrderedDict[str, tuple[float, ...]] = OrderedDict()
+
+    @property
+    def dim(self) -> int:
+        """Length of every vector."""
+        return self._embedder.dim
+
+    async def embed_query(self, text: str) -> list[float]:
+        """The vector of one query, from the cache when it was asked before."""
+        return (await self.embed([text]))[0]
+
+    async def embed(self, texts: list[str]) -> list[list[float]]:
+        """Vectors for `texts`; only the ones not cached reach the embedder, in one batch."""
+        # Take the hits before awaiting: a concurrent call may evict them meanwhile.
+        hits = {text: self._vectors[text] for text in texts if text in self._vectors}
+        for text in hits:
+            self._vectors.move_to_end(text)
+        missing = list(dict.fromkeys(text for text in texts if text not in hits))
+        fresh: dict[str, tuple[float, ...]] = {}
+        if missing:
+            fresh = {t: tuple(v) for t, v in zip(missing, await self._embedder.embed(missing), strict=True)}
+            for text, vector in fresh.items():
+                self._vectors[text] = vector
+            while len(self._vectors) > self._size:
+                self._vectors.popitem(last=False)
+        return [list(hits[text] if text in hits else fresh[text]) for text in texts]
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`prepare DIR`: export the ONNX embedding model into DIR (install time, offline)."""
+    parser = argparse.ArgumentParser(prog="python -m switchboard.ingestion.embedder")
+    commands = parser.add_subparsers(dest="command", required=True)
+    prepare = commands.add_parser("prepare", help="export the ONNX embedding model (offline)")
+    prepare.add_argument("target_dir", type=Path, help="folder to write the model into")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    print(prepare_onnx_model(args.target_dir))
+
+
+if __name__ == "__main__":
+    main()

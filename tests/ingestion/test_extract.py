@@ -1,0 +1,172 @@
+"""Each supported format yields its text with the page or heading it sat under; failures say why."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from switchboard.ingestion import ExtractionFailed, Section, detect_type, extract
+from tests.ingestion import samples
+
+SENTENCE = "The lighthouse keeper logs every passing ship at dawn."
+
+
+def text_of(sections: list[Section]) -> str:
+    return "\n".join(section.text for section in sections)
+
+
+@pytest.mark.parametrize(
+    ("filename", "data"),
+    [
+        ("a.pdf", samples.pdf([SENTENCE])),
+        ("a.docx", samples.word([("h1", "Log"), ("p", SENTENCE)])),
+        ("a.xlsx", samples.workbook({"Notes": [["note"], [SENTENCE]]})),
+        ("a.txt", SENTENCE.encode()),
+        ("a.md", f"# Log\n\n{SENTENCE}\n".encode()),
+        ("a.html", f"<html><body><h1>Log</h1><p>{SENTENCE}</p></body></html>".encode()),
+        ("a.csv", f'note\n"{SENTENCE}"\n'.encode()),
+    ],
+)
+def test_every_type_yields_its_text(filename: str, data: bytes) -> None:
+    sections = extract(detect_type(filename, data), data)
+    assert SENTENCE in text_of(sections)
+
+
+def test_pdf_sections_carry_their_page_numbers() -> None:
+    data = samples.pdf(["Apples grow in the orchard.", "", "Pears ripen in autumn."])
+    sections = extract("pdf", data)
+    assert [(s.page, s.text) for s in sections] == [(1, "Apples grow in the orchard."), (3, "Pears ripen in autumn.")]
+
+
+def test_docx_sections_carry_their_headings_and_tables() -> None:
+    data = samples.word(
+        [
+            ("p", "Before any heading."),
+            ("h1", "Installation"),
+            ("p", "Run the installer."),
+            ("h2", "Requirements"),
+            ("p", "Two cores are enough."),
+            ("table", "part,count;disk,2"),
+        ]
+    )
+    sections = extract("docx", data)
+    assert [(s.heading, s.text) for s in sections] == [
+        (None, "Before any heading."),
+        ("Installation", "Run the installer."),
+        ("Requirements", "Two cores are enough.\n\npart | count\ndisk | 2"),
+    ]
+
+
+def test_spreadsheet_gives_a_schema_section_then_one_section_per_row() -> None:
+    data = samples.workbook(
+        {"Staff": [["name", "city", "salary"], ["Ada", "London", 5200], ["Linus", None, 4100.5]], "Empty": []}
+    )
+    sections = extract("xlsx", data)
+    assert [(s.kind, s.heading, s.text) for s in sections] == [
+        ("schema", "Staff", "Sheet 'Staff' with 2 rows and columns: name, city, salary."),
+        ("row", "Staff", "name: Ada; city: London; salary: 5200"),
+        ("row", "Staff", "name: Linus; salary: 4100.5"),
+    ]
+
+
+def test_csv_delimiter_is_detected() -> None:
+    sections = extract("csv", b"product;price\nTea;3.50\nCoffee;2.80\n")
+    assert sections[0].kind == "schema" and "columns: product, price" in sections[0].text
+    assert [s.text for s in sections[1:]] == ["product: Tea; price: 3.50", "product: Coffee; price: 2.80"]
+
+
+def test_html_keeps_visible_text_and_headings_and_drops_scripts() -> None:
+    page = b"""<!doctype html><html><head><title>Handbook</title><style>p{color:red}</style>
+    <meta charset="iso-8859-1"></head><body>
+    <p>Welcome to the <b>staff</b>
+       handbook.</p>
+    <script>var secret = "do not index";</script>
+    <h2>Holidays</h2><ul><li>Twenty-five days</li><li>Plus public holidays &amp; your birthday</li></ul>
+    <h2>Caf\xe9</h2><p>Open at eight.<br>Closed on Sundays.</p>
+    </body></html>"""
+    sections = extract("html", page)
+    assert [(s.heading, s.text) for s in sections] == [
+        ("Handbook", "Welcome to the staff handbook."),
+        ("Holidays", "Twenty-five days\n\nPlus public holidays & your birthday"),
+        ("Caf\u00e9", "Open at eight.\nClosed on Sundays."),
+    ]
+
+
+def test_markdown_is_split_at_headings_but_not_inside_code() -> None:
+    markdown = b"""Intro line.
+
+# Setup
+
+Install it.
+
+```bash
+# not a heading
+make install
+```
+
+Usage
+-----
+
+Run it.
+"""
+    sections = extract("md", markdown)
+    assert [(s.heading, s.text) for s in sections] == [
+        (None, "Intro line."),
+        ("Setup", "Install it.\n\n```bash\n# not a heading\nmake install\n```"),
+        ("Usage", "Run it."),
+    ]
+
+
+def test_a_damaged_pdf_fails_with_a_readable_reason() -> None:
+    whole = samples.pdf(["Some text."])
+    for damaged in (whole[: len(whole) // 2], b"%PDF-1.7\n" + os.urandom(2000)):
+        with pytest.raises(ExtractionFailed) as caught:
+            extract("pdf", damaged)
+        assert caught.value.status == 422
+        assert caught.value.code == "extraction_failed"
+        assert caught.value.message.startswith("This PDF is damaged and could not be read.")
+
+
+def test_a_password_protected_pdf_fails_with_a_readable_reason() -> None:
+    with pytest.raises(ExtractionFailed) as caught:
+        extract("pdf", samples.encrypted_pdf(["Payroll."], user_password="s3cret"))
+    assert caught.value.message == "This PDF is password-protected. Remove the password and upload it again."
+
+
+def test_a_pdf_encrypted_only_against_editing_is_read() -> None:
+    sections = extract("pdf", samples.encrypted_pdf(["Anyone may read this."], user_password=""))
+    assert text_of(sections) == "Anyone may read this."
+
+
+@pytest.mark.parametrize("data", [samples.pdf([""]), samples.scanned_pdf()], ids=["blank", "scanned"])
+def test_a_pdf_without_text_fails_and_mentions_scans(data: bytes) -> None:
+    with pytest.raises(ExtractionFailed, match=r"No text was found in this PDF\. It may be a scanned image"):
+        extract("pdf", data)
+
+
+@pytest.mark.parametrize(
+    ("kind", "data"),
+    [
+        ("txt", b"   \n\t\n  "),
+        ("md", b"#\n\n   \n"),
+        ("html", b"<html><body><script>x()</script> </body></html>"),
+        ("csv", b"\n,,\n"),
+        ("docx", samples.word([("p", "   ")])),
+    ],
+)
+def test_a_file_with_no_text_fails_with_a_readable_reason(kind: str, data: bytes) -> None:
+    with pytest.raises(ExtractionFailed, match=r"^No text was found in this file\.$"):
+        extract(kind, data)
+
+
+def test_a_damaged_word_document_fails_with_a_readable_reason() -> None:
+    whole = samples.word([("p", "Hello.")])
+    with pytest.raises(ExtractionFailed, match="This Word document is damaged"):
+        extract("docx", whole[: len(whole) // 2])
+
+
+def test_a_damaged_workbook_fails_with_a_readable_reason() -> None:
+    whole = samples.workbook({"Sheet": [["a"], [1]]})
+    with pytest.raises(ExtractionFailed, match="This Excel workbook is damaged"):
+        extract("xlsx", whole[: len(whole) // 2])
