@@ -23,6 +23,7 @@ from switchboard.cli import prepare_database
 from switchboard.config import Settings
 from switchboard.platform.embedded import EmbeddedServers
 from tests.support import processes
+from tests.support.hook import HookServer
 from tests.support.routes import test_routes
 
 # generous where tests sign many people up; the auth limits under test keep their real values
@@ -68,7 +69,15 @@ def settings(server_urls: tuple[str, str], data_dir: Path) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def process_env(settings: Settings) -> dict[str, str]:
+def hook_server() -> Iterator[HookServer]:
+    """An endpoint the http agent may post to (its port is on the worker's allow-list)."""
+    server = HookServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def process_env(settings: Settings, hook_server: HookServer) -> dict[str, str]:
     """Environment that points a child `switchboard` process at the test servers."""
     return {
         "DATABASE_URL": settings.database_url or "",
@@ -80,6 +89,9 @@ def process_env(settings: Settings) -> dict[str, str]:
         "EMBEDDED_WORKER": "false",
         "LOG_LEVEL": "INFO",
         "RATE_LIMITS": json.dumps(TEST_RATE_LIMITS),
+        # the http agent may reach test servers on this machine (its confirmation tests post to one)
+        "HTTP_AGENT_ALLOWED": json.dumps([f"127.0.0.1:{hook_server.port}"]),
+        "HTTP_AGENT_PRIVATE_NETWORKS": json.dumps(["127.0.0.0/8"]),
     }
 
 

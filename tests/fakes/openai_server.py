@@ -115,6 +115,8 @@ class FakeOpenAI:
     models: tuple[str, ...] = ("fake-model",)
     embedding_dimensions: int = 16
     default_turn: Turn = field(default_factory=lambda: Turn.reply("OK"))
+    # when set, chooses the turn from the request body (for concurrent callers whose order varies)
+    responder: Callable[[dict[str, Any]], Turn] | None = None
     requests: list[RecordedRequest] = field(default_factory=list)
     _turns: deque[Turn] = field(default_factory=deque)
     _routes: dict[tuple[str, str], Route] = field(default_factory=dict)
@@ -208,7 +210,9 @@ class FakeOpenAI:
         with self._lock:
             self.requests.append(request)
 
-    def _next_turn(self) -> Turn:
+    def _next_turn(self, body: dict[str, Any] | None = None) -> Turn:
+        if self.responder is not None and body is not None:
+            return self.responder(body)
         with self._lock:
             return self._turns.popleft() if self._turns else self.default_turn
 
@@ -282,7 +286,7 @@ class _Handler(BaseHTTPRequestHandler):
         model = str(body.get("model", "fake-model"))
         if model not in self.server_fake.models:
             return self._error(404, f"The model `{model}` does not exist", "invalid_request_error", "model_not_found")
-        turn = self.server_fake._next_turn()
+        turn = self.server_fake._next_turn(body)
         if turn.status != 200:
             return self._error(turn.status, turn.error or "Scripted failure", turn.error_type, None)
         completion_id = f"chatcmpl-{uuid.uuid4().hex[:12]}"

@@ -1,0 +1,136 @@
+"""Chat through a real worker process and an OpenAI-compatible model (the fake server): research, resume,
+confirmations (approve, reject, time out)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from switchboard.chat.models import Approval
+from tests.chat.helpers import ask, follow, wait_status
+from tests.fakes.openai_server import FakeOpenAI, Turn
+from tests.ingestion.test_documents import wait_processed
+from tests.support.accounts import upload
+
+POLICY = b"# Travel\n\nThe daily meal allowance is 45 euros.\n\n## Hotels\n\nHotels may cost 160 euros a night.\n"
+
+
+def _last_user(body: dict[str, Any]) -> str:
+    users = [m for m in body["messages"] if m["role"] == "user"]
+    return str(users[-1]["content"]) if users else ""
+
+
+def research_responder(body: dict[str, Any]) -> Turn:
+    """Plays the model for research: a plan, a search per step, a finding, then the synthesis."""
+    last = body["messages"][-1]
+    question = _last_user(body)
+    if "Break the question" in question:
+        return Turn.reply(json.dumps(["What is the meal allowance?", "What may a hotel cost?"]))
+    if "Findings:" in question:
+        return Turn.reply("Meals: 45 euros a day [1]. ", "Hotels: up to 160 euros a night [2].")
+    if last["role"] == "tool":
+        return Turn.reply(f"Found it for: {question}")
+    return Turn.call("search_documents", {"query": question, "top_k": 3})
+
+
+@pytest.fixture
+def fake_model() -> Iterator[FakeOpenAI]:
+    with FakeOpenAI() as server:
+        yield server
+
+
+async def _bring_own_model(account, server: FakeOpenAI) -> None:
+    saved = await account.put("/api/v1/settings/models", json={
+        "provider": "openai_compatible", "base_url": server.base_url, "chat_model": "fake-model", "api_key": "sk-test",
+    })
+    assert saved.status_code == 200, await saved.get_data(as_text=True)
+
+
+async def test_research_task_streams_in_order_and_resumes_exactly(signup, worker, fake_model):
+    fake_model.responder = research_responder
+    ada = await signup()
+    await _bring_own_model(ada, fake_model)
+    document = await (await upload(ada, "travel.md", POLICY)).get_json()
+    await wait_processed(ada, document["id"])
+    started = await ask(ada, "Tell me the meal allowance and the hotel limit", mode="research")
+    everything = await follow(ada, started["task_id"])
+    kinds = [e["event"] for e in everything]
+    assert kinds[0] == "task_started" and kinds[-1] == "complete"
+    plan_at = kinds.index("plan_created")
+    assert kinds.count("tool_started") == 2 and kinds.count("agent_completed") >= 3
+    assert plan_at < kinds.index("tool_started") < kinds.index("text_delta") < kinds.index("citation")
+    assert [e["id"] for e in everything] == sorted(e["id"] for e in everything), "ids only grow"
+    result = await (await ada.get(f"/api/v1/chat/{started['task_id']}/result")).get_json()
+    assert result["response"] == "Meals: 45 euros a day [1]. Hotels: up to 160 euros a night [2]."
+    assert {c["document_name"] for c in result["citations"]} == {"travel.md"}
+    # a client that dropped after k events and came back gets exactly the rest
+    for k in (1, 5, len(everything) - 1):
+        rest = await follow(ada, started["task_id"], last_id=everything[k - 1]["id"])
+        assert [e["id"] for e in rest] == [e["id"] for e in everything[k:]]
+    state = await (await ada.get(f"/api/v1/chat/{started['task_id']}/progress/state")).get_json()
+    assert [e["event_id"] for e in state["events"]] == [e["id"] for e in everything]
+    # the model only ever saw tools the user may use, and the synthesis saw the findings
+    sent_tools = {t["function"]["name"] for r in fake_model.chat_requests() for t in r.get("tools", [])}
+    assert "search_documents" in sent_tools
+
+
+def confirm_responder(url: str):  # type: ignore[no-untyped-def]
+    def respond(body: dict[str, Any]) -> Turn:
+        last = body["messages"][-1]
+        if last["role"] == "tool":
+            return Turn.reply(f"Tool said: {last['content'][:60]}")
+        return Turn.call("http_post", {"url": url, "json_body": {"ticket": "printer on fire"}})
+
+    return respond
+
+
+async def _start_confirm_task(signup, fake_model, hook):
+    hook.reset()
+    fake_model.responder = confirm_responder(hook.url)
+    ada = await signup()
+    await _bring_own_model(ada, fake_model)
+    started = await ask(ada, "Open a ticket: the printer is on fire", mode="ask")
+    await wait_status(ada, started["task_id"], ("awaiting_approval",))
+    pending = await (await ada.get("/api/v1/approvals/pending")).get_json()
+    assert len(pending) == 1 and pending[0]["tool"] == "http_post"
+    assert pending[0]["arguments"]["json_body"] == {"ticket": "printer on fire"}
+    assert hook.calls == [], "a confirm tool does not run before a person approves"
+    return ada, started, pending[0], hook
+
+
+async def test_approved_call_runs_once_and_the_task_completes(signup, worker, fake_model, hook_server):
+    ada, started, approval, hook = await _start_confirm_task(signup, fake_model, hook_server)
+    approved = await ada.post(f"/api/v1/approvals/{approval['id']}/approve", json={})
+    assert approved.status_code == 200
+    assert (await ada.post(f"/api/v1/approvals/{approval['id']}/approve", json={})).status_code == 409
+    task = await wait_status(ada, started["task_id"], ("completed", "error"))
+    assert task["status"] == "completed"
+    assert len(hook.calls) == 1, "the approved call ran exactly once"
+    events = [e["event"] for e in await follow(ada, started["task_id"])]
+    assert events.index("approval_required") < events.index("approval_resolved") < events.index("complete")
+    result = await (await ada.get(f"/api/v1/chat/{started['task_id']}/result")).get_json()
+    assert result["response"].startswith("Tool said:")
+
+
+async def test_rejected_call_never_runs(signup, worker, fake_model, hook_server):
+    ada, started, approval, hook = await _start_confirm_task(signup, fake_model, hook_server)
+    assert (await ada.post(f"/api/v1/approvals/{approval['id']}/reject", json={})).status_code == 200
+    task = await wait_status(ada, started["task_id"], ("completed", "error"))
+    assert task["status"] == "completed" and hook.calls == []
+    told = [m for r in fake_model.chat_requests() for m in r["messages"] if m["role"] == "tool"]
+    assert "did not approve" in told[-1]["content"], "the model is told the user refused"
+
+
+async def test_unanswered_approval_times_out_as_a_refusal(signup, worker, fake_model, hook_server):
+    ada, started, approval, hook = await _start_confirm_task(signup, fake_model, hook_server)
+    await Approval.filter(id=approval["id"]).update(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+    # the worker's watchdog expires it within its 10-second cadence
+    task = await wait_status(ada, started["task_id"], ("completed", "error"), timeout=30)
+    assert task["status"] == "completed" and hook.calls == []
+    assert (await Approval.get(id=approval["id"])).status == "expired"
+    late = await ada.post(f"/api/v1/approvals/{approval['id']}/approve", json={})
+    assert late.status_code == 409
