@@ -7,8 +7,10 @@ path parameter this file cannot fill fails the test until it is taught the param
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from switchboard.chat.models import Approval
 from switchboard.platform.audit.models import AuditLog
 from switchboard.platform.identity.models import ApiKey
 from switchboard.platform.orgs.models import Invitation
@@ -33,7 +35,9 @@ async def _org_with_data(signup, label: str) -> dict[str, Any]:
     await owner.patch(
         f"{base}/members/{member.user_id}", json={"role": "admin"}, headers={"X-Correlation-ID": f"cid-{label}"}
     )
-    personal = await (await owner.post("/api/v1/documents/collections", json={"name": f"coll-{label}-secret"})).get_json()
+    personal = await (
+        await owner.post("/api/v1/documents/collections", json={"name": f"coll-{label}-secret"})
+    ).get_json()
     org_collection = await (
         await owner.post("/api/v1/documents/admin/collections", json={"name": f"orgcoll-{label}-secret"})
     ).get_json()
@@ -49,6 +53,16 @@ async def _org_with_data(signup, label: str) -> dict[str, Any]:
         assert (await owner.put(path, json={"access": access})).status_code == 200
     entry = await AuditLog.filter(org_id=owner.org_id).first()
     assert entry is not None
+    asked = await owner.post("/api/v1/chat/stream", json={"message": f"question-{label}-secret", "mode": "ask"})
+    assert asked.status_code == 202, await asked.get_data(as_text=True)
+    task = await asked.get_json()
+    remembered = await owner.post("/api/v1/memories", json={"content": f"memory-{label}-secret"})
+    memory = await remembered.get_json()
+    approval = await Approval.create(
+        org_id=owner.org_id, user_id=owner.user_id, task_id=task["task_id"], call_id=f"call-{label}",
+        agent="http", tool="http_post", arguments={"secret": f"args-{label}-secret"},
+        summary=f"approval-{label}-secret", expires_at=datetime.now(UTC) + timedelta(hours=1),
+    )
     return {
         "owner": owner,
         "member": member,
@@ -66,6 +80,10 @@ async def _org_with_data(signup, label: str) -> dict[str, Any]:
             "agent_name": f"agent_{label}_unknown",
             "collection_id": personal["id"],
             "document_id": document["id"],
+            "task_id": task["task_id"],
+            "conversation_id": task["conversation_id"],
+            "memory_id": memory["id"],
+            "approval_id": str(approval.id),
         },
         "markers": [
             owner.email,
@@ -73,6 +91,15 @@ async def _org_with_data(signup, label: str) -> dict[str, Any]:
             owner.org_id,
             owner.user_id,
             member.user_id,
+            task["task_id"],
+            task["conversation_id"],
+            memory["id"],
+            str(approval.id),
+            f"question-{label}-secret",
+            f"memory-{label}-secret",
+            f"args-{label}-secret",
+            f"approval-{label}-secret",
+            org_collection["id"],
             group["id"],
             f"group-{label}-secret",
             f"invitee@{label}.example",
