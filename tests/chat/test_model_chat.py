@@ -44,9 +44,15 @@ def fake_model() -> Iterator[FakeOpenAI]:
 
 
 async def _bring_own_model(account, server: FakeOpenAI) -> None:
-    saved = await account.put("/api/v1/settings/models", json={
-        "provider": "openai_compatible", "base_url": server.base_url, "chat_model": "fake-model", "api_key": "sk-test",
-    })
+    saved = await account.put(
+        "/api/v1/settings/models",
+        json={
+            "provider": "openai_compatible",
+            "base_url": server.base_url,
+            "chat_model": "fake-model",
+            "api_key": "sk-test",
+        },
+    )
     assert saved.status_code == 200, await saved.get_data(as_text=True)
 
 

@@ -8,10 +8,10 @@ from tests.ingestion.test_documents import wait_processed
 from tests.support.accounts import upload
 
 HANDBOOK = (
-    "# Expense policy\n\nTravel must be booked through the company portal.\n\n"
-    "## Meals\n\nThe daily meal allowance when travelling is 45 euros per person.\n\n"
-    "## Hotels\n\nHotel rooms may cost at most 160 euros per night in capital cities.\n"
-).encode()
+    b"# Expense policy\n\nTravel must be booked through the company portal.\n\n"
+    b"## Meals\n\nThe daily meal allowance when travelling is 45 euros per person.\n\n"
+    b"## Hotels\n\nHotel rooms may cost at most 160 euros per night in capital cities.\n"
+)
 
 
 async def _with_handbook(signup):
@@ -60,8 +60,9 @@ async def test_resume_after_disconnect_gets_exactly_the_rest_and_state_matches(s
     k = 4
     rest = await follow(ada, started["task_id"], last_id=everything[k - 1]["id"])
     assert [e["id"] for e in everything[:k] + rest] == [e["id"] for e in everything]
-    via_header = await ada.get(f"/api/v1/chat/{started['task_id']}/progress",
-                               headers={"Last-Event-ID": everything[k - 1]["id"]})
+    via_header = await ada.get(
+        f"/api/v1/chat/{started['task_id']}/progress", headers={"Last-Event-ID": everything[k - 1]["id"]}
+    )
     assert "task_started" not in await via_header.get_data(as_text=True)
     state = await (await ada.get(f"/api/v1/chat/{started['task_id']}/progress/state")).get_json()
     assert [e["event_id"] for e in state["events"]] == [e["id"] for e in everything]
@@ -94,8 +95,9 @@ async def test_second_active_task_is_409_and_leaves_no_rows(signup):
     ada = await signup()
     # a task of Ada's that a worker is in the middle of
     conversation = await Conversation.create(org_id=ada.org_id, user_id=ada.user_id, title="busy")
-    busy = await ChatTask.create(org_id=ada.org_id, user_id=ada.user_id, conversation=conversation,
-                                 question="busy", status="processing")
+    busy = await ChatTask.create(
+        org_id=ada.org_id, user_id=ada.user_id, conversation=conversation, question="busy", status="processing"
+    )
     second = await ada.post("/api/v1/chat/stream", json={"message": "second question"})
     assert second.status_code == 409 and (await second.get_json())["error"] == "task_active"
     assert await ChatTask.filter(user_id=ada.user_id).count() == 1
@@ -115,8 +117,9 @@ async def test_cancelling_a_queued_task_stops_it_at_once(signup):
 
     ada = await signup()
     conversation = await Conversation.create(org_id=ada.org_id, user_id=ada.user_id, title="waiting")
-    queued = await ChatTask.create(org_id=ada.org_id, user_id=ada.user_id, conversation=conversation,
-                                   question="waiting", status="queued")
+    queued = await ChatTask.create(
+        org_id=ada.org_id, user_id=ada.user_id, conversation=conversation, question="waiting", status="queued"
+    )
     cancelled = await (await ada.post(f"/api/v1/chat/{queued.id}/cancel")).get_json()
     assert cancelled["status"] == "cancelled"
     stream = await follow(ada, str(queued.id))

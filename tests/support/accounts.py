@@ -76,8 +76,9 @@ async def join_org(admin: Account, member: Account, role: str = "member") -> Non
     member.org_id = admin.org_id
 
 
-def multipart(filename: str, content: bytes, fields: dict[str, str] | None = None,
-              content_type: str = "application/octet-stream") -> tuple[bytes, str]:
+def multipart(
+    filename: str, content: bytes, fields: dict[str, str] | None = None, content_type: str = "application/octet-stream"
+) -> tuple[bytes, str]:
     """A multipart/form-data body with one `file` part; returns (body, Content-Type header)."""
     boundary = uuid.uuid4().hex
     parts = []
@@ -85,14 +86,21 @@ def multipart(filename: str, content: bytes, fields: dict[str, str] | None = Non
         parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
     parts.append(
         f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
-        f"Content-Type: {content_type}\r\n\r\n".encode() + content + b"\r\n"
+        f"Content-Type: {content_type}\r\n\r\n".encode()
+        + content
+        + b"\r\n"
     )
     parts.append(f"--{boundary}--\r\n".encode())
     return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
-async def upload(account: Account, filename: str, content: bytes, collection_id: str | None = None,
-                 path: str = "/api/v1/documents/upload") -> Any:
+async def upload(
+    account: Account,
+    filename: str,
+    content: bytes,
+    collection_id: str | None = None,
+    path: str = "/api/v1/documents/upload",
+) -> Any:
     """POST a document as `account`; returns the response."""
     body, content_type = multipart(filename, content, {"collection_id": collection_id} if collection_id else None)
     return await account.post(path, data=body, headers={"Content-Type": content_type})
