@@ -7,23 +7,37 @@ import contextlib
 import logging
 import signal
 from collections.abc import Iterator
+from pathlib import Path
 
 import click
 
 from switchboard import contexts
 from switchboard.config import Settings
 from switchboard.platform import db
-from switchboard.platform.embedded import EmbeddedServers
+from switchboard.platform.auth import Principal
+from switchboard.platform.embedded import EmbeddedServers, running_servers
 from switchboard.platform.logs import configure_logging
+from switchboard.platform.runtime import Runtime
 
 log = logging.getLogger("switchboard")
 
 
 @contextlib.contextmanager
-def resolved_settings(settings: Settings) -> Iterator[Settings]:
-    """Settings with both servers' URLs filled in, starting the embedded ones the settings leave unset."""
+def resolved_settings(settings: Settings, *, attach: bool = True) -> Iterator[Settings]:
+    """Settings with both servers' URLs filled in, starting the embedded ones the settings leave unset.
+
+    With `attach`, embedded servers that a running `switchboard serve` started on the same data dir
+    are used rather than started again.
+    """
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     settings.resolved_secret_key()
+    running = running_servers(settings.data_dir) if settings.embedded else None
+    if running is not None and not attach:
+        raise click.ClickException(f"another Switchboard is already running on {settings.data_dir}")
+    if running is not None:
+        log.info("using the embedded servers of the Switchboard already running on %s", settings.data_dir)
+        yield settings.model_copy(update={k: v for k, v in running.items() if v and not getattr(settings, k)})
+        return
     servers = EmbeddedServers(
         settings.data_dir, postgres=settings.database_url is None, valkey=settings.redis_url is None
     )
@@ -110,7 +124,7 @@ def serve(host: str | None, port: int | None) -> None:
         log.info("Switchboard is serving on http://%s:%s", host, port)
         await hypercorn_serve(app, config, shutdown_trigger=stop.wait)
 
-    with resolved_settings(base) as settings:
+    with resolved_settings(base, attach=False) as settings:
         asyncio.run(run(settings))
     log.info("Switchboard stopped")
 
@@ -191,3 +205,72 @@ def makemigrations(app_labels: tuple[str, ...], name: str | None, empty: bool) -
         db.CLI_CONFIG = db.tortoise_config(settings.database_url, contexts.MODEL_APPS)
         ctx = tortoise_cli.CLIContext(config="switchboard.platform.db.CLI_CONFIG", config_file=None)
         asyncio.run(tortoise_cli.makemigrations(ctx, app_labels, empty, name))
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--collection", default=None, help="Collection to put them in (made if missing; default: General).")
+@click.option("--email", default=None, help="Whose documents they become (default: the first superadmin).")
+def ingest(paths: tuple[Path, ...], collection: str | None, email: str | None) -> None:
+    """Load every document under PATHS, with a progress bar, and wait until they are searchable."""
+    from switchboard.ingestion import bulk
+
+    files = bulk.files_under(paths)
+    if not files:
+        raise click.ClickException("no documents of a supported type (pdf, docx, xlsx, csv, txt, md, html) found")
+
+    async def run(settings: Settings, attached: bool) -> None:
+        await prepare_database(settings)
+        runtime = await Runtime.open(settings, contexts.MODEL_APPS)
+        await contexts.open_resources(runtime)
+        worker = None
+        try:
+            principal = await _owner(email)
+            target = await bulk.collection_named(principal, collection)
+            report = await bulk.queue_files(runtime, principal, files, target, settings.max_upload_bytes)
+            for path, reason in report.skipped:
+                click.echo(f"skipped {path}: {reason}", err=True)
+            if not attached:  # nobody else will process them: this command runs a worker itself
+                from switchboard.worker import build_worker
+
+                worker = build_worker(settings, ctx={"runtime": runtime}, handle_signals=False)
+                worker_task = asyncio.create_task(worker.main())
+            await _wait_for(report.document_ids)
+        finally:
+            if worker is not None:
+                await worker.close()
+                worker_task.cancel()
+                await asyncio.gather(worker_task, return_exceptions=True)
+            await contexts.close_resources(runtime)
+            await runtime.close()
+
+    base = Settings()
+    attached = base.embedded and running_servers(base.data_dir) is not None
+    with resolved_settings(base) as settings:
+        asyncio.run(run(settings, attached or not settings.embedded))
+
+
+async def _owner(email: str | None) -> Principal:
+    from switchboard.platform.auth import principal_for
+    from switchboard.platform.identity.models import User
+
+    query = User.filter(email=email.strip().lower()) if email else User.filter(is_superadmin=True)
+    user = await query.order_by("created_at").first()
+    if user is None:
+        raise click.ClickException(f"no user {email}" if email else "no superadmin yet: start `switchboard serve` once")
+    return await principal_for(user, auth_method="cli", ip=None)
+
+
+async def _wait_for(document_ids: list[str]) -> None:
+    from switchboard.ingestion import bulk
+
+    done: dict[str, str] = {}
+    with click.progressbar(length=len(document_ids), label="Ingesting", show_pos=True) as bar:
+        while len(done) < len(document_ids):
+            states = await bulk.statuses(document_ids)
+            finished = {i: s for i, s in states.items() if s in ("completed", "failed")}
+            bar.update(len(finished) - len(done))
+            done = finished
+            await asyncio.sleep(0.25)
+    failed = [i for i, s in done.items() if s == "failed"]
+    click.echo(f"{len(done) - len(failed)} documents ready, {len(failed)} failed")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import importlib.util
+import json
 import logging
 import os
 import pwd
@@ -256,11 +257,16 @@ class EmbeddedValkey(ChildServer):
 
 
 class EmbeddedServers:
-    """Starts whichever of PostgreSQL and Valkey the settings leave unset; stops them in reverse order."""
+    """Starts whichever of PostgreSQL and Valkey the settings leave unset; stops them in reverse order.
+
+    While they run, `<data dir>/run/servers.json` names their URLs, so another command on the same
+    data dir (`switchboard ingest` beside a running `serve`) uses them instead of starting its own.
+    """
 
     def __init__(self, data_dir: Path, *, postgres: bool, valkey: bool) -> None:
         self.postgres = EmbeddedPostgres(data_dir / "pg") if postgres else None
         self.valkey = EmbeddedValkey(data_dir / "valkey") if valkey else None
+        self.record = data_dir.resolve() / "run" / "servers.json"
 
     def start(self) -> None:
         """Start both; if the second fails, stop the first."""
@@ -272,9 +278,31 @@ class EmbeddedServers:
         except BaseException:
             self.stop()
             raise
+        self.record.parent.mkdir(parents=True, exist_ok=True)
+        self.record.write_text(
+            json.dumps(
+                {
+                    "owner_pid": os.getpid(),
+                    "database_url": self.postgres.url if self.postgres else None,
+                    "redis_url": self.valkey.url if self.valkey else None,
+                }
+            )
+        )
 
     def stop(self) -> None:
         """Stop everything that was started."""
+        self.record.unlink(missing_ok=True)
         for server in (self.valkey, self.postgres):
             if server is not None:
                 server.stop()
+
+
+def running_servers(data_dir: Path) -> dict[str, str | None] | None:
+    """URLs of embedded servers another live process started on this data dir, if any."""
+    record = data_dir.resolve() / "run" / "servers.json"
+    try:
+        found = json.loads(record.read_text())
+        os.kill(int(found["owner_pid"]), 0)
+    except (OSError, ValueError, KeyError):
+        return None
+    return {"database_url": found.get("database_url"), "redis_url": found.get("redis_url")}
