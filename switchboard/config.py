@@ -68,6 +68,11 @@ class EventSettings(BaseSettings):
 class SecuritySettings(BaseSettings):
     """Keys and tokens."""
 
+    secret_key_previous: str | None = Field(
+        None,
+        description="Earlier SECRET_KEYs, comma-separated, newest first: secrets stored encrypted under them "
+        "(model API keys, 2FA seeds) still decrypt, and model keys are re-encrypted under SECRET_KEY when next used.",
+    )
     rate_limits: dict[str, str] = Field(
         default_factory=dict,
         description='Overrides of named rate limits as JSON, e.g. {"login": "20/minute", "api_user": "1000/minute"}.',
@@ -90,11 +95,6 @@ class MailSettings(BaseSettings):
 class AgentSettings(BaseSettings):
     """Agents, their tools, and the model endpoints users bring (BYOK)."""
 
-    secret_key_previous: str | None = Field(
-        None,
-        description="Earlier SECRET_KEYs, comma-separated, newest first: stored model API keys encrypted under them "
-        "still decrypt, and are re-encrypted under SECRET_KEY when next used.",
-    )
     http_agent_allowed: list[str] = Field(
         default_factory=list,
         description="Where the http agent may send requests, as JSON: hosts, *.domains, host:port or URL prefixes, "

@@ -14,13 +14,13 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from switchboard.agents.builtin.network import check_public_url
-from switchboard.agents.crypto import SecretBox
 from switchboard.agents.errors import DestinationNotAllowed, ProviderUnreachable
 from switchboard.agents.models import ModelSettings
 from switchboard.agents.providers import OpenAIChatModel, validate
 from switchboard.config import Settings
 from switchboard.platform.audit import service as audit
 from switchboard.platform.auth import Principal
+from switchboard.platform.crypto import SecretBox
 from switchboard.platform.errors import BadRequest, Forbidden, ValidationFailed
 
 Scope = Literal["user", "organization"]

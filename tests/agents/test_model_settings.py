@@ -7,7 +7,7 @@ import logging
 import asyncpg
 
 from switchboard.agents import chat_model_for
-from switchboard.agents.crypto import SecretBox, UndecryptableSecret
+from switchboard.platform.crypto import SecretBox, UndecryptableSecret
 from switchboard.agents.models import ModelSettings
 from switchboard.agents.providers import Message, complete
 from switchboard.platform.auth import principal_for

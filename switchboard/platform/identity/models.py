@@ -29,6 +29,9 @@ class User(Model):
     # bumped on password change: every access token minted before it stops working
     token_version = fields.IntField(default=0)
     delete_requested_at: datetime | None = fields.DatetimeField(null=True)
+    totp_enabled = fields.BooleanField(default=False)
+    totp_secret_encrypted: str | None = fields.TextField(null=True)
+    recovery_code_hashes: list[str] = fields.JSONField(default=list)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -8,24 +8,28 @@ from quart import Blueprint, Response, jsonify, request
 from quart_schema import document_response, validate_request, validate_response
 
 from switchboard.platform.auth import REFRESH_COOKIE, SESSION_COOKIE, client_ip, current_principal, require_user
-from switchboard.platform.identity import apikeys, service
+from switchboard.platform.identity import apikeys, service, twofactor
 from switchboard.platform.identity.schemas import (
     Accepted,
     ApiKeyCreated,
     ApiKeyIn,
     ApiKeyOut,
+    CodeIn,
     DeleteAccountIn,
     DeletionScheduled,
+    DisableTwoFactorIn,
     EmailIn,
     LoginIn,
     MeOut,
     PasswordChangeIn,
     ProfileIn,
+    RecoveryCodes,
     RegisterIn,
     ResetPasswordIn,
     SettingsIn,
     TokenIn,
     TokenOut,
+    TwoFactorSetup,
     UserOut,
 )
 from switchboard.platform.orgs import service as orgs
@@ -85,7 +89,15 @@ async def register(data: RegisterIn) -> tuple[UserOut, int]:
 async def login(data: LoginIn) -> Response:
     """Exchange credentials for an access token, a refresh cookie and a session cookie."""
     rt = runtime()
-    result = await service.login(data.email, data.password, secret_key=_secret(), limiter=rt.limiter, ip=client_ip())
+    result = await service.login(
+        data.email,
+        data.password,
+        secret_key=_secret(),
+        limiter=rt.limiter,
+        ip=client_ip(),
+        otp=data.otp,
+        settings=rt.settings,
+    )
     return _signed_in(result)
 
 
@@ -249,3 +261,40 @@ async def export_account() -> Response:
     response = Response(json.dumps(document, indent=2), mimetype="application/json")
     response.headers["Content-Disposition"] = 'attachment; filename="switchboard-account.json"'
     return response
+
+
+@auth.post("/2fa/setup")
+@require_user
+@validate_response(TwoFactorSetup)
+async def twofactor_setup() -> TwoFactorSetup:
+    """Start two-factor sign-in: a new authenticator seed and its QR code."""
+    return TwoFactorSetup(**await twofactor.setup(current_principal(), runtime().settings))
+
+
+@auth.post("/2fa/enable")
+@require_user
+@validate_request(CodeIn)
+@validate_response(RecoveryCodes)
+async def twofactor_enable(data: CodeIn) -> RecoveryCodes:
+    """Confirm the seed with a first code; answers the recovery codes once."""
+    return RecoveryCodes(recovery_codes=await twofactor.enable(current_principal(), data.code, runtime().settings))
+
+
+@auth.post("/2fa/verify")
+@require_user
+@validate_request(CodeIn)
+@validate_response(Accepted)
+async def twofactor_verify(data: CodeIn) -> Accepted:
+    """Check a code (a recovery code is spent)."""
+    await twofactor.verify(current_principal(), data.code, runtime().settings)
+    return Accepted(message="The code is valid")
+
+
+@auth.post("/2fa/disable")
+@require_user
+@validate_request(DisableTwoFactorIn)
+@validate_response(Accepted)
+async def twofactor_disable(data: DisableTwoFactorIn) -> Accepted:
+    """Turn two-factor sign-in off (password and a current code)."""
+    await twofactor.disable(current_principal(), data.password, data.code, runtime().settings)
+    return Accepted(message="Two-factor sign-in is off")

@@ -20,10 +20,11 @@ class RegisterIn(BaseModel):
 
 
 class LoginIn(BaseModel):
-    """Credentials."""
+    """Credentials (and the authenticator code, or a recovery code, when two-factor sign-in is on)."""
 
     email: EmailStr
     password: str = Field(min_length=1, max_length=256)
+    otp: str | None = Field(None, max_length=32)
 
 
 class TokenOut(BaseModel):
@@ -152,3 +153,30 @@ class DeletionScheduled(BaseModel):
 
     status: str = "scheduled"
     purge_after: datetime
+
+
+class TwoFactorSetup(BaseModel):
+    """A new authenticator seed: type the secret or scan the QR code, then confirm with /enable."""
+
+    secret: str
+    otpauth_uri: str
+    qr_data_url: str
+
+
+class CodeIn(BaseModel):
+    """A code from the authenticator app (or a recovery code)."""
+
+    code: str = Field(min_length=6, max_length=32)
+
+
+class RecoveryCodes(BaseModel):
+    """Single-use codes for when the authenticator is lost, shown this once."""
+
+    recovery_codes: list[str]
+
+
+class DisableTwoFactorIn(BaseModel):
+    """Turning two-factor sign-in off."""
+
+    password: str = Field(min_length=1, max_length=256)
+    code: str = Field(min_length=6, max_length=32)

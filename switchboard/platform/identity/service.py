@@ -10,9 +10,11 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from switchboard.config import Settings
 from switchboard.platform.audit import service as audit
 from switchboard.platform.auth import Principal
 from switchboard.platform.errors import AppError, Conflict, Gone, NotFound, Unauthorized
+from switchboard.platform.identity import twofactor
 from switchboard.platform.identity.models import ApiKey, OneTimeToken, RefreshToken, Session, User
 from switchboard.platform.mailer import Mailer
 from switchboard.platform.orgs.models import Membership, Org
@@ -129,8 +131,17 @@ async def _open_session(user: User) -> tuple[str, str]:
     return session_raw, refresh_raw
 
 
-async def login(email: str, password: str, *, secret_key: str, limiter: RateLimiter, ip: str | None) -> SignIn:
-    """Check the password (with lockout after repeated failures) and open a session."""
+async def login(
+    email: str,
+    password: str,
+    *,
+    secret_key: str,
+    limiter: RateLimiter,
+    ip: str | None,
+    otp: str | None = None,
+    settings: Settings | None = None,
+) -> SignIn:
+    """Check the password and, when on, the second factor (with lockout after repeated failures); open a session."""
     email = normalise_email(email)
     await limiter.hit("login", ip or "unknown")
     await limiter.check("login_failures", email, "Too many failed sign-ins; try again later")
@@ -148,6 +159,22 @@ async def login(email: str, password: str, *, secret_key: str, limiter: RateLimi
             details={"reason": "invalid_credentials"},
         )
         raise InvalidCredentials()
+    if user.totp_enabled:
+        assert settings is not None
+        try:
+            await twofactor.check(user, otp, settings)
+        except twofactor.InvalidCode:
+            await limiter.hit("login_failures", email, "Too many failed sign-ins; try again later")
+            await audit.record(
+                "auth.login",
+                outcome="failure",
+                actor_id=user.id,
+                actor_email=email,
+                ip=ip,
+                org_id=user.active_org_id,
+                details={"reason": "invalid_otp"},
+            )
+            raise
     await limiter.clear("login_failures", email)
     if user.delete_requested_at is not None:
         user.delete_requested_at = None

@@ -1,4 +1,4 @@
-"""Encryption of the API keys users store: Fernet under keys derived from SECRET_KEY, with rotation.
+"""Encryption of secrets at rest (model API keys, 2FA seeds): Fernet under keys derived from SECRET_KEY.
 
 The Fernet key is derived with HKDF-SHA256 from SECRET_KEY (and a purpose label), so the
 secret key itself never encrypts anything and other purposes get independent keys. Keys
@@ -17,14 +17,15 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from switchboard.config import Settings
 
-_PURPOSE = b"switchboard:model-api-keys:v1"
+MODEL_API_KEYS = b"switchboard:model-api-keys:v1"
+TOTP_SEEDS = b"switchboard:totp-seeds:v1"
 
 
 class UndecryptableSecret(Exception):
     """A stored secret decrypts under none of the configured keys (SECRET_KEY changed without SECRET_KEY_PREVIOUS)."""
 
 
-def derive_fernet_key(secret_key: str, purpose: bytes = _PURPOSE) -> bytes:
+def derive_fernet_key(secret_key: str, purpose: bytes = MODEL_API_KEYS) -> bytes:
     """A Fernet key for one purpose, derived from the secret key with HKDF-SHA256."""
     raw = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(secret_key.encode())
     return base64.urlsafe_b64encode(raw)
@@ -33,16 +34,16 @@ def derive_fernet_key(secret_key: str, purpose: bytes = _PURPOSE) -> bytes:
 class SecretBox:
     """Encrypts with the current secret key; decrypts with the current or any earlier one."""
 
-    def __init__(self, secret_key: str, previous: Sequence[str] = ()) -> None:
+    def __init__(self, secret_key: str, previous: Sequence[str] = (), purpose: bytes = MODEL_API_KEYS) -> None:
         keys = [secret_key, *(k for k in previous if k and k != secret_key)]
-        self._current = Fernet(derive_fernet_key(secret_key))
-        self._all = MultiFernet([Fernet(derive_fernet_key(k)) for k in keys])
+        self._current = Fernet(derive_fernet_key(secret_key, purpose))
+        self._all = MultiFernet([Fernet(derive_fernet_key(k, purpose)) for k in keys])
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> SecretBox:
-        """The box for SECRET_KEY and SECRET_KEY_PREVIOUS."""
+    def from_settings(cls, settings: Settings, purpose: bytes = MODEL_API_KEYS) -> SecretBox:
+        """The box for SECRET_KEY and SECRET_KEY_PREVIOUS, for one purpose."""
         previous = [k.strip() for k in (settings.secret_key_previous or "").split(",") if k.strip()]
-        return cls(settings.resolved_secret_key(), previous)
+        return cls(settings.resolved_secret_key(), previous, purpose)
 
     def encrypt(self, plaintext: str) -> str:
         """A token of `plaintext` under the current key."""
