@@ -11,6 +11,7 @@ from switchboard.platform.audit import service as audit
 from switchboard.platform.auth import Principal
 from switchboard.platform.errors import Conflict, NotFound
 from switchboard.platform.events import EventLog
+from switchboard.platform.ids import parse_id
 from switchboard.platform.queue import Queue
 
 DEFAULT_TIMEOUT = timedelta(minutes=30)
@@ -56,11 +57,9 @@ async def pending(principal: Principal) -> list[Approval]:
 
 async def get(principal: Principal, approval_id: str) -> Approval:
     """One of the caller's approvals, or NotFound."""
-    try:
-        key = uuid.UUID(approval_id)
-    except ValueError:
-        raise NotFound("Approval not found") from None
-    approval = await Approval.get_or_none(id=key, user_id=principal.user_id, org_id=principal.org_id)
+    approval = await Approval.get_or_none(
+        id=parse_id(approval_id, "Approval"), user_id=principal.user_id, org_id=principal.org_id
+    )
     if approval is None:
         raise NotFound("Approval not found")
     return approval

@@ -12,6 +12,7 @@ from tortoise.functions import Avg, Count
 from switchboard.chat.models import Memory
 from switchboard.platform.auth import Principal
 from switchboard.platform.errors import NotFound
+from switchboard.platform.ids import parse_id
 
 CATEGORIES = ("memories", "preferences", "facts", "patterns")
 
@@ -35,11 +36,9 @@ async def list_memories(
 
 async def get_memory(principal: Principal, memory_id: str) -> Memory:
     """One of the caller's memories, or NotFound."""
-    try:
-        key = uuid.UUID(memory_id)
-    except ValueError:
-        raise NotFound("Memory not found") from None
-    memory = await Memory.get_or_none(id=key, user_id=principal.user_id, org_id=principal.org_id)
+    memory = await Memory.get_or_none(
+        id=parse_id(memory_id, "Memory"), user_id=principal.user_id, org_id=principal.org_id
+    )
     if memory is None:
         raise NotFound("Memory not found")
     return memory

@@ -14,6 +14,7 @@ from switchboard.chat.models import ACTIVE_STATUSES, TERMINAL_STATUSES, ChatTask
 from switchboard.platform.auth import Principal
 from switchboard.platform.errors import NotFound, TaskActive
 from switchboard.platform.events import Event, EventLog
+from switchboard.platform.ids import parse_id
 from switchboard.platform.queue import Queue
 
 RECENT_WINDOW = timedelta(minutes=10)
@@ -24,17 +25,10 @@ def task_stream(task_id: uuid.UUID | str) -> str:
     return f"chat:{task_id}"
 
 
-def _uuid(value: str, what: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise NotFound(f"{what} not found") from None
-
-
 async def get_conversation(principal: Principal, conversation_id: str) -> Conversation:
     """One of the caller's conversations, or NotFound."""
     conversation = await Conversation.get_or_none(
-        id=_uuid(conversation_id, "Conversation"), user_id=principal.user_id, org_id=principal.org_id
+        id=parse_id(conversation_id, "Conversation"), user_id=principal.user_id, org_id=principal.org_id
     )
     if conversation is None:
         raise NotFound("Conversation not found")
@@ -74,7 +68,7 @@ def _title(message: str) -> str:
 
 async def get_task(principal: Principal, task_id: str) -> ChatTask:
     """One of the caller's tasks, or NotFound (another user's task is not found either)."""
-    task = await ChatTask.get_or_none(id=_uuid(task_id, "Task"), user_id=principal.user_id, org_id=principal.org_id)
+    task = await ChatTask.get_or_none(id=parse_id(task_id, "Task"), user_id=principal.user_id, org_id=principal.org_id)
     if task is None:
         raise NotFound("Task not found")
     return task

@@ -11,15 +11,9 @@ from switchboard.ingestion.models import Collection, Document
 from switchboard.platform.audit import service as audit
 from switchboard.platform.auth import Principal
 from switchboard.platform.errors import Conflict, Forbidden, NotFound
+from switchboard.platform.ids import parse_id
 
 GENERAL = "General"
-
-
-def _key(value: str, what: str = "Collection") -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise NotFound(f"{what} not found") from None
 
 
 def visible(principal: Principal) -> Q:
@@ -46,7 +40,7 @@ async def list_personal(principal: Principal) -> list[Collection]:
 
 async def readable(principal: Principal, collection_id: str) -> Collection:
     """A collection the caller may read, or NotFound."""
-    collection = await Collection.filter(visible(principal), id=_key(collection_id)).first()
+    collection = await Collection.filter(visible(principal), id=parse_id(collection_id, "Collection")).first()
     if collection is None:
         raise NotFound("Collection not found")
     return collection

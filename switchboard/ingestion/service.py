@@ -18,6 +18,7 @@ from switchboard.ingestion.upload import ReceivedFile
 from switchboard.platform.audit import service as audit
 from switchboard.platform.auth import Principal
 from switchboard.platform.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from switchboard.platform.ids import parse_id
 from switchboard.platform.runtime import Runtime
 
 READ_CHUNK = 1024 * 1024
@@ -32,13 +33,6 @@ class DuplicateDocument(Conflict):
 def document_stream(document_id: uuid.UUID | str) -> str:
     """Event stream name of a document's processing."""
     return f"document:{document_id}"
-
-
-def _key(value: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise NotFound("Document not found") from None
 
 
 async def _file_chunks(received: ReceivedFile) -> AsyncIterator[bytes]:
@@ -98,7 +92,7 @@ async def accept_upload(
 async def get(principal: Principal, document_id: str) -> Document:
     """A document in a collection the caller can read, or NotFound."""
     visible_ids = await collections.searchable(principal, None)
-    document = await Document.get_or_none(id=_key(document_id), collection_id__in=visible_ids)
+    document = await Document.get_or_none(id=parse_id(document_id, "Document"), collection_id__in=visible_ids)
     if document is None:
         raise NotFound("Document not found")
     return document

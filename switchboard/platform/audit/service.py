@@ -11,6 +11,7 @@ from tortoise.functions import Count
 from switchboard.platform.audit.models import AuditLog
 from switchboard.platform.auth import Principal
 from switchboard.platform.errors import NotFound
+from switchboard.platform.ids import parse_id
 from switchboard.platform.logs import correlation_id
 
 
@@ -70,11 +71,7 @@ async def list_for_org(
 
 async def get_for_org(principal: Principal, entry_id: str) -> AuditLog:
     """One entry of the org, or NotFound."""
-    try:
-        key = uuid.UUID(entry_id)
-    except ValueError:
-        raise NotFound("Audit entry not found") from None
-    entry = await AuditLog.get_or_none(id=key, org_id=principal.org_id)
+    entry = await AuditLog.get_or_none(id=parse_id(entry_id, "Audit entry"), org_id=principal.org_id)
     if entry is None:
         raise NotFound("Audit entry not found")
     return entry

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 
 from switchboard.platform.audit import service as audit
 from switchboard.platform.auth import Principal
 from switchboard.platform.errors import NotFound
 from switchboard.platform.identity.models import ApiKey
+from switchboard.platform.ids import parse_id
 from switchboard.platform.security import new_api_key
 
 
@@ -35,10 +35,7 @@ async def list_keys(principal: Principal) -> list[ApiKey]:
 
 async def revoke_key(principal: Principal, key_id: str) -> None:
     """Revoke one of the caller's keys; it stops working on the next request."""
-    try:
-        key = await ApiKey.get_or_none(id=uuid.UUID(key_id), user_id=principal.user_id)
-    except ValueError:
-        key = None
+    key = await ApiKey.get_or_none(id=parse_id(key_id, "API key"), user_id=principal.user_id)
     if key is None:
         raise NotFound("API key not found")
     if key.revoked_at is None:

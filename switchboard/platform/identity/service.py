@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -420,11 +419,3 @@ async def create_admin(email: str, password: str, name: str = "Admin", org_name:
 async def has_users() -> bool:
     """True once anybody has an account."""
     return await User.exists()
-
-
-def user_id(value: str) -> uuid.UUID:
-    """A user id from a path, or NotFound."""
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise NotFound("User not found") from None

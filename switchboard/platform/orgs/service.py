@@ -13,6 +13,7 @@ from switchboard.platform.audit import service as audit
 from switchboard.platform.auth import Principal
 from switchboard.platform.errors import Conflict, Forbidden, Gone, NotFound
 from switchboard.platform.identity.models import User
+from switchboard.platform.ids import parse_id
 from switchboard.platform.mailer import Mailer
 from switchboard.platform.orgs.models import Group, GroupMember, Invitation, Membership, Org
 from switchboard.platform.security import hash_token, new_token
@@ -20,16 +21,9 @@ from switchboard.platform.security import hash_token, new_token
 INVITATION_DAYS = 7
 
 
-def _uuid(value: str | uuid.UUID, what: str) -> uuid.UUID:
-    try:
-        return value if isinstance(value, uuid.UUID) else uuid.UUID(value)
-    except ValueError:
-        raise NotFound(f"{what} not found") from None
-
-
 async def in_org(principal: Principal, org_id: str) -> Principal:
     """The caller acting in `org_id`; NotFound unless they are a member."""
-    key = _uuid(org_id, "Organization")
+    key = parse_id(org_id, "Organization")
     if key == principal.org_id:
         return principal
     membership = await Membership.get_or_none(org_id=key, user_id=principal.user_id)
@@ -75,7 +69,7 @@ async def list_members(principal: Principal, org_id: str) -> list[Membership]:
 
 
 async def _membership(org_id: uuid.UUID, user_id: str) -> Membership:
-    membership = await Membership.get_or_none(org_id=org_id, user_id=_uuid(user_id, "Member")).select_related("user")
+    membership = await Membership.get_or_none(org_id=org_id, user_id=parse_id(user_id, "Member")).select_related("user")
     if membership is None:
         raise NotFound("Member not found")
     return membership
@@ -168,7 +162,7 @@ async def revoke_invitation(principal: Principal, org_id: str, invitation_id: st
     """Revoke a pending invitation."""
     acting = await in_org(principal, org_id)
     require_admin(acting)
-    invitation = await Invitation.get_or_none(id=_uuid(invitation_id, "Invitation"), org_id=acting.org_id)
+    invitation = await Invitation.get_or_none(id=parse_id(invitation_id, "Invitation"), org_id=acting.org_id)
     if invitation is None:
         raise NotFound("Invitation not found")
     if invitation.accepted_at is not None:
@@ -219,7 +213,7 @@ async def get_group(principal: Principal, org_id: str, group_id: str) -> tuple[P
     """A group of the org, or NotFound."""
     acting = await in_org(principal, org_id)
     require_admin(acting)
-    group = await Group.get_or_none(id=_uuid(group_id, "Group"), org_id=acting.org_id)
+    group = await Group.get_or_none(id=parse_id(group_id, "Group"), org_id=acting.org_id)
     if group is None:
         raise NotFound("Group not found")
     return acting, group
@@ -292,7 +286,7 @@ async def put_group_member(principal: Principal, org_id: str, group_id: str, use
 async def remove_group_member(principal: Principal, org_id: str, group_id: str, user_id: str) -> None:
     """Take a user out of a group."""
     acting, group = await get_group(principal, org_id, group_id)
-    deleted = await GroupMember.filter(group_id=group.id, user_id=_uuid(user_id, "Member")).delete()
+    deleted = await GroupMember.filter(group_id=group.id, user_id=parse_id(user_id, "Member")).delete()
     if not deleted:
         raise NotFound("Member not found")
     await audit.record(

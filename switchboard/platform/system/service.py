@@ -12,6 +12,7 @@ from switchboard import __version__
 from switchboard.platform import db
 from switchboard.platform.errors import NotFound
 from switchboard.platform.events import EventLog
+from switchboard.platform.ids import parse_id
 from switchboard.platform.queue import Queue
 from switchboard.platform.runtime import Runtime
 from switchboard.platform.system.models import SystemCheck
@@ -63,11 +64,7 @@ async def request_check(queue: Queue) -> SystemCheck:
 
 async def get_check(check_id: str) -> SystemCheck:
     """The self-check, or NotFound."""
-    try:
-        key = uuid.UUID(check_id)
-    except ValueError:
-        raise NotFound("Self-check not found") from None
-    check = await SystemCheck.get_or_none(id=key)
+    check = await SystemCheck.get_or_none(id=parse_id(check_id, "Self-check"))
     if check is None:
         raise NotFound("Self-check not found")
     return check
