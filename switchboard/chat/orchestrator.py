@@ -113,7 +113,7 @@ async def run_task(
     """Answer the task in its mode; returns `paused` when an approval is needed first."""
     from switchboard.contexts import worker_registry
 
-    model, closer = await _model_for(principal, runtime)
+    model, closer = await model_for(principal, runtime)
     try:
         run = _Context(
             task, principal, runtime, worker_registry(ctx), model, emit, await _history(task), await _memories(task)
@@ -132,7 +132,8 @@ async def run_task(
             await closer()
 
 
-async def _model_for(principal: Principal, runtime: Runtime) -> tuple[ChatModel, Any]:
+async def model_for(principal: Principal, runtime: Runtime) -> tuple[ChatModel, Any]:
+    """The user's own model, else the platform's, else the offline responder; and how to close it."""
     from switchboard.agents.model_settings import chat_model_for
     from switchboard.agents.providers.openai_compat import OpenAIChatModel
 
@@ -168,6 +169,31 @@ async def _history(task: ChatTask) -> list[Message]:
 
 async def _memories(task: ChatTask) -> list[str]:
     return [m.content for m in await memory.recall(task.org_id, task.user_id, task.question)]
+
+
+MEMORY_PROMPT = (
+    "From the user's message below, list what is worth remembering about the user for later conversations "
+    "(their preferences, facts about them, recurring patterns). Reply with a JSON list of objects "
+    '{"category": "preferences"|"facts"|"patterns"|"memories", "content": "...", "importance": 0..1}, '
+    "or [] if nothing.\n\nMessage: "
+)
+
+
+async def extract_memories(model: ChatModel, question: str) -> list[tuple[str, str, float]]:
+    """(category, content, importance) the model finds worth remembering; offline, first-person statements."""
+    if isinstance(model, OfflineResponder):
+        return [(category, text, 0.6) for category, text in memory.extract_statements(question)]
+    try:
+        found = json.loads((await complete(model, [Message.user(MEMORY_PROMPT + question)])).text)
+    except ValueError:
+        return []
+    kept = []
+    for item in found if isinstance(found, list) else []:
+        if isinstance(item, dict) and isinstance(item.get("content"), str) and item["content"].strip():
+            category = item.get("category") if item.get("category") in memory.CATEGORIES else "memories"
+            importance = min(1.0, max(0.0, float(item.get("importance") or 0.5)))
+            kept.append((str(category), item["content"].strip()[:2000], importance))
+    return kept[:5]
 
 
 def _system(run: _Context) -> Message:

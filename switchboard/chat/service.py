@@ -124,7 +124,8 @@ def rebuilt_events(task: ChatTask) -> list[Event]:
     base = {"task_id": str(task.id), "conversation_id": str(task.conversation_id)}
     started = task.started_at or task.created_at
     finished = task.finished_at or started
-    end: dict[str, Any] = {**base, "update_type": task.status, "timestamp": finished.timestamp()}
+    terminal = {"completed": "complete"}.get(task.status, task.status)
+    end: dict[str, Any] = {**base, "update_type": terminal, "timestamp": finished.timestamp()}
     if task.status == "completed":
         end |= {"message": "Answer ready", "response": task.response, "citations": task.citations}
     else:
@@ -132,7 +133,7 @@ def rebuilt_events(task: ChatTask) -> list[Event]:
     first = {**base, "update_type": "task_started", "message": "Task started", "timestamp": started.timestamp()}
     return [
         Event(f"{int(started.timestamp() * 1000)}-0", "task_started", first),
-        Event(f"{int(finished.timestamp() * 1000)}-1", task.status if task.status != "completed" else "complete", end),
+        Event(f"{int(finished.timestamp() * 1000)}-1", terminal, end),
     ]
 
 

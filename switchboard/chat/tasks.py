@@ -6,13 +6,13 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from arq import cron
+from arq import Retry, cron
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from switchboard.chat import approvals, memory
 from switchboard.chat.models import ACTIVE_STATUSES, TERMINAL_STATUSES, ChatTask, Message
-from switchboard.chat.orchestrator import Emitter, Outcome, TaskCancelled, run_task
+from switchboard.chat.orchestrator import Emitter, Outcome, TaskCancelled, extract_memories, model_for, run_task
 from switchboard.chat.service import task_stream
 from switchboard.platform import leases
 from switchboard.platform.auth import principal_for
@@ -107,15 +107,28 @@ async def _finish(task: ChatTask, emit: Emitter, status: str, *, error: str) -> 
 
 
 async def remember_from_task(ctx: dict[str, Any], task_id: str) -> int:
-    """Keep what the user said about themselves in a finished task (offline: first-person statements)."""
+    """Keep what the user said about themselves in a finished task (the model judges; offline, a heuristic)."""
+    runtime: Runtime = ctx["runtime"]
     task = await ChatTask.get_or_none(id=task_id)
     if task is None or task.status != "completed":
         return 0
     user = await User.get(id=task.user_id)
     principal = await principal_for(user, auth_method="task", ip=None, org_id=task.org_id)
-    found = memory.extract_statements(task.question)
-    for category, statement in found:
-        await memory.create_memory(principal, statement, category, 0.6, source_conversation_id=task.conversation_id)
+    model, closer = await model_for(principal, runtime)
+    try:
+        found = await extract_memories(model, task.question)
+    except AppError as exc:  # the model is down: try again a little later, then let it go
+        if ctx.get("job_try", 1) < 3:
+            raise Retry(defer=ctx.get("job_try", 1) * 10) from exc
+        log.warning("no memories kept from task %s: %s", task.id, exc.message)
+        return 0
+    finally:
+        if closer is not None:
+            await closer()
+    for category, content, importance in found:
+        await memory.create_memory(
+            principal, content, category, importance, source_conversation_id=task.conversation_id
+        )
     return len(found)
 
 

@@ -3,6 +3,7 @@ confirmations (approve, reject, time out)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -140,3 +141,24 @@ async def test_unanswered_approval_times_out_as_a_refusal(signup, worker, fake_m
     assert (await Approval.get(id=approval["id"])).status == "expired"
     late = await ada.post(f"/api/v1/approvals/{approval['id']}/approve", json={})
     assert late.status_code == 409
+
+
+async def test_the_model_picks_what_to_remember(signup, worker, fake_model):
+    def respond(body: dict[str, Any]) -> Turn:
+        if _last_user(body).startswith("From the user's message below"):
+            return Turn.reply(json.dumps([{"category": "facts", "content": "Works night shifts", "importance": 0.8}]))
+        return Turn.reply("Noted.")
+
+    fake_model.responder = respond
+    ada = await signup()
+    await _bring_own_model(ada, fake_model)
+    started = await ask(ada, "I work night shifts, so schedule things late.", mode="ask")
+    await wait_status(ada, started["task_id"], ("completed",))
+    for _ in range(100):
+        memories = await (await ada.get("/api/v1/memories")).get_json()
+        if memories["total"]:
+            break
+        await asyncio.sleep(0.05)
+    assert [(m["category"], m["content"], m["importance"]) for m in memories["items"]] == [
+        ("facts", "Works night shifts", 0.8)
+    ]

@@ -165,3 +165,29 @@ async def test_conversation_continues_and_can_be_deleted(signup, worker):
     assert messages["total"] == 4
     assert (await ada.delete(f"/api/v1/conversations/{first['conversation_id']}")).status_code == 204
     assert (await ada.get(f"/api/v1/conversations/{first['conversation_id']}/messages")).status_code == 404
+
+
+async def test_investigate_mode_tests_hypotheses_in_waves(signup, worker):
+    ada = await _with_handbook(signup)
+    started = await ask(ada, "Why is the hotel limit 160 euros?", mode="auto")
+    events = await follow(ada, started["task_id"])
+    selected = next(e for e in events if e["event"] == "mode_selected")
+    assert selected["data"]["data"]["mode"] == "investigate", "a why-question is investigated"
+    updates = [e["data"]["data"] for e in events if e["event"] == "hypotheses_updated"]
+    assert updates[0]["wave"] == 0 and all(h["status"] == "open" for h in updates[0]["hypotheses"])
+    assert any(h["status"] == "supported" for h in updates[-1]["hypotheses"])
+    result = await (await ada.get(f"/api/v1/chat/{started['task_id']}/result")).get_json()
+    assert "160 euros" in result["response"] and result["citations"]
+
+
+async def test_state_is_rebuilt_from_the_database_after_the_stream_expires(signup, worker, app):
+    ada = await _with_handbook(signup)
+    started = await ask(ada, "What is the meal allowance?", mode="ask")
+    await follow(ada, started["task_id"])
+    await app.extensions["runtime"].redis.delete(f"sb:events:chat:{started['task_id']}")
+    state = await (await ada.get(f"/api/v1/chat/{started['task_id']}/progress/state")).get_json()
+    assert [e["update_type"] for e in state["events"]] == ["task_started", "complete"]
+    assert "45 euros" in state["events"][-1]["response"]
+    replay = await follow(ada, started["task_id"])
+    assert [e["event"] for e in replay] == ["task_started", "complete"]
+    assert replay[-1]["data"]["citations"][0]["document_name"] == "expense-policy.md"
