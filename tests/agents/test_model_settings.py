@@ -7,10 +7,10 @@ import logging
 import asyncpg
 
 from switchboard.agents import chat_model_for
-from switchboard.platform.crypto import SecretBox, UndecryptableSecret
 from switchboard.agents.models import ModelSettings
 from switchboard.agents.providers import Message, complete
 from switchboard.platform.auth import principal_for
+from switchboard.platform.crypto import SecretBox, UndecryptableSecret
 from switchboard.platform.identity.models import User
 from tests.fakes.openai_server import FakeOpenAI, closed_port
 from tests.support.accounts import join_org
