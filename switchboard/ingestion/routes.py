@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from quart import Blueprint, Response, request
 from quart_schema import validate_querystring, validate_request, validate_response
 
@@ -238,10 +240,15 @@ async def document_progress(document_id: str) -> Response:
 async def download(document_id: str) -> Response:
     """The original bytes."""
     document = await service.get(current_principal(), document_id)
-    data = await runtime().storage.read(document.storage_key)
-    response = Response(data, mimetype=document.content_type or "application/octet-stream")
-    safe = document.name.replace('"', "").replace("\r", "").replace("\n", "")
-    response.headers["Content-Disposition"] = f'attachment; filename="{safe}"'
+    response = Response(
+        runtime().storage.stream(document.storage_key), mimetype=document.content_type or "application/octet-stream"
+    )
+    response.headers["Content-Length"] = str(document.size)
+    # ASCII fallback for old clients, the exact name (RFC 5987) for the rest
+    fallback = "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in document.name)
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(document.name)}"
+    )
     return response
 
 

@@ -21,6 +21,9 @@ class Storage(Protocol):
     async def read(self, key: str) -> bytes:
         """The whole blob."""
 
+    def stream(self, key: str, chunk_size: int = 256 * 1024) -> AsyncIterator[bytes]:
+        """The blob in pieces, for sending it without holding it in memory."""
+
     async def delete(self, key: str) -> None:
         """Remove the blob; a missing one is not an error."""
 
@@ -56,6 +59,12 @@ class LocalStorage:
     async def read(self, key: str) -> bytes:
         """The whole blob."""
         return await asyncio.to_thread(self.path(key).read_bytes)
+
+    async def stream(self, key: str, chunk_size: int = 256 * 1024) -> AsyncIterator[bytes]:
+        """The blob in pieces, read off the event loop."""
+        with self.path(key).open("rb") as blob:
+            while piece := await asyncio.to_thread(blob.read, chunk_size):
+                yield piece
 
     async def delete(self, key: str) -> None:
         """Remove the blob; a missing one is not an error."""

@@ -188,3 +188,13 @@ async def test_collections_general_move_and_org_collections(signup, worker):
     assert member_upload.status_code == 403
     into_org = await member.put(f"/api/v1/documents/{document['id']}/move", json={"collection_id": shared["id"]})
     assert into_org.status_code == 422
+
+
+async def test_download_keeps_a_non_ascii_name(signup):
+    ada = await signup()
+    document = await (await upload(ada, "Überblick 2026.txt", b"Eine kurze Notiz.")).get_json()
+    response = await ada.get(f"/api/v1/documents/{document['id']}/download")
+    assert await response.get_data() == b"Eine kurze Notiz."
+    disposition = response.headers["Content-Disposition"]
+    assert "filename*=UTF-8''%C3%9Cberblick%202026.txt" in disposition
+    assert 'filename="_berblick 2026.txt"' in disposition
