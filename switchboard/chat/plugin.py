@@ -8,6 +8,8 @@ from typing import Any
 from arq.cron import CronJob
 from quart import Blueprint
 
+from switchboard.platform.runtime import Runtime
+
 
 def blueprints() -> list[Blueprint]:
     """Chat's blueprints."""
@@ -28,3 +30,10 @@ def cron_jobs() -> list[CronJob]:
     from switchboard.chat import tasks
 
     return [*tasks.CRON]
+
+
+def agents(runtime: Runtime) -> list[Any]:
+    """The memory agent."""
+    from switchboard.chat.tools import memory_agent
+
+    return [memory_agent()]

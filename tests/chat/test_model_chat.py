@@ -162,3 +162,33 @@ async def test_the_model_picks_what_to_remember(signup, worker, fake_model):
     assert [(m["category"], m["content"], m["importance"]) for m in memories["items"]] == [
         ("facts", "Works night shifts", 0.8)
     ]
+
+
+async def test_memory_agent_recalls_without_asking_and_keeps_facts_only_when_approved(signup, worker, fake_model):
+    def respond(body: dict[str, Any]) -> Turn:
+        last = body["messages"][-1]
+        if last["role"] == "tool":
+            return Turn.reply(f"Done: {last['content'][:80]}")
+        question = _last_user(body)
+        if question.startswith("From the user's message below"):
+            return Turn.reply("[]")
+        if "remember" in question:
+            return Turn.call("remember_fact", {"content": "Prefers tea", "category": "preferences"})
+        return Turn.call("recall_memories", {"query": "drinks"})
+
+    fake_model.responder = respond
+    ada = await signup()
+    await _bring_own_model(ada, fake_model)
+    await ada.post("/api/v1/memories", json={"content": "Drinks coffee black", "category": "preferences"})
+    recalled = await ask(ada, "What do I drink?", mode="ask")
+    await wait_status(ada, recalled["task_id"], ("completed",))
+    result = await (await ada.get(f"/api/v1/chat/{recalled['task_id']}/result")).get_json()
+    assert "Drinks coffee black" in result["response"], "recall is a read tool: it runs at once"
+    kept = await ask(ada, "Please remember that I prefer tea", mode="ask")
+    await wait_status(ada, kept["task_id"], ("awaiting_approval",))
+    pending = await (await ada.get("/api/v1/approvals/pending")).get_json()
+    assert [p["tool"] for p in pending] == ["remember_fact"]
+    await ada.post(f"/api/v1/approvals/{pending[0]['id']}/approve", json={})
+    await wait_status(ada, kept["task_id"], ("completed",))
+    contents = [m["content"] for m in (await (await ada.get("/api/v1/memories")).get_json())["items"]]
+    assert "Prefers tea" in contents
