@@ -29,6 +29,7 @@ from switchboard.chat.schemas import (
 )
 from switchboard.platform.auth import current_principal, require_user
 from switchboard.platform.events import Event
+from switchboard.platform.idempotency import idempotent
 from switchboard.platform.pagination import Page, PageQuery
 from switchboard.platform.sse import follow, format_event, sse_response
 from switchboard.platform.web import resume_point, runtime
@@ -64,6 +65,7 @@ def _result(task: ChatTask) -> ResultOut:
 
 @chat.post("/chat/stream")
 @require_user
+@idempotent
 @validate_request(ChatIn)
 @validate_response(TaskAccepted, 202)
 async def start(data: ChatIn) -> tuple[TaskAccepted, int]:
@@ -75,6 +77,7 @@ async def start(data: ChatIn) -> tuple[TaskAccepted, int]:
 
 @chat.post("/chat")
 @require_user
+@idempotent
 @validate_request(ChatIn)
 @validate_response(ResultOut)
 @document_response(TaskAccepted, 202)

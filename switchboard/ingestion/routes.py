@@ -25,6 +25,7 @@ from switchboard.ingestion.schemas import (
 )
 from switchboard.ingestion.upload import receive_upload
 from switchboard.platform.auth import Principal, current_principal, require_admin, require_user
+from switchboard.platform.idempotency import idempotent
 from switchboard.platform.pagination import Page, PageQuery
 from switchboard.platform.sse import follow, sse_response
 from switchboard.platform.web import resume_point, runtime
@@ -54,6 +55,7 @@ async def _upload(principal: Principal, default_collection: str | None = None) -
 
 @documents.post("/upload")
 @require_user
+@idempotent
 @validate_response(UploadAccepted, 202)
 async def upload() -> tuple[UploadAccepted, int]:
     """Upload a document (multipart `file`, optional `collection_id`); processing runs in a worker."""
@@ -195,6 +197,7 @@ async def delete_org_collection(collection_id: str) -> tuple[str, int]:
 
 @documents.post("/admin/upload")
 @require_admin
+@idempotent
 @validate_response(UploadAccepted, 202)
 async def admin_upload() -> tuple[UploadAccepted, int]:
     """Upload into an org collection (`collection_id` form field)."""

@@ -6,6 +6,7 @@ from quart import Blueprint, Response
 from quart_schema import document_response, validate_response
 
 from switchboard.platform.auth import require_superadmin
+from switchboard.platform.idempotency import idempotent
 from switchboard.platform.sse import follow, sse_response
 from switchboard.platform.system import service
 from switchboard.platform.system.schemas import Health, ProgressState, Readiness, SystemCheckOut
@@ -35,6 +36,7 @@ async def readyz() -> tuple[Readiness, int]:
 
 @api.post("/checks")
 @require_superadmin
+@idempotent
 @validate_response(SystemCheckOut, 202)
 async def start_check() -> tuple[SystemCheckOut, int]:
     """Queue a self-check; follow it on `/checks/{id}/progress`."""
