@@ -3,6 +3,7 @@
 `platform` knows no feature. Each context has a `plugin` module that names its Tortoise app
 (label + models module, with its own migrations package `migrations/<label>/`), its blueprints,
 its arq jobs and its periodic jobs; the app, the worker and the migrations read them from here.
+A context without models (the web UI) says so with `HAS_MODELS = False` in its plugin module.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ PLUGINS: tuple[str, ...] = (
     "switchboard.agents.plugin",
     "switchboard.ingestion.plugin",
     "switchboard.chat.plugin",
+    "switchboard.web.plugin",
 )
 
 
@@ -35,6 +37,8 @@ def _plugins() -> list[ModuleType]:
 def _model_apps() -> dict[str, str]:
     apps: dict[str, str] = {}
     for name in PLUGINS:
+        if not getattr(importlib.import_module(name), "HAS_MODELS", True):
+            continue
         label, module = name.split(".")[1], name.rsplit(".", 1)[0] + ".models"
         apps[label] = module
     return apps
@@ -45,7 +49,7 @@ MODEL_APPS: dict[str, str] = _model_apps()
 
 
 def blueprints() -> list[Blueprint]:
-    """Every API blueprint."""
+    """Every blueprint: the API's and the web UI's."""
     return [bp for plugin in _plugins() for bp in plugin.blueprints()]
 
 
