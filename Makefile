@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install run test lint bench clean
+.PHONY: install browser run test lint bench clean
 
 # torch goes first, pinned, so nothing pulls a multi-GB CUDA build.
 $(STAMP): pyproject.toml
@@ -13,16 +13,19 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q torch==2.13.0
 	$(BIN)/pip install -q -e '.[dev]'
-	command -v chromium >/dev/null || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium)
 	$(BIN)/python -m switchboard.ingestion.embedder prepare $(VENV)/share/switchboard/all-MiniLM-L6-v2-onnx
 	touch $(STAMP)
 
 install: $(STAMP)
 
+# Debian's Chromium drives the UI tests (Playwright cannot download a browser here); `make run` does not need it.
+browser:
+	command -v chromium >/dev/null || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium)
+
 run: install
 	$(BIN)/switchboard serve
 
-test: install
+test: install browser
 	$(BIN)/pytest -q
 
 lint: install
