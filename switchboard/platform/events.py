@@ -2,14 +2,22 @@
 
 Streams live in Redis Streams, so a reader that reconnects after id X gets exactly the
 events after X, in order, however many processes wrote or read them.
+
+Blocking reads of one process share ONE reader (`_SharedReader`): a single XREAD BLOCK over
+every stream someone in the process waits on, whose events are parsed once and handed to
+each waiter. A thousand SSE clients thus cost one Redis connection and one parse per event,
+not a blocked connection, a round trip and a parse per client per event.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import time
+import uuid
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Protocol
 
 from redis.asyncio import Redis
@@ -37,6 +45,11 @@ class Event:
     def as_json(self) -> dict[str, Any]:
         """The event's wire payload, with its id."""
         return {**self.payload, "event_id": self.id}
+
+    @cached_property
+    def wire_json(self) -> str:
+        """`as_json()` as compact JSON, encoded once however many clients it is sent to."""
+        return json.dumps(self.as_json(), default=str, separators=(",", ":"))
 
 
 def parse_last_id(value: str | None) -> str | None:
@@ -77,6 +90,7 @@ class RedisEventLog:
         self.retention_seconds = retention_seconds
         self.max_age_seconds = max_age_seconds
         self.prefix = prefix
+        self._shared = _SharedReader(redis, wake_key=f"{prefix}_wake:{uuid.uuid4().hex}")
 
     def _key(self, stream: str) -> str:
         return self.prefix + stream
@@ -100,11 +114,9 @@ class RedisEventLog:
 
     async def read(self, stream: str, after: str | None = None, *, block_ms: int | None = None) -> list[Event]:
         """Events after `after` (all when None); waits up to `block_ms` for the first when there are none."""
-        reply = await self.redis.xread({self._key(stream): after or "0-0"}, count=500, block=block_ms)
-        if not reply:
-            return []
-        _, entries = reply[0]
-        return [_event(entry_id, data) for entry_id, data in entries]
+        if block_ms:
+            return await self._shared.read(self._key(stream), after or "0-0", block_ms)
+        return await _read_now(self.redis, self._key(stream), after or "0-0")
 
     async def read_all(self, stream: str) -> list[Event]:
         """Every event of the stream, in order."""
@@ -118,6 +130,163 @@ class RedisEventLog:
     async def ping(self) -> None:
         """Raise when the backing server does not answer."""
         await self.redis.ping()
+
+
+READ_COUNT = 500  # events per stream per XREAD
+
+
+async def _read_now(redis: Redis, key: str, after: str) -> list[Event]:
+    reply = await redis.xread({key: after}, count=READ_COUNT)
+    if not reply:
+        return []
+    _, entries = reply[0]
+    return [_event(entry_id, data) for entry_id, data in entries]
+
+
+def _order(event_id: str) -> tuple[int, int]:
+    ms, _, seq = event_id.partition("-")
+    return int(ms), int(seq or 0)
+
+
+class _Waiter:
+    __slots__ = ("after", "future", "timer")
+
+    def __init__(self, after: tuple[int, int], future: asyncio.Future[list[Event]]) -> None:
+        self.after, self.future = after, future
+        self.timer: asyncio.TimerHandle | None = None
+
+
+class _Watch:
+    """A stream the shared reader follows: how far it has read, who waits on it."""
+
+    def __init__(self, position: str) -> None:
+        self.position, self.order = position, _order(position)
+        self.waiters: list[_Waiter] = []
+        self.idle_since = time.monotonic()
+
+
+class _SharedReader:
+    """One blocking XREAD, on one connection, for every stream this process's readers wait on.
+
+    A waiter whose cursor is at or past where the reader reads its stream just registers: the
+    reader's XREAD returns anything after it. One behind catches up from Redis first (events
+    are never served from memory, so a stream deleted and made again is never confused with
+    the old one). A stream new to the reader wakes it with an entry on a private wake stream,
+    so that its next XREAD includes it. A stream nobody waited on for LINGER_SECONDS is dropped.
+    """
+
+    BLOCK_MS = 5000
+    LINGER_SECONDS = 10.0
+
+    def __init__(self, redis: Redis, *, wake_key: str) -> None:
+        self.redis = redis
+        self.wake_key = wake_key
+        self.wake_position = "0-0"
+        self.wake_pending = False
+        self.watches: dict[str, _Watch] = {}
+        self.task: asyncio.Task[None] | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    async def read(self, key: str, after: str, block_ms: int) -> list[Event]:
+        loop = asyncio.get_running_loop()
+        if loop is not self.loop:  # a new event loop (tests): nothing of the old one is usable
+            self.loop, self.task, self.watches = loop, None, {}
+        order = _order(after)
+        for _ in range(3):
+            watch = self.watches.get(key)
+            if watch is not None and order >= watch.order:
+                return await self._wait(watch, order, block_ms)
+            caught_up = await _read_now(self.redis, key, after)
+            if caught_up:
+                return caught_up
+            if key not in self.watches:
+                self.watches[key] = _Watch(after)
+                self._start()
+                await self._wake()
+        # the watch keeps moving past a reader that keeps finding nothing (a stream made again): read directly
+        return await _read_blocking(self.redis, key, after, block_ms)
+
+    async def _wait(self, watch: _Watch, order: tuple[int, int], block_ms: int) -> list[Event]:
+        loop = asyncio.get_running_loop()
+        waiter = _Waiter(order, loop.create_future())
+        waiter.timer = loop.call_later(block_ms / 1000, _expire, waiter)
+        watch.waiters.append(waiter)
+        self._start()
+        try:
+            return await waiter.future
+        finally:
+            waiter.timer.cancel()
+            if waiter in watch.waiters:
+                watch.waiters.remove(waiter)
+            watch.idle_since = time.monotonic()
+
+    def _start(self) -> None:
+        if self.task is None or self.task.done():
+            self.task = asyncio.get_running_loop().create_task(self._run(), name="event-log-reader")
+
+    async def _wake(self) -> None:
+        if self.wake_pending or self.task is None:
+            return
+        self.wake_pending = True
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.xadd(self.wake_key, {"w": "1"}, maxlen=1, approximate=False)
+            pipe.expire(self.wake_key, 3600)
+            await pipe.execute()
+
+    async def _run(self) -> None:
+        conn = self.redis.client()
+        try:
+            while self._prune():
+                self.wake_pending = False
+                streams = {self.wake_key: self.wake_position, **{k: w.position for k, w in self.watches.items()}}
+                reply = await conn.xread(streams, count=READ_COUNT, block=self.BLOCK_MS)  # type: ignore[arg-type]
+                for raw_key, entries in reply or []:
+                    key = _text(raw_key)
+                    if key == self.wake_key:
+                        self.wake_position = _text(entries[-1][0])
+                    elif (watch := self.watches.get(key)) is not None and entries:
+                        self._deliver(watch, [_event(entry_id, data) for entry_id, data in entries])
+        except Exception as exc:  # the connection failed: so does every waiting read (their callers decide)
+            for watch in self.watches.values():
+                for waiter in watch.waiters:
+                    if not waiter.future.done():
+                        waiter.future.set_exception(exc)
+            self.watches = {}
+        finally:
+            await conn.aclose()
+
+    def _deliver(self, watch: _Watch, events: list[Event]) -> None:
+        orders = [_order(e.id) for e in events]
+        watch.position, watch.order = events[-1].id, orders[-1]
+        for waiter in list(watch.waiters):
+            if waiter.after < orders[0]:
+                fresh = events
+            else:
+                fresh = [e for e, o in zip(events, orders, strict=True) if o > waiter.after]
+            if fresh and not waiter.future.done():
+                waiter.future.set_result(fresh)
+                watch.waiters.remove(waiter)
+
+    def _prune(self) -> bool:
+        """Drop streams nobody waited on for a while; False when none are left."""
+        now = time.monotonic()
+        for key, watch in list(self.watches.items()):
+            if not watch.waiters and now - watch.idle_since > self.LINGER_SECONDS:
+                del self.watches[key]
+        return bool(self.watches)
+
+
+def _expire(waiter: _Waiter) -> None:
+    if not waiter.future.done():
+        waiter.future.set_result([])
+
+
+async def _read_blocking(redis: Redis, key: str, after: str, block_ms: int) -> list[Event]:
+    reply = await redis.xread({key: after}, count=READ_COUNT, block=block_ms)
+    if not reply:
+        return []
+    _, entries = reply[0]
+    return [_event(entry_id, data) for entry_id, data in entries]
 
 
 def _text(value: bytes | str) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 
 from quart import Response
@@ -12,15 +11,15 @@ from switchboard.platform.events import Event, EventLog
 
 def format_event(event: Event) -> bytes:
     """`id`, `event` and `data` lines of one event."""
-    data = json.dumps(event.as_json(), default=str, separators=(",", ":"))
-    return f"id: {event.id}\nevent: {event.update_type}\ndata: {data}\n\n".encode()
+    return f"id: {event.id}\nevent: {event.update_type}\ndata: {event.wire_json}\n\n".encode()
 
 
 async def follow(events: EventLog, stream: str, after: str | None, heartbeat_seconds: float) -> AsyncIterator[bytes]:
     """Every event after `after`, then new ones as they are appended, until a terminal event.
 
     While nothing happens a comment line goes out every `heartbeat_seconds`, so proxies and
-    browsers keep the connection open.
+    browsers keep the connection open. The events of one read go out as one chunk: a client
+    that fell behind catches up in one write, not one write per event.
     """
     cursor = after
     yield b": connected\n\n"
@@ -29,11 +28,11 @@ async def follow(events: EventLog, stream: str, after: str | None, heartbeat_sec
         if not batch:
             yield b": heartbeat\n\n"
             continue
-        for event in batch:
-            yield format_event(event)
-            cursor = event.id
-            if event.terminal:
-                return
+        end = next((i + 1 for i, event in enumerate(batch) if event.terminal), len(batch))
+        yield b"".join(format_event(event) for event in batch[:end])
+        if batch[end - 1].terminal:
+            return
+        cursor = batch[-1].id
 
 
 def sse_response(body: AsyncIterator[bytes]) -> Response:
