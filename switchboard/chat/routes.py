@@ -71,7 +71,8 @@ def _result(task: ChatTask) -> ResultOut:
 async def start(data: ChatIn) -> tuple[TaskAccepted, int]:
     """Queue a question; 409 `task_active` while another of the caller's tasks runs."""
     conversation = str(data.conversation_id) if data.conversation_id else None
-    task = await service.start_task(current_principal(), data.message, conversation, data.mode, runtime().queue)
+    rt = runtime()
+    task = await service.start_task(current_principal(), data.message, conversation, data.mode, rt.queue, rt.events)
     return TaskAccepted(task_id=task.id, status="processing", conversation_id=task.conversation_id), 202
 
 
@@ -85,7 +86,7 @@ async def ask_and_wait(data: ChatIn) -> tuple[ResultOut | TaskAccepted, int]:
     """Ask and wait for the answer (202 with the task id if it takes longer than two minutes)."""
     principal, rt = current_principal(), runtime()
     conversation = str(data.conversation_id) if data.conversation_id else None
-    task = await service.start_task(principal, data.message, conversation, data.mode, rt.queue)
+    task = await service.start_task(principal, data.message, conversation, data.mode, rt.queue, rt.events)
     deadline, cursor = time.monotonic() + SYNC_WAIT_SECONDS, None
     while time.monotonic() < deadline:
         batch = await rt.events.read(service.task_stream(task.id), cursor, block_ms=1000)

@@ -36,9 +36,13 @@ async def get_conversation(principal: Principal, conversation_id: str) -> Conver
 
 
 async def start_task(
-    principal: Principal, message: str, conversation_id: str | None, mode: str, queue: Queue
+    principal: Principal, message: str, conversation_id: str | None, mode: str, queue: Queue, events: EventLog
 ) -> ChatTask:
-    """Record the question and its task, then hand it to a worker; one active task per user."""
+    """Record the question and its task, then hand it to a worker; one active task per user.
+
+    The stream's first event, `queued`, is appended here, so the person sees their question taken
+    at once, whatever the workers are busy with.
+    """
     async with in_transaction():
         if conversation_id:
             conversation = await get_conversation(principal, conversation_id)
@@ -57,6 +61,8 @@ async def start_task(
         except IntegrityError:
             raise TaskActive("You already have a task running; wait for it or cancel it") from None
         await Message.create(conversation=conversation, role="user", content=message, task_id=task.id)
+    await events.append(task_stream(task.id), "queued", "Waiting for a worker",
+                        conversation_id=str(task.conversation_id), data={"mode": mode})
     await queue.enqueue("run_chat_task", str(task.id), job_id=f"chat:{task.id}")
     return task
 

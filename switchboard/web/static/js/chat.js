@@ -2,7 +2,7 @@
 import { api, el, readable, show, when } from "./api.js";
 
 const EVENT_TYPES = [
-  "task_started", "mode_selected", "plan_created", "replan_triggered", "agent_started", "agent_completed",
+  "queued", "task_started", "mode_selected", "plan_created", "replan_triggered", "agent_started", "agent_completed",
   "tool_started", "tool_completed", "retrieval", "text_delta", "citation", "approval_required",
   "approval_resolved", "complete", "error", "cancelled",
 ];
@@ -126,6 +126,7 @@ class LiveAnswer {
       this.end(type, payload);
     } else {
       if (STEP_EVENTS.has(type)) this.steps.append(stepLine(payload));
+      if (type === "queued") this.status.textContent = "Waiting for a worker…";
       if (type === "task_started") this.status.textContent = "Working…";
     }
   }
