@@ -11,10 +11,11 @@ Prints one JSON object:
   as it can (about 80 events a task), so with every task running at once this is a burst.
 - fanout_paced: the same 1,000 clients, but each worker runs only a few tasks at a time, so the
   events arrive at a pace nearer a model's; the other clients stay connected, waiting.
-- first_event: distinct users (default 50) at the same instant POST /api/v1/chat/stream, open the
-  task's progress stream and wait for `task_started`; the latency runs from just before the POST
-  to that event's arrival, with a breakdown (POST answered, event appended by the worker, event
-  delivered), over several rounds.
+- first_event: distinct users (default 50) at the same instant POST /api/v1/chat/stream and open the
+  task's progress stream; the latency runs from just before the POST to the arrival of the task's
+  first event (`queued`, appended by the web process), with the time to `task_started` (appended by
+  the worker) beside it and a breakdown (POST answered, `task_started` appended, delivered), over
+  several rounds.
 - first_event_spread: the same, with the users' POSTs spread evenly over a second.
 
 Each phase also reports the machine's CPU: this benchmark's processes and everything else (on a
@@ -119,6 +120,7 @@ class Follower:
     # from the event's stream id (the Redis server's clock, in ms, when the XADD ran) to its arrival:
     # the part of the latency after the worker's append reached Redis
     from_redis_ms: list[float] = field(default_factory=list)
+    first_event_at: float | None = None  # wall-clock arrival of the task's first event (`queued`)
     first_started_at: float | None = None  # wall-clock arrival of `task_started`
     first_started_stamp: float | None = None  # its `timestamp`: when the worker appended it
     last_arrival: float = 0.0
@@ -173,6 +175,8 @@ class Follower:
         payload = json.loads(data)
         self.events += 1
         self.last_arrival = arrived
+        if self.first_event_at is None:
+            self.first_event_at = arrived
         self.latencies_ms.append((arrived - float(payload["timestamp"])) * 1000)
         self.from_redis_ms.append(arrived * 1000 - int(event_id.split("-")[0]))
         if kind == "task_started" and self.first_started_at is None:
@@ -449,7 +453,8 @@ async def fanout(
 
 
 async def first_event(stack: Stack, tokens: list[str], rounds: int, spread_s: float) -> dict:
-    """Each user POSTs a question, opens its progress stream, until `task_started` arrives.
+    """Each user POSTs a question and opens its progress stream: time to the first event (`queued`, appended
+    by the web process), and to `task_started` (appended by the worker once it runs the task).
 
     `spread_s` 0: all users at the same instant; otherwise their POSTs are spread evenly over that many seconds.
     """
@@ -460,6 +465,7 @@ async def first_event(stack: Stack, tokens: list[str], rounds: int, spread_s: fl
     appended_ms: list[float] = []
     delivered_ms: list[float] = []
     after_redis_ms: list[float] = []
+    started_total_ms: list[float] = []
     errors: list[str] = []
     lag: list[float] = []
 
@@ -477,12 +483,13 @@ async def first_event(stack: Stack, tokens: list[str], rounds: int, spread_s: fl
         await follower.run(stack.host, stack.port)  # to the end, so the user's next task may start
         if follower.error:
             errors.append(follower.error)
-        if follower.first_started_at is None or follower.first_started_stamp is None:
+        if follower.first_started_at is None or follower.first_started_stamp is None or follower.first_event_at is None:
             return None, follower
         appended_ms.append((follower.first_started_stamp - sent) * 1000)
         delivered_ms.append((follower.first_started_at - follower.first_started_stamp) * 1000)
-        after_redis_ms.append(follower.from_redis_ms[0])  # `task_started` is a task's first event
-        return (follower.first_started_at - sent) * 1000, follower
+        after_redis_ms.append(follower.from_redis_ms[1])  # `task_started` is a task's second event
+        started_total_ms.append((follower.first_started_at - sent) * 1000)
+        return (follower.first_event_at - sent) * 1000, follower
 
     for _ in range(rounds):
         stop = asyncio.Event()
@@ -498,6 +505,7 @@ async def first_event(stack: Stack, tokens: list[str], rounds: int, spread_s: fl
         "rounds": rounds,
         "samples": len(latencies),
         **(_summary(latencies) if latencies else {}),
+        "to_task_started": _summary(started_total_ms) if started_total_ms else None,
         "breakdown": {
             "post_answered": _summary(post_ms) if post_ms else None,
             "task_started_appended": _summary(appended_ms) if appended_ms else None,
