@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -14,7 +15,7 @@ from pathlib import Path
 from switchboard.config import Settings
 from switchboard.platform.embedded import EmbeddedServers
 
-BENCH_SECRET = "bench-secret-key-0123456789abcdef0123456789abcdef"
+BENCH_SECRET = "bench-secret-key-0123456789abcdef0123456789abcdef"  # noqa: S105 (a throwaway test server)
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -45,10 +46,17 @@ def servers() -> Iterator[Settings]:
 
 
 @contextlib.contextmanager
-def worker_process(settings: Settings) -> Iterator[subprocess.Popen[bytes]]:
-    """A separate `switchboard worker` process, ready to take jobs."""
-    env = {**os.environ, "DATABASE_URL": settings.database_url or "", "REDIS_URL": settings.redis_url or "",
-           "SECRET_KEY": BENCH_SECRET, "SWITCHBOARD_DATA_DIR": str(settings.data_dir), "LOG_LEVEL": "INFO"}
+def worker_process(settings: Settings, extra_env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[bytes]]:
+    """A separate `switchboard worker` process, ready to take jobs (`extra_env`: more settings for it)."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url or "",
+        "REDIS_URL": settings.redis_url or "",
+        "SECRET_KEY": BENCH_SECRET,
+        "SWITCHBOARD_DATA_DIR": str(settings.data_dir),
+        "LOG_LEVEL": "INFO",
+        **(extra_env or {}),
+    }
     log = settings.data_dir / "worker.log"
     with log.open("wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", "switchboard", "worker"], env=env, stdout=out, stderr=out)
@@ -59,6 +67,47 @@ def worker_process(settings: Settings) -> Iterator[subprocess.Popen[bytes]]:
         time.sleep(0.05)
     try:
         yield proc
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+@contextlib.contextmanager
+def serve_process(settings: Settings, extra_env: dict[str, str] | None = None) -> Iterator[str]:
+    """A separate `switchboard serve` process (no worker inside) on a free local port; yields its base URL."""
+    import httpx
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url or "",
+        "REDIS_URL": settings.redis_url or "",
+        "SECRET_KEY": BENCH_SECRET,
+        "SWITCHBOARD_DATA_DIR": str(settings.data_dir),
+        "EMBEDDED_WORKER": "false",
+        "LOG_LEVEL": "WARNING",
+        **(extra_env or {}),
+    }
+    base_url = f"http://127.0.0.1:{port}"
+    log = settings.data_dir / "serve.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "switchboard", "serve", "--port", str(port)], env=env, stdout=out, stderr=out
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"serve did not start:\n{log.read_text()}")
+            try:
+                if httpx.get(f"{base_url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        yield base_url
     finally:
         proc.terminate()
         proc.wait(10)

@@ -1,0 +1,208 @@
+"""Ingestion throughput end to end, against the bare embedder on the same chunks.
+
+Prints one JSON object. Uploads every file of CORPUS_DIR (default: pages of the Python 3.11
+HTML manual, see bench/pydocs.py) over HTTP to a `switchboard serve` process, a separate `switchboard worker`
+process runs the real `ingest_document` job (extract -> chunk -> embed -> COPY into the
+indexed `chunks` table), and the clock stops when the last document is completed.
+Then, with the worker stopped, the same chunks (same extractor, same chunker) are embedded
+by the bare embedder in the job's batches of 64, once with the configured backend and once
+with plain sentence-transformers on torch.
+
+    python bench/ingest.py [CORPUS_DIR] [--pages 40] [--backend onnx-quantized] [--no-torch] [--worker-max-jobs N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+sys.path[0] = str(Path(__file__).resolve().parent.parent)  # run as a script from anywhere
+
+import asyncpg  # noqa: E402
+import httpx  # noqa: E402
+
+from bench import pydocs  # noqa: E402
+from bench.common import serve_process, servers, worker_process  # noqa: E402
+from switchboard.cli import prepare_database  # noqa: E402
+from switchboard.config import Settings  # noqa: E402
+from switchboard.ingestion.chunk import ModelTokenCounter, chunk  # noqa: E402
+from switchboard.ingestion.detect import KINDS, detect_type  # noqa: E402
+from switchboard.ingestion.embedder import DEFAULT_BACKEND, SentenceTransformerEmbedder  # noqa: E402
+from switchboard.ingestion.extract import HEAD_SIZE, extract  # noqa: E402
+from switchboard.ingestion.resources import default_onnx_dir  # noqa: E402
+from switchboard.ingestion.tasks import BATCH  # noqa: E402
+
+RATE_LIMITS = {
+    "register": "1000/minute",
+    "login": "1000/minute",
+    "api_user": "100000/minute",
+    "api_ip": "100000/minute",
+}
+PASSWORD = "correct horse battery staple"  # noqa: S105 (a throwaway account)
+WARMUP = b"Warm-up.\n\nThis small file makes the worker load its embedding model before the clock starts.\n"
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def corpus(directory: Path | None, pages: int) -> list[Path]:
+    """The files to ingest: every supported file under `directory`, or `pages` pages of the Python manual."""
+    if directory is not None:
+        suffixes = {f".{kind}" for kind in KINDS} | {".htm", ".markdown", ".text"}
+        return sorted(p for p in directory.rglob("*") if p.is_file() and p.suffix.lower() in suffixes)
+    library = pydocs.library_pages(pydocs.html_root())
+    step = max(1, len(library) // pages)
+    return library[::step][:pages]  # spread over the alphabet: short and long pages alike
+
+
+async def finished(conn: asyncpg.Connection, ids: list[uuid.UUID], limit_s: float) -> tuple[int, int, int]:
+    """Wait until every document is completed or failed: (completed, failed, chunks)."""
+    deadline = time.monotonic() + limit_s
+    while True:
+        row = await conn.fetchrow(
+            "SELECT count(*) FILTER (WHERE status = 'completed') AS done, count(*) FILTER (WHERE status = 'failed') "
+            "AS failed, coalesce(sum(chunk_count), 0) AS chunks FROM documents WHERE id = ANY($1::uuid[])",
+            ids,
+        )
+        if row["done"] + row["failed"] == len(ids):
+            return row["done"], row["failed"], row["chunks"]
+        if time.monotonic() > deadline:
+            raise SystemExit(f"ingestion did not finish in {limit_s:.0f}s: {dict(row)} of {len(ids)}")
+        await asyncio.sleep(0.1)
+
+
+async def end_to_end(base_url: str, database_url: str, files: list[Path], limit_s: float) -> dict[str, Any]:
+    """Upload over HTTP to the serve process, wait for the worker process to index everything."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        async with httpx.AsyncClient(base_url=base_url, timeout=60) as client:
+            email = f"bench-{uuid.uuid4().hex[:8]}@example.com"
+            account = {"email": email, "password": PASSWORD, "name": "Bench"}
+            registered = await client.post("/api/v1/auth/register", json=account)
+            assert registered.status_code == 201, registered.text
+            login = await client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
+            client.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
+
+            async def upload(name: str, content: bytes) -> uuid.UUID:
+                response = await client.post(
+                    "/api/v1/documents/upload", files={"file": (name, content, "application/octet-stream")}
+                )
+                assert response.status_code == 202, (name, response.text)
+                return uuid.UUID(response.json()["id"])
+
+            await finished(conn, [await upload("warmup.txt", WARMUP)], limit_s)
+            contents = [(p.name, p.read_bytes()) for p in files]
+            started = time.perf_counter()
+            ids = [await upload(name, content) for name, content in contents]
+            uploaded = time.perf_counter() - started
+            done, failed, chunks = await finished(conn, ids, limit_s)
+            elapsed = time.perf_counter() - started
+    finally:
+        await conn.close()
+    return {
+        "documents": done,
+        "failed": failed,
+        "chunks": chunks,
+        "bytes": sum(len(c) for _, c in contents),
+        "upload_s": round(uploaded, 2),
+        "seconds": round(elapsed, 2),
+        "documents_per_s": round(done / elapsed, 2),
+        "chunks_per_s": round(chunks / elapsed, 1),
+    }
+
+
+def chunk_texts(files: list[Path]) -> tuple[list[list[str]], float]:
+    """Each file's chunks' embedding texts, as the job makes them; and the seconds extract + chunk took."""
+    counter = ModelTokenCounter.from_model_dir()
+    started = time.perf_counter()
+    per_file = []
+    for path in files:
+        data = path.read_bytes()
+        kind = detect_type(path.name, data[:HEAD_SIZE])
+        per_file.append([c.embedding_text for c in chunk(extract(kind, data), counter)])
+    return per_file, time.perf_counter() - started
+
+
+async def bare(backend: str, per_file: list[list[str]]) -> dict[str, Any]:
+    """The embedder alone, on the job's batches: every file's chunks, 64 at a time."""
+    embedder = SentenceTransformerEmbedder(backend, onnx_dir=default_onnx_dir())  # type: ignore[arg-type]
+    try:
+        await embedder.load()
+        await embedder.embed(per_file[0][:BATCH])  # first inference allocates; not counted
+        started = time.perf_counter()
+        for texts in per_file:
+            for i in range(0, len(texts), BATCH):
+                await embedder.embed(texts[i : i + BATCH])
+        elapsed = time.perf_counter() - started
+    finally:
+        embedder.close()
+    chunks = sum(len(t) for t in per_file)
+    return {
+        "backend": backend,
+        "chunks": chunks,
+        "seconds": round(elapsed, 2),
+        "chunks_per_s": round(chunks / elapsed, 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("corpus_dir", nargs="?", type=Path, help="folder of documents (default: the Python manual)")
+    parser.add_argument("--pages", type=int, default=40, help="pages of the Python manual when no folder is given")
+    parser.add_argument("--backend", default=DEFAULT_BACKEND, choices=["onnx-quantized", "onnx", "torch"])
+    parser.add_argument("--no-torch", action="store_true", help="skip the plain torch comparison")
+    parser.add_argument("--worker-max-jobs", type=int, help="jobs the worker runs at once (default: its setting)")
+    parser.add_argument("--timeout", type=float, default=900)
+    args = parser.parse_args()
+    files = corpus(args.corpus_dir, args.pages)
+    if not files:
+        raise SystemExit("no documents to ingest")
+    load_before = os.getloadavg()[0]
+    log(f"ingesting {len(files)} files through a worker process ({args.backend})")
+    with servers() as base:
+        settings = base.model_copy(update={"rate_limits": RATE_LIMITS, "embedder": args.backend})
+        asyncio.run(prepare_database(settings))
+        env = {"EMBEDDER": args.backend, "RATE_LIMITS": json.dumps(RATE_LIMITS)}
+        if args.worker_max_jobs:
+            env["WORKER_MAX_JOBS"] = str(args.worker_max_jobs)
+        with serve_process(settings, env) as base_url, worker_process(settings, env):
+            e2e = asyncio.run(end_to_end(base_url, settings.database_url or "", files, args.timeout))
+    log(f"end to end: {e2e}")
+    per_file, prepare_s = chunk_texts(files)
+    log(f"extract + chunk in this process: {prepare_s:.1f}s; embedding the same chunks bare")
+    default = asyncio.run(bare(args.backend, per_file))
+    log(f"bare {args.backend}: {default}")
+    result: dict[str, Any] = {
+        "benchmark": "ingest_throughput",
+        "corpus": str(args.corpus_dir) if args.corpus_dir else f"python3.11-doc library, {len(files)} pages",
+        "cpus": os.cpu_count(),
+        "backend": args.backend,
+        "worker_max_jobs": args.worker_max_jobs or Settings().worker_max_jobs,
+        "end_to_end": e2e,
+        "extract_chunk_s": round(prepare_s, 2),
+        "bare_embedder": default,
+        "ratio_end_to_end_to_bare": round(e2e["chunks_per_s"] / default["chunks_per_s"], 3),
+        "target_ratio": 0.9,
+    }
+    if default["chunks"] != e2e["chunks"]:
+        result["warning"] = "the bare run chunked differently from the job"
+    if not args.no_torch and args.backend != "torch":
+        torch = asyncio.run(bare("torch", per_file))
+        log(f"bare torch: {torch}")
+        result["torch_embedder"] = torch
+        result["speedup_vs_torch"] = round(default["chunks_per_s"] / torch["chunks_per_s"], 2)
+        result["target_speedup"] = 1.5
+    result["load_average_1m"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
