@@ -134,7 +134,7 @@ class IngestionSettings(BaseSettings):
     embedding_base_url: str | None = Field(None, description="OpenAI-compatible embeddings endpoint (embedder=openai).")
     embedding_api_key: str | None = Field(None, description="API key of that endpoint.")
     embedding_model: str = Field("text-embedding-3-small", description="Embedding model name (embedder=openai).")
-    search_ef: int = Field(100, description="HNSW ef_search: higher finds more of the true nearest chunks, slower.")
+    search_ef: int = Field(200, description="HNSW ef_search: higher finds more of the true nearest chunks, slower.")
 
 
 class Settings(

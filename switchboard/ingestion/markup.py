@@ -16,7 +16,10 @@ _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _SPACES = re.compile(r"\s+")
 
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
-_SKIPPED = frozenset({"script", "style", "noscript", "template", "head", "svg", "iframe", "object"})
+_SKIPPED = frozenset({"script", "style", "noscript", "template", "head", "svg", "iframe", "object", "nav", "footer"})
+# Page furniture that is not the page's content: navigation, sidebars, permalink signs.
+_FURNITURE_ROLES = frozenset({"navigation", "search", "banner", "contentinfo"})
+_FURNITURE_CLASSES = ("sidebar", "navigation", "related", "breadcrumb", "headerlink", "skip-link")
 _BLOCKS = frozenset(
     {"p", "div", "section", "article", "main", "aside", "header", "footer", "nav", "blockquote", "pre", "ul", "ol",
      "li", "dl", "dt", "dd", "table", "thead", "tbody", "tr", "figure", "figcaption", "form", "fieldset", "address",
@@ -97,11 +100,11 @@ class _HtmlSections:
 
     def _tag(self, tag: Tag) -> None:
         name = tag.name.lower()
-        if name in _SKIPPED:
+        if name in _SKIPPED or _is_furniture(tag):
             return
         if name in _HEADINGS:
             self.flush()
-            self.heading = tag.get_text(" ", strip=True) or self.heading
+            self.heading = tag.get_text(" ", strip=True).replace("\u00b6", "").strip() or self.heading
             return
         if name == "br":
             self.line.append("\n")
@@ -133,3 +136,11 @@ class _HtmlSections:
         if self.paragraphs:
             self.sections.append(Section(text="\n\n".join(self.paragraphs), heading=self.heading))
         self.paragraphs.clear()
+
+
+def _is_furniture(tag: Tag) -> bool:
+    """Navigation, sidebars and the like: on every page of a site, the answer to no question."""
+    if tag.get("role") in _FURNITURE_ROLES or tag.get("aria-hidden") == "true":
+        return True
+    classes = " ".join(tag.get("class") or ()).lower()
+    return any(word in classes for word in _FURNITURE_CLASSES)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from switchboard.ingestion.openai_embedder import OpenAIEmbedder
 from switchboard.platform.runtime import Runtime
 
 EMBEDDER = "ingestion.embedder"
+PROCESSING_SLOTS = "ingestion.processing_slots"
 QUERY_CACHE = "ingestion.query_cache"
 
 
@@ -42,6 +44,8 @@ async def open_embedder(runtime: Runtime) -> None:
     embedder = build_embedder(runtime.settings)
     runtime.resources[EMBEDDER] = embedder
     runtime.resources[QUERY_CACHE] = QueryEmbeddingCache(embedder)
+    # one document at a time per process: extraction threads running beside the embedder starve it on few cores
+    runtime.resources[PROCESSING_SLOTS] = asyncio.Semaphore(1)
 
 
 async def close_embedder(runtime: Runtime) -> None:
@@ -59,6 +63,12 @@ def embedder_of(runtime: Runtime) -> Embedder:
     """The process's embedder."""
     embedder: Embedder = runtime.resources[EMBEDDER]
     return embedder
+
+
+def processing_slots_of(runtime: Runtime) -> asyncio.Semaphore:
+    """How many documents this process extracts and embeds at once."""
+    slots: asyncio.Semaphore = runtime.resources[PROCESSING_SLOTS]
+    return slots
 
 
 def query_cache_of(runtime: Runtime) -> QueryEmbeddingCache:

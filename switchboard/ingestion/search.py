@@ -72,19 +72,28 @@ async def semantic(
     return [_hit(r, 1.0 - float(r[7])) for r in rows]
 
 
+# Ranking costs per matching chunk; a query of common words matches tens of thousands. Rank only the
+# first TEXT_CANDIDATES matches: for such queries the words barely discriminate, and hybrid search
+# leans on the semantic list anyway.
+TEXT_CANDIDATES = 2000
+
+_TEXT_SQL = (
+    "WITH q AS (SELECT websearch_to_tsquery('english', $3) AS q), "
+    "candidates AS (SELECT c.id FROM chunks c, q WHERE c.tsv @@ q.q AND c.collection_id = ANY($1::uuid[]) "
+    "AND ($2::uuid[] IS NULL OR c.document_id = ANY($2::uuid[])) LIMIT $5) "
+    "SELECT c.id, c.document_id, d.name, c.collection_id, c.text, c.page, c.heading, ts_rank_cd(c.tsv, q.q) AS rank "
+    "FROM candidates k JOIN chunks c ON c.id = k.id JOIN documents d ON d.id = c.document_id, q "
+    "WHERE d.status = 'completed' ORDER BY rank DESC, c.id LIMIT $4"
+)
+
+
 async def text(
     query: str, collections: list[uuid.UUID], documents: list[uuid.UUID] | None, limit: int
 ) -> list[SearchHit]:
     """Chunks matching the words of `query` (web-search syntax: quotes, OR, -word), best ranked first."""
-    sql = (
-        _SELECT.format(score=", ts_rank_cd(c.tsv, q) AS rank").replace(
-            "FROM chunks c", "FROM websearch_to_tsquery('english', $3) q, chunks c"
-        )
-        + "AND c.tsv @@ q ORDER BY rank DESC, c.id LIMIT $4"
-    )
     client = get_connection("default")
     async with client.acquire_connection() as conn:
-        rows = await conn.fetch(sql, collections, documents, query, limit)
+        rows = await conn.fetch(_TEXT_SQL, collections, documents, query, limit, TEXT_CANDIDATES)
     return [_hit(r, float(r[7])) for r in rows]
 
 

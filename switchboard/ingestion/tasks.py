@@ -15,7 +15,7 @@ from switchboard.ingestion.errors import ExtractionFailed
 from switchboard.ingestion.extract import extract
 from switchboard.ingestion.index import delete_chunks, write_chunks
 from switchboard.ingestion.models import Document
-from switchboard.ingestion.resources import embedder_of
+from switchboard.ingestion.resources import embedder_of, processing_slots_of
 from switchboard.ingestion.service import document_stream
 from switchboard.platform import leases
 from switchboard.platform.runtime import Runtime
@@ -68,7 +68,8 @@ async def ingest_document(ctx: dict[str, Any], document_id: str) -> str:
             return "failed"
         await Document.filter(id=document.id).update(status="processing", attempts=attempts, error=None)
         try:
-            count = await _process(runtime, document, report)
+            async with processing_slots_of(runtime):
+                count = await _process(runtime, document, report)
         except ExtractionFailed as exc:
             await _fail(document, report, exc.message)
             return "failed"

@@ -170,3 +170,18 @@ def test_a_damaged_workbook_fails_with_a_readable_reason() -> None:
     whole = samples.workbook({"Sheet": [["a"], [1]]})
     with pytest.raises(ExtractionFailed, match="This Excel workbook is damaged"):
         extract("xlsx", whole[: len(whole) // 2])
+
+
+def test_html_page_furniture_is_left_out() -> None:
+    page = b"""<html><head><title>Guide</title></head><body>
+    <nav><a href="/">Home</a> <a href="/next">Next topic</a></nav>
+    <div class="sphinxsidebar" role="navigation"><h3>Table of Contents</h3><p>Quick search</p></div>
+    <div class="body"><h1>Knots<a class="headerlink" href="#knots">\xc2\xb6</a></h1>
+    <p>A bowline makes a fixed loop.</p></div>
+    <footer>Copyright 2026</footer></body></html>"""
+    sections = extract("html", page)
+    text = " ".join(s.text for s in sections)
+    assert "bowline" in text
+    for furniture in ("Next topic", "Table of Contents", "Quick search", "Copyright"):
+        assert furniture not in text
+    assert [s.heading for s in sections if "bowline" in s.text] == ["Knots"]
