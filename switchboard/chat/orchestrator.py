@@ -374,6 +374,17 @@ def _sub_questions(question: str) -> list[str]:
     return parts or [question]
 
 
+async def _ask_for_list(model: ChatModel, prompt: str, limit: int = 4) -> list[str]:
+    """The model's answer as a JSON list of strings (at most `limit`); empty when it wrote anything else."""
+    try:
+        proposed = json.loads((await complete(model, [Message.user(prompt)])).text)
+    except ValueError:
+        return []
+    if not isinstance(proposed, list) or not all(isinstance(item, str) for item in proposed):
+        return []
+    return proposed[:limit]
+
+
 async def _plan(run: _Context) -> list[str]:
     if "plan" in run.state:
         return list(run.state["plan"])
@@ -384,12 +395,7 @@ async def _plan(run: _Context) -> list[str]:
             "Break the question into 2 to 4 independent research steps, each a short question. "
             "Reply with a JSON list of strings only.\n\nQuestion: " + question
         )
-        try:
-            proposed = json.loads((await complete(run.model, [Message.user(prompt)])).text)
-            if isinstance(proposed, list) and all(isinstance(s, str) for s in proposed) and proposed:
-                steps = proposed[:4]
-        except ValueError:
-            pass
+        steps = await _ask_for_list(run.model, prompt) or steps
     run.state["plan"] = steps
     await run.save()
     await run.emit("plan_created", f"Plan: {len(steps)} steps", data={"steps": steps})
@@ -441,12 +447,7 @@ async def _investigate(run: _Context) -> Outcome:
                 "List 2 to 4 hypotheses that could explain or answer the question, each one sentence. "
                 "Reply with a JSON list of strings only.\n\nQuestion: " + run.task.question
             )
-            try:
-                proposed = json.loads((await complete(run.model, [Message.user(prompt)])).text)
-                if isinstance(proposed, list) and proposed and all(isinstance(h, str) for h in proposed):
-                    hypotheses = proposed[:4]
-            except ValueError:
-                pass
+            hypotheses = await _ask_for_list(run.model, prompt) or hypotheses
         run.state["hypotheses"] = [{"text": h, "status": "open"} for h in hypotheses]
         await run.save()
         await run.emit(

@@ -216,9 +216,7 @@ async def get_approval(approval_id: str) -> ApprovalOut:
 @validate_response(ApprovalOut)
 async def approve(approval_id: str, data: DecisionIn) -> ApprovalOut:
     """Let the waiting call run; the task resumes."""
-    rt = runtime()
-    decided = await approvals.decide(current_principal(), approval_id, True, events=rt.events, queue=rt.queue)
-    return ApprovalOut.model_validate(decided, from_attributes=True)
+    return await _decide(approval_id, approve=True)
 
 
 @chat.post("/approvals/<approval_id>/reject")
@@ -227,8 +225,12 @@ async def approve(approval_id: str, data: DecisionIn) -> ApprovalOut:
 @validate_response(ApprovalOut)
 async def reject(approval_id: str, data: DecisionIn) -> ApprovalOut:
     """Refuse the waiting call; the task resumes without it."""
+    return await _decide(approval_id, approve=False)
+
+
+async def _decide(approval_id: str, *, approve: bool) -> ApprovalOut:
     rt = runtime()
-    decided = await approvals.decide(current_principal(), approval_id, False, events=rt.events, queue=rt.queue)
+    decided = await approvals.decide(current_principal(), approval_id, approve, events=rt.events, queue=rt.queue)
     return ApprovalOut.model_validate(decided, from_attributes=True)
 
 

@@ -61,8 +61,13 @@ async def start_task(
         except IntegrityError:
             raise TaskActive("You already have a task running; wait for it or cancel it") from None
         await Message.create(conversation=conversation, role="user", content=message, task_id=task.id)
-    await events.append(task_stream(task.id), "queued", "Waiting for a worker",
-                        conversation_id=str(task.conversation_id), data={"mode": mode})
+    await events.append(
+        task_stream(task.id),
+        "queued",
+        "Waiting for a worker",
+        conversation_id=str(task.conversation_id),
+        data={"mode": mode},
+    )
     await queue.enqueue("run_chat_task", str(task.id), job_id=f"chat:{task.id}")
     return task
 

@@ -7,12 +7,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import wraps
-from typing import Any, ParamSpec, TypeVar
+from typing import ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
 from quart import current_app, g, request
 
-from switchboard.platform.errors import AppError, Forbidden, NotFound, Unauthorized
+from switchboard.platform.errors import AppError, Forbidden, Unauthorized
 from switchboard.platform.identity.models import ApiKey, Session, User
 from switchboard.platform.orgs.models import GroupMember, Membership
 from switchboard.platform.security import API_KEY_PREFIX, hash_token, read_access_token
@@ -191,12 +191,3 @@ def current_principal() -> Principal:
     """The principal of this request (routes only)."""
     principal: Principal = g.principal
     return principal
-
-
-def same_org_or_404(principal: Principal, org_id: uuid.UUID | str, what: str = "Organization") -> None:
-    """Another org's resource is not found, never forbidden."""
-    if str(org_id) != str(principal.org_id):
-        raise NotFound(f"{what} not found")
-
-
-AuthCallable = Callable[..., Awaitable[Any]]

@@ -46,8 +46,9 @@ def idempotent(view: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[Respons
         raw = body.encode() if isinstance(body, str) else body
         fingerprint = _fingerprint(raw + request.headers.get("Content-Length", "").encode())
         slot = f"sb:idempotency:{g.principal.user_id}:{request.method}:{request.path}:{key}"
-        claimed = await redis.set(slot, json.dumps({"state": "pending", "fingerprint": fingerprint}),
-                                  nx=True, ex=PENDING_SECONDS)
+        claimed = await redis.set(
+            slot, json.dumps({"state": "pending", "fingerprint": fingerprint}), nx=True, ex=PENDING_SECONDS
+        )
         if not claimed:
             return await _replay(redis, slot, fingerprint)
         try:
@@ -55,8 +56,13 @@ def idempotent(view: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[Respons
         except BaseException:
             await redis.delete(slot)  # a failed attempt may be retried with the same key
             raise
-        stored = {"state": "done", "fingerprint": fingerprint, "status": response.status_code,
-                  "body": await response.get_data(as_text=True), "mimetype": response.mimetype}
+        stored = {
+            "state": "done",
+            "fingerprint": fingerprint,
+            "status": response.status_code,
+            "body": await response.get_data(as_text=True),
+            "mimetype": response.mimetype,
+        }
         await redis.set(slot, json.dumps(stored), ex=TTL_SECONDS)
         return response
 
@@ -75,11 +81,15 @@ async def _replay(redis: Any, slot: str, fingerprint: str) -> Response:
         raise Conflict("Retry with a new Idempotency-Key", code="idempotency_expired")
     stored = json.loads(raw)
     if stored["fingerprint"] != fingerprint:
-        raise ValidationFailed("This Idempotency-Key was used for a different request", code="idempotency_mismatch",
-                               details=[{"field": HEADER, "message": "reused with another body"}])
+        raise ValidationFailed(
+            "This Idempotency-Key was used for a different request",
+            code="idempotency_mismatch",
+            details=[{"field": HEADER, "message": "reused with another body"}],
+        )
     if stored["state"] != "done":
-        raise Conflict("The first request with this Idempotency-Key is still being handled",
-                       code="idempotency_in_progress")
+        raise Conflict(
+            "The first request with this Idempotency-Key is still being handled", code="idempotency_in_progress"
+        )
     response = Response(stored["body"], status=stored["status"], mimetype=stored["mimetype"])
     response.headers["Idempotent-Replayed"] = "true"
     return response

@@ -154,7 +154,7 @@ async def test_the_model_picks_what_to_remember(signup, worker, fake_model):
     await _bring_own_model(ada, fake_model)
     started = await ask(ada, "I work night shifts, so schedule things late.", mode="ask")
     await wait_status(ada, started["task_id"], ("completed",))
-    for _ in range(100):
+    for _ in range(400):  # the memory job runs after the task; give a busy worker time
         memories = await (await ada.get("/api/v1/memories")).get_json()
         if memories["total"]:
             break
