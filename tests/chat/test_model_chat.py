@@ -3,7 +3,6 @@ confirmations (approve, reject, time out)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -143,25 +142,26 @@ async def test_unanswered_approval_times_out_as_a_refusal(signup, worker, fake_m
     assert late.status_code == 409
 
 
-async def test_the_model_picks_what_to_remember(signup, worker, fake_model):
+async def test_the_model_picks_what_to_remember(fake_model):
+    from switchboard.agents.providers.openai_compat import OpenAIChatModel
+    from switchboard.chat.orchestrator import extract_memories
+
     def respond(body: dict[str, Any]) -> Turn:
-        if _last_user(body).startswith("From the user's message below"):
-            return Turn.reply(json.dumps([{"category": "facts", "content": "Works night shifts", "importance": 0.8}]))
-        return Turn.reply("Noted.")
+        assert _last_user(body).startswith("From the user's message below")
+        return Turn.reply(
+            json.dumps(
+                [
+                    {"category": "facts", "content": "Works night shifts", "importance": 0.8},
+                    {"category": "nonsense", "content": "Likes tea"},
+                    {"content": ""},
+                ]
+            )
+        )
 
     fake_model.responder = respond
-    ada = await signup()
-    await _bring_own_model(ada, fake_model)
-    started = await ask(ada, "I work night shifts, so schedule things late.", mode="ask")
-    await wait_status(ada, started["task_id"], ("completed",))
-    for _ in range(400):  # the memory job runs after the task; give a busy worker time
-        memories = await (await ada.get("/api/v1/memories")).get_json()
-        if memories["total"]:
-            break
-        await asyncio.sleep(0.05)
-    assert [(m["category"], m["content"], m["importance"]) for m in memories["items"]] == [
-        ("facts", "Works night shifts", 0.8)
-    ]
+    async with OpenAIChatModel(base_url=fake_model.base_url, api_key="sk-test", model="fake-model") as model:
+        kept = await extract_memories(model, "I work night shifts, so schedule things late.")
+    assert kept == [("facts", "Works night shifts", 0.8), ("memories", "Likes tea", 0.5)]
 
 
 async def test_memory_agent_recalls_without_asking_and_keeps_facts_only_when_approved(signup, worker, fake_model):
