@@ -10,6 +10,8 @@ A `Registry` is built at start-up and passed to whoever needs it; there is no gl
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 import re
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
@@ -40,6 +42,11 @@ class CallContext:
     resources: Mapping[str, Any] = field(default_factory=dict)
 
 
+@functools.cache
+def _json_schema(model: type[pydantic.BaseModel]) -> dict[str, Any]:
+    return model.model_json_schema()
+
+
 @dataclass(frozen=True)
 class Tool(Generic[ArgsT]):
     """One thing an agent can do."""
@@ -56,8 +63,8 @@ class Tool(Generic[ArgsT]):
             raise ValueError(f"tool {self.name!r}: kind must be 'read' or 'write', not {self.kind!r}")
 
     def parameters(self) -> dict[str, Any]:
-        """The JSON-schema of the tool's arguments."""
-        return self.args_model.model_json_schema()
+        """The JSON-schema of the tool's arguments (made once per model: every model turn lists the tools)."""
+        return copy.deepcopy(_json_schema(self.args_model))
 
     def spec(self) -> ToolSpec:
         """What a model is told about this tool."""

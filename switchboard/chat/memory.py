@@ -7,11 +7,12 @@ import uuid
 from typing import Any
 
 from tortoise.connection import get_connection
+from tortoise.exceptions import IntegrityError
 from tortoise.functions import Avg, Count
 
 from switchboard.chat.models import Memory
 from switchboard.platform.auth import Principal
-from switchboard.platform.errors import NotFound
+from switchboard.platform.errors import Conflict, NotFound
 from switchboard.platform.ids import parse_id
 
 CATEGORIES = ("memories", "preferences", "facts", "patterns")
@@ -51,21 +52,19 @@ async def create_memory(
     importance: float,
     source_conversation_id: uuid.UUID | None = None,
 ) -> Memory:
-    """Remember something (a duplicate of an existing memory raises its importance instead)."""
+    """Remember something (a duplicate of an existing memory raises its importance instead).
+
+    One statement, so two jobs remembering the same thing at the same moment keep one row.
+    """
     content = " ".join(content.split())
-    existing = await Memory.get_or_none(user_id=principal.user_id, org_id=principal.org_id, content=content)
-    if existing is not None:
-        existing.importance = max(existing.importance, importance)
-        await existing.save(update_fields=["importance", "updated_at"])
-        return existing
-    return await Memory.create(
-        org_id=principal.org_id,
-        user_id=principal.user_id,
-        content=content,
-        category=category,
-        importance=importance,
-        source_conversation_id=source_conversation_id,
+    rows = await get_connection("default").execute_query_dict(
+        "INSERT INTO memories (id, org_id, user_id, category, content, importance, source_conversation_id, "
+        "created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, now(), now()) "
+        "ON CONFLICT (user_id, org_id, md5(content)) DO UPDATE "
+        "SET importance = greatest(memories.importance, excluded.importance), updated_at = now() RETURNING id",
+        [uuid.uuid4(), principal.org_id, principal.user_id, category, content, importance, source_conversation_id],
     )
+    return await Memory.get(id=rows[0]["id"])
 
 
 async def update_memory(
@@ -79,7 +78,10 @@ async def update_memory(
         memory.category = category
     if importance is not None:
         memory.importance = importance
-    await memory.save()
+    try:
+        await memory.save()
+    except IntegrityError:
+        raise Conflict("You already have a memory with this text") from None
     return memory
 
 

@@ -42,14 +42,50 @@ class TaskCancelled(Exception):
 
 
 class Emitter:
-    """Appends a task's events to its stream (the stream first, always)."""
+    """Appends a task's events to its stream (the stream first, always), in the order they are emitted.
+
+    Text deltas do not wait for their append: the first goes out at once, and those that come while
+    it is being appended go out together as the next `text_delta`. A model streaming at its own pace
+    thus gets an event per token, while text produced faster than it can be appended (the offline
+    responder, a fast model, a busy event log) costs a few events instead of one per word. Any other
+    event, and `flush()`, first append the text handed over before it.
+    """
 
     def __init__(self, events: EventLog, stream: str, task: ChatTask) -> None:
         self.events, self.stream, self.task = events, stream, task
+        self._text: list[str] = []
+        self._text_fields: dict[str, Any] = {}
+        self._sender: asyncio.Task[None] | None = None
 
     async def __call__(self, update_type: str, message: str = "", **fields: Any) -> None:
-        """Append one event."""
-        await self.events.append(self.stream, update_type, message, **fields)
+        """Append one event (a text delta: hand it over to be appended)."""
+        if update_type != "text_delta":
+            await self.flush()
+            await self.events.append(self.stream, update_type, message, **fields)
+            return
+        if self._text and fields != self._text_fields:  # another agent's or step's text
+            await self.flush()
+        if self._sender is not None and self._sender.done():
+            sender, self._sender = self._sender, None
+            sender.result()  # an append that failed fails the step that streams
+        self._text.append(message)
+        self._text_fields = fields
+        if self._sender is None:
+            self._sender = asyncio.create_task(self._send_text())
+
+    async def flush(self) -> None:
+        """Wait until every text delta handed over is appended (raises if an append failed)."""
+        while (sender := self._sender) is not None:
+            try:
+                await sender
+            finally:
+                if self._sender is sender:
+                    self._sender = None
+
+    async def _send_text(self) -> None:
+        while self._text:
+            text, fields, self._text = "".join(self._text), self._text_fields, []
+            await self.events.append(self.stream, "text_delta", text, **fields)
 
 
 @dataclass

@@ -65,6 +65,7 @@ async def run_chat_task(ctx: dict[str, Any], task_id: str) -> str:
             await _finish(task, emit, "error", error=f"The task failed unexpectedly ({type(exc).__name__})")
             return "error"
         if outcome.paused:
+            await emit.flush()
             await ChatTask.filter(id=task.id).update(status="awaiting_approval")
             return "awaiting approval"
         await _complete(task, emit, outcome, runtime)
