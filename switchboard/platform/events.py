@@ -172,11 +172,13 @@ class _SharedReader:
     reader's XREAD returns anything after it. One behind catches up from Redis first (events
     are never served from memory, so a stream deleted and made again is never confused with
     the old one). A stream new to the reader wakes it with an entry on a private wake stream,
-    so that its next XREAD includes it. A stream nobody waited on for LINGER_SECONDS is dropped.
+    so that its next XREAD includes it. A stream nobody waited on for LINGER_SECONDS is dropped,
+    and so is one whose terminal event was handed out: every XREAD names all the streams it
+    follows, so each one followed for nothing makes every read dearer.
     """
 
     BLOCK_MS = 5000
-    LINGER_SECONDS = 10.0
+    LINGER_SECONDS = 2.0
 
     def __init__(self, redis: Redis, *, wake_key: str) -> None:
         self.redis = redis
@@ -245,7 +247,7 @@ class _SharedReader:
                     if key == self.wake_key:
                         self.wake_position = _text(entries[-1][0])
                     elif (watch := self.watches.get(key)) is not None and entries:
-                        self._deliver(watch, [_event(entry_id, data) for entry_id, data in entries])
+                        self._deliver(key, watch, [_event(entry_id, data) for entry_id, data in entries])
         except Exception as exc:  # the connection failed: so does every waiting read (their callers decide)
             for watch in self.watches.values():
                 for waiter in watch.waiters:
@@ -255,7 +257,7 @@ class _SharedReader:
         finally:
             await conn.aclose()
 
-    def _deliver(self, watch: _Watch, events: list[Event]) -> None:
+    def _deliver(self, key: str, watch: _Watch, events: list[Event]) -> None:
         orders = [_order(e.id) for e in events]
         watch.position, watch.order = events[-1].id, orders[-1]
         for waiter in list(watch.waiters):
@@ -266,6 +268,9 @@ class _SharedReader:
             if fresh and not waiter.future.done():
                 waiter.future.set_result(fresh)
                 watch.waiters.remove(waiter)
+        if events[-1].terminal and not watch.waiters:
+            # the task has ended: stop asking Redis for its stream (a later reader finds the end there)
+            del self.watches[key]
 
     def _prune(self) -> bool:
         """Drop streams nobody waited on for a while; False when none are left."""
