@@ -23,6 +23,7 @@ shared machine, figures taken while `other_pct` is high are not comparable).
 
     python bench/sse.py [--users 100] [--clients-per-task 10] [--client-procs 3] [--workers 2]
                         [--paced-max-jobs 4] [--start-users 50] [--start-rounds 4] [--spread-s 1]
+                        [--phases fanout,fanout_paced,first_event,first_event_spread]
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from bench.common import BENCH_SECRET, percentile, servers  # noqa: E402
 from tests.support import processes  # noqa: E402
 
 TERMINAL = {"complete", "error", "cancelled"}
+PHASES = ("fanout", "fanout_paced", "first_event", "first_event_spread")
 QUESTION = "What does the travel policy say about booking hotels?"
 RATE_LIMITS = {
     "register": "100000/minute",
@@ -120,9 +122,12 @@ class Follower:
     # from the event's stream id (the Redis server's clock, in ms, when the XADD ran) to its arrival:
     # the part of the latency after the worker's append reached Redis
     from_redis_ms: list[float] = field(default_factory=list)
+    connected_at: float | None = None  # wall-clock arrival of the stream's `: connected` comment
+    replayed: int = 0  # events appended before the client connected: replay, not live delivery
     first_event_at: float | None = None  # wall-clock arrival of the task's first event (`queued`)
     first_started_at: float | None = None  # wall-clock arrival of `task_started`
     first_started_stamp: float | None = None  # its `timestamp`: when the worker appended it
+    first_started_after_redis_ms: float | None = None  # its arrival after its XADD (Redis clock)
     last_arrival: float = 0.0
     events: int = 0
     terminal: str | None = None
@@ -154,6 +159,7 @@ class Follower:
                     block, buffer = buffer.split(b"\n\n", 1)
                     if block.startswith(b":"):
                         if block.startswith(b": connected"):
+                            self.connected_at = arrived
                             self.connected.set()
                         continue
                     done = self._event(block, arrived, stop_at_start)
@@ -177,10 +183,15 @@ class Follower:
         self.last_arrival = arrived
         if self.first_event_at is None:
             self.first_event_at = arrived
-        self.latencies_ms.append((arrived - float(payload["timestamp"])) * 1000)
-        self.from_redis_ms.append(arrived * 1000 - int(event_id.split("-")[0]))
+        stamp = float(payload["timestamp"])
+        if self.connected_at is not None and stamp >= self.connected_at:
+            self.latencies_ms.append((arrived - stamp) * 1000)
+            self.from_redis_ms.append(arrived * 1000 - int(event_id.split("-")[0]))
+        else:
+            self.replayed += 1
         if kind == "task_started" and self.first_started_at is None:
-            self.first_started_at, self.first_started_stamp = arrived, float(payload["timestamp"])
+            self.first_started_at, self.first_started_stamp = arrived, stamp
+            self.first_started_after_redis_ms = arrived * 1000 - int(event_id.split("-")[0])
             if stop_at_start:
                 return True
         if kind in TERMINAL:
@@ -222,6 +233,7 @@ async def client_main() -> None:
     result = {
         "latencies_ms": [round(x, 3) for f in followers for x in f.latencies_ms],
         "from_redis_ms": [round(x, 3) for f in followers for x in f.from_redis_ms],
+        "replayed": sum(f.replayed for f in followers),
         "clients": len(followers),
         "first_arrival": min((f.first_started_at for f in followers if f.first_started_at), default=None),
         "last_arrival": max((f.last_arrival for f in followers), default=None),
@@ -437,7 +449,9 @@ async def fanout(
         "client_processes": client_procs,
         "worker_max_jobs": max_jobs or "default (50)",
         "clients_completed": sum(r["completed"] for r in results),
-        "events_received": len(latencies),
+        "events_received": len(latencies) + sum(r["replayed"] for r in results),
+        # events appended before their client connected (the task's `queued`): a replay, left out of the latencies
+        "events_replayed": sum(r["replayed"] for r in results),
         "delivery_window_s": round(window, 2),
         "deliveries_per_s": round(len(latencies) / window) if window else None,
         "connect_all_s": round(connect_s, 2),
@@ -462,6 +476,7 @@ async def first_event(stack: Stack, tokens: list[str], rounds: int, spread_s: fl
     # where the time goes: the POST's answer; the worker appending `task_started` (after the POST
     # was sent); that event reaching the client (after its append)
     post_ms: list[float] = []
+    connected_ms: list[float] = []  # POST sent -> the progress stream's `: connected`
     appended_ms: list[float] = []
     delivered_ms: list[float] = []
     after_redis_ms: list[float] = []
@@ -485,9 +500,12 @@ async def first_event(stack: Stack, tokens: list[str], rounds: int, spread_s: fl
             errors.append(follower.error)
         if follower.first_started_at is None or follower.first_started_stamp is None or follower.first_event_at is None:
             return None, follower
+        if follower.connected_at is not None:
+            connected_ms.append((follower.connected_at - sent) * 1000)
         appended_ms.append((follower.first_started_stamp - sent) * 1000)
         delivered_ms.append((follower.first_started_at - follower.first_started_stamp) * 1000)
-        after_redis_ms.append(follower.from_redis_ms[1])  # `task_started` is a task's second event
+        if follower.first_started_after_redis_ms is not None:
+            after_redis_ms.append(follower.first_started_after_redis_ms)
         started_total_ms.append((follower.first_started_at - sent) * 1000)
         return (follower.first_event_at - sent) * 1000, follower
 
@@ -508,6 +526,7 @@ async def first_event(stack: Stack, tokens: list[str], rounds: int, spread_s: fl
         "to_task_started": _summary(started_total_ms) if started_total_ms else None,
         "breakdown": {
             "post_answered": _summary(post_ms) if post_ms else None,
+            "stream_connected": _summary(connected_ms) if connected_ms else None,
             "task_started_appended": _summary(appended_ms) if appended_ms else None,
             "task_started_delivered": _summary(delivered_ms) if delivered_ms else None,
             "task_started_after_redis": _summary(after_redis_ms) if after_redis_ms else None,
@@ -546,6 +565,8 @@ async def measure(settings: Any, args: argparse.Namespace, logs: Path) -> dict:
         results: dict[str, dict] = {}
         fanouts = {"fanout": None, "fanout_paced": args.paced_max_jobs}
         for name, max_jobs in fanouts.items():
+            if name not in args.phases:
+                continue
             with CpuShare() as cpu:
                 results[name] = await fanout(
                     stack, fan_tokens, args.clients_per_task, args.client_procs, args.timeout, max_jobs
@@ -553,6 +574,8 @@ async def measure(settings: Any, args: argparse.Namespace, logs: Path) -> dict:
             results[name]["machine_cpu"] = cpu.summary()
         stack.start_workers()
         for name, spread in {"first_event": 0.0, "first_event_spread": args.spread_s}.items():
+            if name not in args.phases:
+                continue
             with CpuShare() as cpu:
                 results[name] = await first_event(stack, start_tokens, args.start_rounds, spread)
             results[name]["machine_cpu"] = cpu.summary()
@@ -582,6 +605,12 @@ def main() -> None:
     parser.add_argument("--spread-s", type=float, default=1.0, help="window of the spread first-event arrivals")
     parser.add_argument("--start-rounds", type=int, default=4)
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds the fan-out may take")
+    parser.add_argument(
+        "--phases",
+        type=lambda text: set(text.split(",")),
+        default=set(PHASES),
+        help=f"comma-separated, of {','.join(PHASES)}",
+    )
     args = parser.parse_args()
     if args.client:
         asyncio.run(client_main())

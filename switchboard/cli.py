@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import contextlib
 import logging
 import signal
@@ -151,6 +152,8 @@ def worker() -> None:
         raise click.UsageError(
             "switchboard worker needs DATABASE_URL and REDIS_URL (the embedded default runs one inside serve)"
         )
+    if settings.worker_nice:
+        os.nice(settings.worker_nice)
     asyncio.run(run(settings))
 
 

@@ -54,6 +54,13 @@ class QueueSettings(BaseSettings):
     worker_max_jobs: int = Field(50, description="Jobs one worker process runs concurrently.")
     job_timeout: int = Field(600, description="Seconds before a job is cancelled.")
     job_max_tries: int = Field(5, description="Attempts of a job before it is given up.")
+    worker_nice: int = Field(
+        10,
+        ge=0,
+        le=19,
+        description="Niceness `switchboard worker` adds to its CPU priority: where web and workers share cores, "
+        "requests and live streams come first and jobs take the rest. 0 leaves it as started.",
+    )
 
 
 class EventSettings(BaseSettings):
