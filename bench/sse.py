@@ -32,6 +32,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import sys
 import tempfile
 import threading
@@ -46,7 +47,7 @@ from bench.common import BENCH_SECRET, percentile, servers  # noqa: E402
 from tests.support import processes  # noqa: E402
 
 TERMINAL = {"complete", "error", "cancelled"}
-PHASES = ("fanout", "fanout_paced", "first_event", "first_event_spread")
+PHASES = ("fanout", "fanout_paced", "first_event", "first_event_spread", "first_event_loop")
 QUESTION = "What does the travel policy say about booking hotels?"
 RATE_LIMITS = {
     "register": "100000/minute",
@@ -466,11 +467,15 @@ async def fanout(
     }
 
 
-async def first_event(stack: Stack, tokens: list[str], rounds: int, spread_s: float) -> dict:
+async def first_event(
+    stack: Stack, tokens: list[str], rounds: int, spread_s: float, loop_s: float = 0.0, think_s: float = 1.0
+) -> dict:
     """Each user POSTs a question and opens its progress stream: time to the first event (`queued`, appended
     by the web process), and to `task_started` (appended by the worker once it runs the task).
 
     `spread_s` 0: all users at the same instant; otherwise their POSTs are spread evenly over that many seconds.
+    `loop_s` > 0 (a closed loop, instead of rounds): for that long, each user asks, follows the answer to its
+    end, waits a random 0-`think_s` seconds, and asks again.
     """
     latencies: list[float] = []
     # where the time goes: the POST's answer; the worker appending `task_started` (after the POST
@@ -509,7 +514,25 @@ async def first_event(stack: Stack, tokens: list[str], rounds: int, spread_s: fl
         started_total_ms.append((follower.first_started_at - sent) * 1000)
         return (follower.first_event_at - sent) * 1000, follower
 
-    for _ in range(rounds):
+    async def user_loop(token: str, until: float, rng: random.Random) -> list[float]:
+        found = []
+        await asyncio.sleep(rng.uniform(0, think_s))
+        while time.monotonic() < until:
+            ms, _ = await one(token, 0.0)
+            if ms is not None:
+                found.append(ms)
+            await asyncio.sleep(rng.uniform(0, think_s))
+        return found
+
+    if loop_s:
+        stop = asyncio.Event()
+        monitor = asyncio.create_task(lag_monitor(lag, stop))
+        until = time.monotonic() + loop_s
+        found = await asyncio.gather(*(user_loop(t, until, random.Random(i)) for i, t in enumerate(tokens)))
+        stop.set()
+        await monitor
+        latencies += [ms for user in found for ms in user]
+    for _ in range(0 if loop_s else rounds):
         stop = asyncio.Event()
         monitor = asyncio.create_task(lag_monitor(lag, stop))
         outcomes = await asyncio.gather(*(one(t, i * spread_s / len(tokens)) for i, t in enumerate(tokens)))
@@ -519,8 +542,12 @@ async def first_event(stack: Stack, tokens: list[str], rounds: int, spread_s: fl
         await asyncio.sleep(0.5)  # the finished tasks' follow-up jobs
     return {
         "users": len(tokens),
-        "arrivals": f"spread evenly over {spread_s} s" if spread_s else "all at once",
-        "rounds": rounds,
+        "arrivals": f"closed loop for {loop_s} s, 0-{think_s} s between a user's answer and next question"
+        if loop_s
+        else f"spread evenly over {spread_s} s"
+        if spread_s
+        else "all at once",
+        "rounds": None if loop_s else rounds,
         "samples": len(latencies),
         **(_summary(latencies) if latencies else {}),
         "to_task_started": _summary(started_total_ms) if started_total_ms else None,
@@ -573,11 +600,18 @@ async def measure(settings: Any, args: argparse.Namespace, logs: Path) -> dict:
                 )
             results[name]["machine_cpu"] = cpu.summary()
         stack.start_workers()
-        for name, spread in {"first_event": 0.0, "first_event_spread": args.spread_s}.items():
+        starts = {
+            "first_event": (0.0, 0.0),
+            "first_event_spread": (args.spread_s, 0.0),
+            "first_event_loop": (0.0, args.loop_s),
+        }
+        for name, (spread, loop_s) in starts.items():
             if name not in args.phases:
                 continue
             with CpuShare() as cpu:
-                results[name] = await first_event(stack, start_tokens, args.start_rounds, spread)
+                results[name] = await first_event(
+                    stack, start_tokens, args.start_rounds, spread, loop_s=loop_s, think_s=args.think_s
+                )
             results[name]["machine_cpu"] = cpu.summary()
     finally:
         stack.stop_workers()
@@ -604,6 +638,8 @@ def main() -> None:
     parser.add_argument("--start-users", type=int, default=50)
     parser.add_argument("--spread-s", type=float, default=1.0, help="window of the spread first-event arrivals")
     parser.add_argument("--start-rounds", type=int, default=4)
+    parser.add_argument("--loop-s", type=float, default=15.0, help="length of the closed-loop first-event phase")
+    parser.add_argument("--think-s", type=float, default=1.0, help="most a user waits between answer and question")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds the fan-out may take")
     parser.add_argument(
         "--phases",

@@ -86,15 +86,15 @@ async def ask_and_wait(data: ChatIn) -> tuple[ResultOut | TaskAccepted, int]:
     """Ask and wait for the answer (202 with the task id if it takes longer than two minutes)."""
     principal, rt = current_principal(), runtime()
     conversation = str(data.conversation_id) if data.conversation_id else None
-    task = await service.start_task(principal, data.message, conversation, data.mode, rt.queue, rt.events)
+    started = await service.start_task(principal, data.message, conversation, data.mode, rt.queue, rt.events)
     deadline, cursor = time.monotonic() + SYNC_WAIT_SECONDS, None
     while time.monotonic() < deadline:
-        batch = await rt.events.read(service.task_stream(task.id), cursor, block_ms=1000)
+        batch = await rt.events.read(service.task_stream(started.id), cursor, block_ms=1000)
         if batch:
             cursor = batch[-1].id
         if any(e.terminal or e.update_type == "approval_required" for e in batch):
             break
-    await task.refresh_from_db()
+    task = await ChatTask.get(id=started.id)
     if task.status in TERMINAL_STATUSES:
         return _result(task), 200
     return TaskAccepted(task_id=task.id, status=task.status, conversation_id=task.conversation_id), 202
