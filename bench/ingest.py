@@ -5,8 +5,9 @@ HTML manual, see bench/pydocs.py) over HTTP to a `switchboard serve` process, a 
 process runs the real `ingest_document` job (extract -> chunk -> embed -> COPY into the
 indexed `chunks` table), and the clock stops when the last document is completed.
 Then, with the worker stopped, the same chunks (same extractor, same chunker) are embedded
-by the bare embedder in the job's batches of 64, once with the configured backend and once
-with plain sentence-transformers on torch.
+by the bare embedder in the calls the worker's pipeline makes (every chunk in upload order,
+64 a call, across documents), once with the configured backend and once with plain
+sentence-transformers on torch (same calls, same batch size, torch's own thread count).
 
     python bench/ingest.py [CORPUS_DIR] [--pages 40] [--backend onnx-quantized] [--no-torch] [--worker-max-jobs N]
 """
@@ -36,8 +37,8 @@ from switchboard.ingestion.chunk import ModelTokenCounter, chunk  # noqa: E402
 from switchboard.ingestion.detect import KINDS, detect_type  # noqa: E402
 from switchboard.ingestion.embedder import DEFAULT_BACKEND, SentenceTransformerEmbedder  # noqa: E402
 from switchboard.ingestion.extract import HEAD_SIZE, extract  # noqa: E402
+from switchboard.ingestion.pipeline import EMBEDDING_BATCH  # noqa: E402
 from switchboard.ingestion.resources import default_onnx_dir  # noqa: E402
-from switchboard.ingestion.tasks import BATCH  # noqa: E402
 
 RATE_LIMITS = {
     "register": "1000/minute",
@@ -132,24 +133,23 @@ def chunk_texts(files: list[Path]) -> tuple[list[list[str]], float]:
 
 
 async def bare(backend: str, per_file: list[list[str]]) -> dict[str, Any]:
-    """The embedder alone, on the job's batches: every file's chunks, 64 at a time."""
+    """The embedder alone, called as the job's pipeline calls it: all files' chunks in order, a full batch a call."""
     embedder = SentenceTransformerEmbedder(backend, onnx_dir=default_onnx_dir())  # type: ignore[arg-type]
+    texts = [text for file_texts in per_file for text in file_texts]
     try:
         await embedder.load()
-        await embedder.embed(per_file[0][:BATCH])  # first inference allocates; not counted
+        await embedder.embed(texts[:EMBEDDING_BATCH])  # first inference allocates; not counted
         started = time.perf_counter()
-        for texts in per_file:
-            for i in range(0, len(texts), BATCH):
-                await embedder.embed(texts[i : i + BATCH])
+        for i in range(0, len(texts), EMBEDDING_BATCH):
+            await embedder.embed(texts[i : i + EMBEDDING_BATCH])
         elapsed = time.perf_counter() - started
     finally:
         embedder.close()
-    chunks = sum(len(t) for t in per_file)
     return {
         "backend": backend,
-        "chunks": chunks,
+        "chunks": len(texts),
         "seconds": round(elapsed, 2),
-        "chunks_per_s": round(chunks / elapsed, 1),
+        "chunks_per_s": round(len(texts) / elapsed, 1),
     }
 
 

@@ -76,6 +76,10 @@ class ModelTokenCounter:
         """Tokens for `text`, [CLS] and [SEP] included."""
         return len(self._tokenizer.encode(text).ids)
 
+    def count_many(self, texts: list[str]) -> list[int]:
+        """Tokens for each of `texts`, in one call to the tokenizer."""
+        return [len(encoding.ids) for encoding in self._tokenizer.encode_batch_fast(texts)]
+
 
 @dataclass(frozen=True, slots=True)
 class _Unit:
@@ -100,7 +104,8 @@ def chunk(
     heading starts a new chunk. Within a run, consecutive chunks share up to `overlap` tokens
     of whole sentences (table rows never overlap: each row stands alone).
     """
-    count = _counter(tokenizer_or_counter)
+    counter = _counter(tokenizer_or_counter)
+    count = _Memo(counter, getattr(counter, "count_many", None))
     specials = count("")
     if max_tokens - specials < 16:
         raise ValueError(f"max_tokens={max_tokens} leaves no room for text")
@@ -117,6 +122,31 @@ def chunk(
                 embedded = f"{heading}\n{piece}" if heading else piece
                 chunks.append(Chunk(piece, len(chunks), page, heading, count(embedded)))
     return chunks
+
+
+class _Memo:
+    """A token counter that remembers: the chunker asks for the same texts more than once.
+
+    With `count_many` (a batch counter), a paragraph's sentences are counted in one call.
+    """
+
+    def __init__(self, count: TokenCounter, count_many: Callable[[list[str]], list[int]] | None) -> None:
+        self._count, self._count_many = count, count_many
+        self._known: dict[str, int] = {}
+
+    def __call__(self, text: str) -> int:
+        known = self._known.get(text)
+        if known is None:
+            known = self._known[text] = self._count(text)
+        return known
+
+    def prefetch(self, texts: Iterable[str]) -> None:
+        """Count `texts` now, in one batch where the counter can."""
+        if self._count_many is None:
+            return
+        todo = list(dict.fromkeys(t for t in texts if t not in self._known))
+        if todo:
+            self._known.update(zip(todo, self._count_many(todo), strict=True))
 
 
 def _counter(tokenizer_or_counter: TokenCounter | _Encodes) -> TokenCounter:
@@ -136,11 +166,17 @@ def _counter(tokenizer_or_counter: TokenCounter | _Encodes) -> TokenCounter:
 
 def _units(text: str, budget: int, count: TokenCounter, specials: int) -> Iterator[_Unit]:
     """Sentences (or, for run-on text, word windows) with their costs, in order."""
-    for paragraph in _PARAGRAPHS.split(text.strip()):
+    paragraphs = [
+        [_SENTENCE_END.split(line.strip()) for line in paragraph.split("\n")]
+        for paragraph in _PARAGRAPHS.split(text.strip())
+    ]
+    if isinstance(count, _Memo):
+        count.prefetch(s for lines in paragraphs for sentences in lines for s in sentences if s)
+    for lines in paragraphs:
         pieces: list[tuple[str, str]] = []
         sep = "\n\n"
-        for line in paragraph.split("\n"):
-            for sentence in _SENTENCE_END.split(line.strip()):
+        for sentences in lines:
+            for sentence in sentences:
                 for part in _split_long(sentence, budget, count, specials):
                     pieces.append((sep, part))
                     sep = " "

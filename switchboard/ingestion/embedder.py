@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
+import threading
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -60,8 +62,15 @@ class SentenceTransformerEmbedder:
     """all-MiniLM-L6-v2 in-process through sentence-transformers, with the torch or an ONNX Runtime backend.
 
     The ONNX backends read the export `prepare_onnx_model` wrote to `onnx_dir`; if it is missing
-    it is made there on first use (offline, a few seconds). One worker thread runs the model:
-    the backends already use every core, so two encodes at once would only fight over them.
+    it is made there on first use (offline, a few seconds).
+
+    One thread takes the calls, one at a time. torch spreads each batch over every core itself.
+    The ONNX backends instead run `lanes` copies of the model (one per core by default), each on
+    one thread with a single-threaded session: a call's texts are sorted by length and cut into
+    sub-batches of `lane_batch`, which the lanes take longest first. Independent lanes need no
+    barrier between the threads of every operator, so another process taking a core for a
+    moment slows one lane rather than stalling both (measured on 2 cores: as fast alone, 25%
+    faster beside a busy process).
     """
 
     def __init__(
@@ -72,6 +81,8 @@ class SentenceTransformerEmbedder:
         model_dir: Path | None = None,
         batch_size: int = 32,
         device: str | None = None,
+        lanes: int | None = None,
+        lane_batch: int = 16,
     ) -> None:
         if backend not in ("torch", "onnx", "onnx-quantized"):
             raise ValueError(f"unknown embedder backend {backend!r}")
@@ -79,12 +90,21 @@ class SentenceTransformerEmbedder:
             raise ValueError(f"the {backend} backend needs onnx_dir, the folder of the prepared ONNX model")
         self.backend = backend
         self.batch_size = batch_size
+        self.lanes = 1 if backend == "torch" else max(1, lanes or len(os.sched_getaffinity(0)))
+        self.lane_batch = lane_batch
         self._onnx_dir = onnx_dir
         self._model_dir = model_dir or packaged_model_dir()
         self._device = device
         self._dim = embedding_dim(self._model_dir)
         self._model: Any = None
+        self._lane_models: list[Any] = []
+        self._lane_of = threading.local()
+        self._lane_lock = threading.Lock()
+        self._lanes_taken = 0
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embedder")
+        self._lane_pool = (
+            ThreadPoolExecutor(max_workers=self.lanes, thread_name_prefix="embedder-lane") if self.lanes > 1 else None
+        )
 
     @property
     def dim(self) -> int:
@@ -93,20 +113,44 @@ class SentenceTransformerEmbedder:
 
     async def load(self) -> None:
         """Load the model now (a worker's start-up), rather than on the first `embed`."""
-        await asyncio.get_running_loop().run_in_executor(self._executor, self._loaded)
+        await asyncio.get_running_loop().run_in_executor(self._executor, self._load_all)
 
     async def embed(self, texts: list[str]) -> list[list[float]]:
-        """Unit vectors for `texts`, encoded in batches of `batch_size` on the embedder's thread."""
+        """Unit vectors for `texts`, encoded on the embedder's thread (and its lanes)."""
         if not texts:
             return []
         return await asyncio.get_running_loop().run_in_executor(self._executor, self._encode, list(texts))
 
     def close(self) -> None:
-        """Stop the embedder's thread once the running encode, if any, is done."""
+        """Stop the embedder's threads once the running encode, if any, is done."""
         self._executor.shutdown(wait=True)
+        if self._lane_pool is not None:
+            self._lane_pool.shutdown(wait=True)
 
     def _encode(self, texts: list[str]) -> list[list[float]]:
-        vectors = self._loaded().encode(
+        if self._lane_pool is None or len(texts) <= self.lane_batch:
+            return self._encode_on(self._loaded(), texts)
+        self._load_all()
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        parts = [order[i : i + self.lane_batch] for i in range(0, len(order), self.lane_batch)]
+        done = self._lane_pool.map(self._encode_on_lane, [[texts[i] for i in part] for part in parts])
+        result: list[list[float]] = [[] for _ in texts]
+        for part, vectors in zip(parts, done, strict=True):
+            for i, vector in zip(part, vectors, strict=True):
+                result[i] = vector
+        return result
+
+    def _encode_on_lane(self, texts: list[str]) -> list[list[float]]:
+        model = getattr(self._lane_of, "model", None)
+        if model is None:  # a lane thread's first sub-batch: it takes a copy of the model of its own
+            with self._lane_lock:
+                model = self._lane_models[self._lanes_taken]
+                self._lanes_taken += 1
+            self._lane_of.model = model
+        return self._encode_on(model, texts)
+
+    def _encode_on(self, model: Any, texts: list[str]) -> list[list[float]]:
+        vectors = model.encode(
             texts,
             batch_size=self.batch_size,
             normalize_embeddings=True,
@@ -120,6 +164,12 @@ class SentenceTransformerEmbedder:
         if self._model is None:
             self._model = self._load()
         return self._model
+
+    def _load_all(self) -> None:
+        """The model, and for the ONNX backends a copy of it for each lane (the first lane shares the model)."""
+        self._loaded()
+        while len(self._lane_models) < self.lanes:
+            self._lane_models.append(self._model if not self._lane_models else self._load())
 
     def _load(self) -> Any:
         offline()
@@ -137,8 +187,31 @@ class SentenceTransformerEmbedder:
             backend="onnx",
             device="cpu",
             local_files_only=True,
-            model_kwargs={"file_name": file_name, "provider": "CPUExecutionProvider"},
+            model_kwargs={
+                "file_name": file_name,
+                "provider": "CPUExecutionProvider",
+                "session_options": _session_options(single_threaded=self.lanes > 1),
+            },
         )
+
+
+def _session_options(*, single_threaded: bool) -> Any:
+    """ONNX Runtime session options: idle threads sleep; one intra-op thread when the embedder runs lanes.
+
+    By default ORT's idle threads spin for a while after each operator, waiting for the next one;
+    on a machine with few cores that spinning takes the CPU the rest of the process (extraction,
+    the database, the event loop) needs between batches. Without lanes, ORT keeps its own thread
+    count (one per core).
+    """
+    import onnxruntime as ort  # type: ignore[import-untyped]
+
+    options = ort.SessionOptions()
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.add_session_config_entry("session.inter_op.allow_spinning", "0")
+    if single_threaded:
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+    return options
 
 
 class QueryEmbeddingCache:

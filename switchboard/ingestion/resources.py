@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from pathlib import Path
 
@@ -10,10 +9,11 @@ from switchboard.config import Settings
 from switchboard.ingestion.embedder import Embedder, QueryEmbeddingCache, SentenceTransformerEmbedder
 from switchboard.ingestion.models import EMBEDDING_DIM
 from switchboard.ingestion.openai_embedder import OpenAIEmbedder
+from switchboard.ingestion.pipeline import IngestionPipeline
 from switchboard.platform.runtime import Runtime
 
 EMBEDDER = "ingestion.embedder"
-PROCESSING_SLOTS = "ingestion.processing_slots"
+PIPELINE = "ingestion.pipeline"
 QUERY_CACHE = "ingestion.query_cache"
 
 
@@ -44,12 +44,15 @@ async def open_embedder(runtime: Runtime) -> None:
     embedder = build_embedder(runtime.settings)
     runtime.resources[EMBEDDER] = embedder
     runtime.resources[QUERY_CACHE] = QueryEmbeddingCache(embedder)
-    # one document at a time per process: extraction threads running beside the embedder starve it on few cores
-    runtime.resources[PROCESSING_SLOTS] = asyncio.Semaphore(1)
+    # its child process starts with the first document, so a web-only process never has one
+    runtime.resources[PIPELINE] = IngestionPipeline(embedder)
 
 
 async def close_embedder(runtime: Runtime) -> None:
-    """Stop the embedder's thread."""
+    """Stop the ingestion pipeline and the embedder's thread."""
+    pipeline: IngestionPipeline | None = runtime.resources.pop(PIPELINE, None)
+    if pipeline is not None:
+        await pipeline.close()
     embedder = runtime.resources.pop(EMBEDDER, None)
     runtime.resources.pop(QUERY_CACHE, None)
     close = getattr(embedder, "close", None)
@@ -65,10 +68,10 @@ def embedder_of(runtime: Runtime) -> Embedder:
     return embedder
 
 
-def processing_slots_of(runtime: Runtime) -> asyncio.Semaphore:
-    """How many documents this process extracts and embeds at once."""
-    slots: asyncio.Semaphore = runtime.resources[PROCESSING_SLOTS]
-    return slots
+def pipeline_of(runtime: Runtime) -> IngestionPipeline:
+    """The process's ingestion pipeline: preparation in a child process, embedding in batches across documents."""
+    pipeline: IngestionPipeline = runtime.resources[PIPELINE]
+    return pipeline
 
 
 def query_cache_of(runtime: Runtime) -> QueryEmbeddingCache:

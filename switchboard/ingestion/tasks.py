@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
-from functools import cache
 from typing import Any
 
 from arq import Retry, cron
 
-from switchboard.ingestion.chunk import ModelTokenCounter, chunk
 from switchboard.ingestion.errors import ExtractionFailed
-from switchboard.ingestion.extract import extract
 from switchboard.ingestion.index import delete_chunks, write_chunks
 from switchboard.ingestion.models import Document
-from switchboard.ingestion.resources import embedder_of, processing_slots_of
+from switchboard.ingestion.resources import pipeline_of
 from switchboard.ingestion.service import document_stream
 from switchboard.platform import leases
 from switchboard.platform.runtime import Runtime
@@ -26,11 +22,6 @@ LEASE_SECONDS = 30.0
 MAX_ATTEMPTS = 3
 BATCH = 64
 QUEUED_GRACE = timedelta(seconds=60)
-
-
-@cache
-def _token_counter() -> ModelTokenCounter:
-    return ModelTokenCounter.from_model_dir()
 
 
 class _Progress:
@@ -68,8 +59,7 @@ async def ingest_document(ctx: dict[str, Any], document_id: str) -> str:
             return "failed"
         await Document.filter(id=document.id).update(status="processing", attempts=attempts, error=None)
         try:
-            async with processing_slots_of(runtime):
-                count = await _process(runtime, document, report)
+            count = await _process(runtime, document, report)
         except ExtractionFailed as exc:
             await _fail(document, report, exc.message)
             return "failed"
@@ -86,22 +76,29 @@ async def ingest_document(ctx: dict[str, Any], document_id: str) -> str:
 
 
 async def _process(runtime: Runtime, document: Document, report: _Progress) -> int:
-    await report("processing", "Reading the file", progress=0.02)
-    data = await runtime.storage.read(document.storage_key)
-    sections = await asyncio.to_thread(extract, document.kind, data)
-    pages = max((s.page or 0 for s in sections), default=0) or None
-    pieces = await asyncio.to_thread(chunk, sections, _token_counter())
-    if not pieces:
-        raise ExtractionFailed("The document has no text to index")
-    await report("extracted", f"{len(pieces)} passages to index", progress=0.1, chunks=len(pieces), pages=pages)
-    await delete_chunks(document.id)
-    embedder = embedder_of(runtime)
-    for start in range(0, len(pieces), BATCH):
-        batch = pieces[start : start + BATCH]
-        vectors = await embedder.embed([c.embedding_text for c in batch])
-        await write_chunks(document.id, document.org_id, document.collection_id, batch, vectors)
-        done = start + len(batch)
-        await report("progress", f"Indexed {done} of {len(pieces)} passages", progress=0.1 + 0.9 * done / len(pieces))
+    pipeline = pipeline_of(runtime)
+    async with pipeline.slot():
+        await report("processing", "Reading the file", progress=0.02)
+        data = await runtime.storage.read(document.storage_key)
+        pieces, pages = await pipeline.prepare(document.kind, data)
+        del data
+        if not pieces:
+            raise ExtractionFailed("The document has no text to index")
+        await report("extracted", f"{len(pieces)} passages to index", progress=0.1, chunks=len(pieces), pages=pages)
+        await delete_chunks(document.id)
+        batches = [pieces[start : start + BATCH] for start in range(0, len(pieces), BATCH)]
+        # Every batch is queued at once, so the embedder works on while this job writes.
+        queued = [pipeline.embed([c.embedding_text for c in batch]) for batch in batches]
+        try:
+            done = 0
+            for batch, vectors in zip(batches, queued, strict=True):
+                await write_chunks(document.id, document.org_id, document.collection_id, batch, await vectors)
+                done += len(batch)
+                await report(
+                    "progress", f"Indexed {done} of {len(pieces)} passages", progress=0.1 + 0.9 * done / len(pieces)
+                )
+        finally:
+            pipeline.drop(queued)
     await Document.filter(id=document.id).update(
         status="completed", progress=1.0, chunk_count=len(pieces), page_count=pages, processed_at=datetime.now(UTC)
     )

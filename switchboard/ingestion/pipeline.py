@@ -1,0 +1,210 @@
+"""One ingestion pipeline per process: documents' CPU work off to the side, chunks embedded in full batches.
+
+Every ingestion job of a process goes through it:
+
+- `slot()`: at most `DOCUMENTS_AHEAD` documents of the process are read and prepared ahead of
+  the embedder at once; the other jobs wait (their bytes are not even read yet).
+- `prepare()`: extraction and chunking (pure Python, bound by the GIL) run in one child process
+  at a lower CPU priority. In a thread beside the embedder they held the GIL the embedder's own
+  Python needs and took a core from its intra-op threads (embedding fell to half speed); at a
+  lower priority the child uses what the embedder leaves idle, and the next document is
+  prepared while this one embeds.
+- `embed()`: texts are queued to one runner that calls the embedder with `batch` texts at a time,
+  taken across documents in the order they came, and hands each request its vectors. The
+  embedder is never idle while a job writes its last batch, and a document's small tail batch
+  shares a call with the next document's first.
+
+Each job still writes its own chunks batch by batch (one transaction each) and reports its own
+progress; if it stops (an error, a timeout), its queued texts are dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import multiprocessing
+import os
+import signal
+import sys
+from collections import deque
+from collections.abc import AsyncIterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+
+from switchboard.ingestion.chunk import Chunk, ModelTokenCounter, chunk
+from switchboard.ingestion.embedder import Embedder
+from switchboard.ingestion.errors import ExtractionFailed
+from switchboard.ingestion.extract import extract
+
+log = logging.getLogger(__name__)
+
+EMBEDDING_BATCH = 64
+"""Texts per embedder call (one call may hold the end of a document and the start of the next)."""
+DOCUMENTS_AHEAD = 4
+"""Documents one process reads, prepares and embeds at once (the rest of its jobs wait)."""
+PREPARE_NICENESS = 19
+"""How much lower the child that extracts and chunks runs than the worker (see `os.nice`)."""
+
+Vectors = list[list[float]]
+
+
+class IngestionPipeline:
+    """The process's path from a document's bytes to its chunks' vectors (see the module's notes)."""
+
+    def __init__(
+        self, embedder: Embedder, *, batch: int = EMBEDDING_BATCH, documents_ahead: int = DOCUMENTS_AHEAD
+    ) -> None:
+        self._embedder = embedder
+        self._batch = batch
+        self._slots = asyncio.Semaphore(documents_ahead)
+        self._pool: ProcessPoolExecutor | None = None
+        self._pending: deque[_Request] = deque()
+        self._runner: asyncio.Task[None] | None = None
+
+    @contextlib.asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """Hold one of the process's places for a document being prepared and embedded."""
+        async with self._slots:
+            yield
+
+    async def prepare(self, kind: str, data: bytes) -> tuple[list[Chunk], int | None]:
+        """The document's chunks and its page count (None without pages), made in the child process.
+
+        Raises `ExtractionFailed` as `extract` does.
+        """
+        pool = self._child()
+        try:
+            outcome = await asyncio.get_running_loop().run_in_executor(pool, _prepare, kind, data)
+        except BrokenProcessPool:
+            # The child died (out of memory on a huge file, killed): start a new one next time.
+            if self._pool is pool:
+                self._pool = None
+            pool.shutdown(wait=False)
+            raise
+        if isinstance(outcome, str):
+            raise ExtractionFailed(outcome)
+        return outcome
+
+    def embed(self, texts: Sequence[str]) -> asyncio.Future[Vectors]:
+        """Queue `texts`; the future gets their vectors, in order. Cancel it to drop the texts."""
+        future: asyncio.Future[Vectors] = asyncio.get_running_loop().create_future()
+        if not texts:
+            future.set_result([])
+            return future
+        self._pending.append(_Request(list(texts), future))
+        if self._runner is None or self._runner.done():
+            self._runner = asyncio.create_task(self._run(), name="ingestion-embedder")
+        return future
+
+    @staticmethod
+    def drop(futures: Sequence[asyncio.Future[Vectors]]) -> None:
+        """Give up on queued requests (the job stops): their texts are not embedded."""
+        for future in futures:
+            if not future.done():
+                future.cancel()
+            elif not future.cancelled():
+                future.exception()  # retrieved: no "never retrieved" warning for a request nobody awaits
+
+    async def close(self) -> None:
+        """Stop the runner and the child process; queued requests are cancelled."""
+        if self._runner is not None:
+            self._runner.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._runner
+        for request in self._pending:
+            request.future.cancel()
+        self._pending.clear()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def _child(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            # spawn, not fork: this process has threads (the embedder's, ONNX Runtime's, the database driver's)
+            self._pool = ProcessPoolExecutor(
+                max_workers=1,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_start_child,
+                initargs=(os.getpid(), PREPARE_NICENESS),
+            )
+        return self._pool
+
+    async def _run(self) -> None:
+        """Embed queued texts, `batch` at a time across requests, until none are left."""
+        while True:
+            parts = self._take()
+            if not parts:
+                return
+            texts = [text for request, start, end in parts for text in request.texts[start:end]]
+            try:
+                vectors = await self._embedder.embed(texts)
+            except Exception as exc:
+                for request, _, _ in parts:
+                    if not request.future.done():
+                        request.future.set_exception(exc)  # the rest of that request is skipped, too
+                continue
+            at = 0
+            for request, start, end in parts:
+                request.vectors.extend(vectors[at : at + end - start])
+                at += end - start
+                if len(request.vectors) == len(request.texts) and not request.future.done():
+                    request.future.set_result(request.vectors)
+
+    def _take(self) -> list[tuple[_Request, int, int]]:
+        """Up to `batch` texts from the front of the queue, as (request, start, end) slices."""
+        parts: list[tuple[_Request, int, int]] = []
+        room = self._batch
+        while room and self._pending:
+            request = self._pending[0]
+            if request.future.done():  # cancelled by its job, or failed in an earlier call
+                self._pending.popleft()
+                continue
+            start = request.taken
+            request.taken = min(len(request.texts), start + room)
+            parts.append((request, start, request.taken))
+            room -= request.taken - start
+            if request.taken == len(request.texts):
+                self._pending.popleft()
+        return parts
+
+
+@dataclass(eq=False)
+class _Request:
+    texts: list[str]
+    future: asyncio.Future[Vectors]
+    taken: int = 0
+    vectors: Vectors = field(default_factory=list)
+
+
+_counter: ModelTokenCounter | None = None
+
+
+def _start_child(parent: int, niceness: int) -> None:
+    """In the child: lower its priority, die with the worker, load the tokenizer once."""
+    global _counter
+    if sys.platform == "linux":
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    if os.getppid() != parent:  # the worker died before the line above
+        os._exit(1)
+    with contextlib.suppress(OSError):
+        os.nice(niceness)
+    _counter = ModelTokenCounter.from_model_dir()
+
+
+def _prepare(kind: str, data: bytes) -> tuple[list[Chunk], int | None] | str:
+    """In the child: chunks and page count, or the message of an `ExtractionFailed`."""
+    global _counter
+    if _counter is None:
+        _counter = ModelTokenCounter.from_model_dir()
+    try:
+        sections = extract(kind, data)
+    except ExtractionFailed as exc:
+        return exc.message
+    pages = max((s.page or 0 for s in sections), default=0) or None
+    return chunk(sections, _counter), pages

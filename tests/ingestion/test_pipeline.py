@@ -1,0 +1,72 @@
+"""The per-process ingestion pipeline: full embedder calls across documents, each request its own vectors."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from switchboard.ingestion.errors import ExtractionFailed
+from switchboard.ingestion.pipeline import IngestionPipeline
+
+
+class CountingEmbedder:
+    """Vector [n] for text "t<n>"; records the size of every call."""
+
+    dim = 1
+
+    def __init__(self, fail_on: str | None = None) -> None:
+        self.calls: list[int] = []
+        self.fail_on = fail_on
+
+    async def embed(self, texts: list[str]) -> list[list[float]]:
+        await asyncio.sleep(0)
+        self.calls.append(len(texts))
+        if self.fail_on in texts:
+            raise RuntimeError("model failed")
+        return [[float(t[1:])] for t in texts]
+
+
+def texts(start: int, count: int) -> list[str]:
+    return [f"t{i}" for i in range(start, start + count)]
+
+
+async def test_requests_share_full_calls_and_get_their_own_vectors_in_order() -> None:
+    embedder = CountingEmbedder()
+    pipeline = IngestionPipeline(embedder, batch=4)
+    first, second, third = pipeline.embed(texts(0, 3)), pipeline.embed(texts(3, 6)), pipeline.embed(texts(9, 1))
+    assert await first == [[0.0], [1.0], [2.0]]
+    assert await second == [[float(i)] for i in range(3, 9)]
+    assert await third == [[9.0]]
+    assert embedder.calls == [4, 4, 2]
+    await pipeline.close()
+
+
+async def test_a_dropped_request_is_not_embedded_and_a_failure_reaches_only_its_requests() -> None:
+    embedder = CountingEmbedder(fail_on="t5")
+    pipeline = IngestionPipeline(embedder, batch=4)
+    kept, dropped, failing, after = (
+        pipeline.embed(texts(0, 4)),
+        pipeline.embed(texts(100, 8)),
+        pipeline.embed(texts(4, 4)),
+        pipeline.embed(texts(8, 2)),
+    )
+    pipeline.drop([dropped])
+    assert await kept == [[float(i)] for i in range(4)]
+    with pytest.raises(RuntimeError):
+        await failing  # a failed call fails the requests it held
+    assert await after == [[8.0], [9.0]]
+    assert embedder.calls == [4, 4, 2]  # the dropped texts never reached the model
+    await pipeline.close()
+
+
+async def test_prepare_runs_in_a_child_process_and_passes_extraction_failures_on() -> None:
+    pipeline = IngestionPipeline(CountingEmbedder())
+    try:
+        pieces, pages = await pipeline.prepare("md", b"# Title\n\nSome text to index.\n")
+        assert [c.text for c in pieces] == ["Some text to index."] and pieces[0].heading == "Title"
+        assert pages is None
+        with pytest.raises(ExtractionFailed):
+            await pipeline.prepare("txt", b"   \n\n  ")
+    finally:
+        await pipeline.close()
