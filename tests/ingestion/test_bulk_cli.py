@@ -16,8 +16,12 @@ from tests.support.processes import process_env as child_env
 
 async def _ingest(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return await asyncio.to_thread(
-        subprocess.run, [sys.executable, "-m", "switchboard", "ingest", *args],
-        env=child_env(env), capture_output=True, text=True, timeout=180,
+        subprocess.run,
+        [sys.executable, "-m", "switchboard", "ingest", *args],
+        env=child_env(env),
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
 
 

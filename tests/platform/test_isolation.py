@@ -59,9 +59,15 @@ async def _org_with_data(signup, label: str) -> dict[str, Any]:
     remembered = await owner.post("/api/v1/memories", json={"content": f"memory-{label}-secret"})
     memory = await remembered.get_json()
     approval = await Approval.create(
-        org_id=owner.org_id, user_id=owner.user_id, task_id=task["task_id"], call_id=f"call-{label}",
-        agent="http", tool="http_post", arguments={"secret": f"args-{label}-secret"},
-        summary=f"approval-{label}-secret", expires_at=datetime.now(UTC) + timedelta(hours=1),
+        org_id=owner.org_id,
+        user_id=owner.user_id,
+        task_id=task["task_id"],
+        call_id=f"call-{label}",
+        agent="http",
+        tool="http_post",
+        arguments={"secret": f"args-{label}-secret"},
+        summary=f"approval-{label}-secret",
+        expires_at=datetime.now(UTC) + timedelta(hours=1),
     )
     return {
         "owner": owner,
