@@ -182,8 +182,7 @@ _counter: ModelTokenCounter | None = None
 
 
 def _start_child(parent: int, niceness: int) -> None:
-    """In the child: lower its priority, die with the worker, load the tokenizer once."""
-    global _counter
+    """In the child: lower its priority, die with the worker."""
     if sys.platform == "linux":
         import ctypes
 
@@ -194,11 +193,10 @@ def _start_child(parent: int, niceness: int) -> None:
         os._exit(1)
     with contextlib.suppress(OSError):
         os.nice(niceness)
-    _counter = ModelTokenCounter.from_model_dir()
 
 
 def _prepare(kind: str, data: bytes) -> tuple[list[Chunk], int | None] | str:
-    """In the child: chunks and page count, or the message of an `ExtractionFailed`."""
+    """In the child: chunks and page count, or the message of an `ExtractionFailed` (the tokenizer loads once)."""
     global _counter
     if _counter is None:
         _counter = ModelTokenCounter.from_model_dir()

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import wraps
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
 from quart import current_app, g, request
@@ -15,7 +15,6 @@ from tortoise.connection import get_connection
 
 from switchboard.platform.errors import AppError, Forbidden, Unauthorized
 from switchboard.platform.identity.models import ApiKey, Session, User
-from switchboard.platform.orgs.models import GroupMember, Membership
 from switchboard.platform.security import API_KEY_PREFIX, hash_token, read_access_token
 
 SESSION_COOKIE = "sb_session"
@@ -50,6 +49,48 @@ class CsrfOriginError(AppError):
     status, code, message = 403, "csrf_origin", "Cross-site request refused: Origin does not match"
 
 
+# A user, the membership that makes their principal (the org asked for; else their active org, else
+# their first) and their groups in that org: one round trip, made for every authenticated request.
+_PRINCIPAL = """
+SELECT u.email, u.token_version, u.is_superadmin, u.delete_requested_at, m.org_id, m.role,
+       ARRAY(SELECT gm.group_id FROM group_members gm JOIN groups g ON g.id = gm.group_id
+             WHERE gm.user_id = u.id AND g.org_id = m.org_id) AS group_ids
+FROM users u
+LEFT JOIN LATERAL (
+    SELECT org_id, role FROM memberships
+    WHERE user_id = u.id AND ($2::uuid IS NULL OR org_id = $2::uuid)
+    ORDER BY coalesce(org_id = u.active_org_id, false) DESC, created_at
+    LIMIT 1
+) m ON true
+WHERE u.id = $1
+"""
+
+
+async def _principal_row(user_id: uuid.UUID, org_id: uuid.UUID | None) -> dict[str, Any] | None:
+    rows = await get_connection("default").execute_query_dict(_PRINCIPAL, [user_id, org_id])
+    return rows[0] if rows else None
+
+
+def _principal_of(
+    user_id: uuid.UUID, row: dict[str, Any], *, auth_method: str, ip: str | None, api_key_id: uuid.UUID | None
+) -> Principal:
+    if row["delete_requested_at"] is not None:
+        raise Unauthorized("This account is scheduled for deletion")
+    if row["org_id"] is None:
+        raise Unauthorized("You are not a member of any organization")
+    return Principal(
+        user_id=user_id,
+        email=row["email"],
+        org_id=row["org_id"],
+        role=row["role"],
+        group_ids=frozenset(row["group_ids"]),
+        auth_method=auth_method,
+        is_superadmin=row["is_superadmin"],
+        ip=ip,
+        api_key_id=api_key_id,
+    )
+
+
 async def principal_for(
     user: User,
     *,
@@ -59,28 +100,10 @@ async def principal_for(
     api_key_id: uuid.UUID | None = None,
 ) -> Principal:
     """The principal of `user` in `org_id` (default: their active org); Unauthorized if not a member."""
-    if user.delete_requested_at is not None:
-        raise Unauthorized("This account is scheduled for deletion")
-    target = org_id or user.active_org_id
-    membership = await Membership.get_or_none(user_id=user.id, org_id=target) if target else None
-    if membership is None:
-        membership = await Membership.filter(user_id=user.id).order_by("created_at").first()
-        if membership is None or org_id is not None:
-            raise Unauthorized("You are not a member of any organization")
-    groups = await GroupMember.filter(user_id=user.id, group__org_id=membership.org_id).values_list(
-        "group_id", flat=True
-    )
-    return Principal(
-        user_id=user.id,
-        email=user.email,
-        org_id=membership.org_id,
-        role=membership.role,
-        group_ids=frozenset(groups),  # type: ignore[arg-type]
-        auth_method=auth_method,
-        is_superadmin=user.is_superadmin,
-        ip=ip,
-        api_key_id=api_key_id,
-    )
+    row = await _principal_row(user.id, org_id)
+    if row is None:
+        raise Unauthorized("Your account no longer exists")
+    return _principal_of(user.id, row, auth_method=auth_method, ip=ip, api_key_id=api_key_id)
 
 
 def client_ip() -> str | None:
@@ -103,17 +126,6 @@ async def _from_api_key(raw: str) -> Principal:
     )
 
 
-# The user, their membership of their active org and their groups there, in one round trip: every
-# request with an access token needs all three.
-_JWT_PRINCIPAL = """
-SELECT u.email, u.token_version, u.is_superadmin, u.delete_requested_at, m.org_id, m.role,
-       ARRAY(SELECT gm.group_id FROM group_members gm JOIN groups g ON g.id = gm.group_id
-             WHERE gm.user_id = u.id AND g.org_id = m.org_id) AS group_ids
-FROM users u LEFT JOIN memberships m ON m.user_id = u.id AND m.org_id = u.active_org_id
-WHERE u.id = $1
-"""
-
-
 async def _from_jwt(token: str) -> Principal:
     claims = read_access_token(current_app.config["SETTINGS"].resolved_secret_key(), token)
     if claims is None:
@@ -122,25 +134,10 @@ async def _from_jwt(token: str) -> Principal:
         user_id = uuid.UUID(str(claims["sub"]))
     except ValueError:
         raise Unauthorized("Invalid or expired access token") from None
-    rows = await get_connection("default").execute_query_dict(_JWT_PRINCIPAL, [user_id])
-    if not rows or rows[0]["token_version"] != claims.get("ver"):
+    row = await _principal_row(user_id, None)
+    if row is None or row["token_version"] != claims.get("ver"):
         raise Unauthorized("Invalid or expired access token")
-    row = rows[0]
-    if row["org_id"] is None or row["delete_requested_at"] is not None:  # no active org, or leaving: the long way
-        user = await User.get_or_none(id=user_id)
-        if user is None:
-            raise Unauthorized("Invalid or expired access token")
-        return await principal_for(user, auth_method="jwt", ip=client_ip())
-    return Principal(
-        user_id=user_id,
-        email=row["email"],
-        org_id=row["org_id"],
-        role=row["role"],
-        group_ids=frozenset(row["group_ids"]),
-        auth_method="jwt",
-        is_superadmin=row["is_superadmin"],
-        ip=client_ip(),
-    )
+    return _principal_of(user_id, row, auth_method="jwt", ip=client_ip(), api_key_id=None)
 
 
 def _check_origin() -> None:
