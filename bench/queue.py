@@ -51,7 +51,7 @@ async def measure(settings: Settings, jobs: int) -> dict[str, object]:
     return {
         "benchmark": "queue_job_start_latency",
         "jobs": len(latencies),
-        "poll_delay_s": settings.worker_poll_delay,
+        "idle_poll_s": settings.worker_poll_delay,
         "p50_ms": round(percentile(latencies, 50), 2),
         "p90_ms": round(percentile(latencies, 90), 2),
         "p99_ms": round(percentile(latencies, 99), 2),

@@ -50,7 +50,13 @@ class QueueSettings(BaseSettings):
 
     redis_url: str | None = Field(None, description="redis://host:port/db. Unset: an embedded Valkey in the data dir.")
     queue_name: str = Field("switchboard:queue", description="arq queue name.")
-    worker_poll_delay: float = Field(0.005, description="Seconds between a worker's queue polls (arq default is 0.5).")
+    worker_poll_delay: float = Field(
+        0.25,
+        gt=0,
+        le=0.5,  # cron jobs are looked for on each poll, in half-second windows
+        description="Most seconds between a worker's queue polls; an enqueue wakes the workers at once, so this "
+        "bounds only deferred and retried jobs and cron.",
+    )
     worker_max_jobs: int = Field(50, description="Jobs one worker process runs concurrently.")
     job_timeout: int = Field(600, description="Seconds before a job is cancelled.")
     job_max_tries: int = Field(5, description="Attempts of a job before it is given up.")

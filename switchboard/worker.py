@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from typing import Any
 
 from arq.constants import in_progress_key_prefix
@@ -9,20 +12,69 @@ from arq.worker import Worker
 
 from switchboard import contexts
 from switchboard.config import Settings
-from switchboard.platform.queue import redis_settings
+from switchboard.platform.queue import redis_settings, wake_channel
 from switchboard.platform.runtime import Runtime
+
+log = logging.getLogger(__name__)
 
 
 class SwitchboardWorker(Worker):
-    """arq's worker, without the Redis round trips its poll spends on jobs that are already running.
+    """arq's worker, woken by enqueues instead of polling its queue every few milliseconds.
 
-    A job stays in arq's queue until it finishes, so every poll (every few milliseconds here) reads
-    the running jobs again, and arq checks each with WATCH, EXISTS and ZSCORE before finding it
-    taken: with 40 documents or 50 chat tasks in flight, well over a hundred round trips per poll
-    and a good part of a core. Here the jobs this process runs are skipped outright and the
-    in-progress markers of the others are read in one pipeline; arq's own check still guards the
-    ones that look free, so two workers never start the same job.
+    - Every `Queue.enqueue` publishes on the queue's wake channel (`wake_channel`); the worker
+      polls at once when told, when one of its jobs ends (a slot is free), and otherwise every
+      `poll_delay` seconds (deferred and retried jobs, cron). A job starts a few milliseconds after
+      its enqueue, and an idle worker costs Redis a few polls a second, not two hundred.
+    - A job stays in arq's queue until it finishes, so every poll reads the running jobs again,
+      and arq checks each with WATCH, EXISTS and ZSCORE before finding it taken. Here the jobs this
+      process runs are skipped outright and the in-progress markers of the others are read in one
+      pipeline; arq's own check still guards the ones that look free, so two workers never start
+      the same job.
     """
+
+    def __init__(self, *args: Any, idle_poll_s: float, **kwargs: Any) -> None:
+        # arq's own loop would sleep out its poll delay even after a wake-up: the waiting is done here
+        super().__init__(*args, poll_delay=0, **kwargs)
+        self._idle_poll_s = idle_poll_s
+        self._woken: asyncio.Event | None = None
+        self._listener: asyncio.Task[None] | None = None
+
+    async def _poll_iteration(self) -> None:
+        await super()._poll_iteration()
+        await self._until_woken()
+
+    async def _until_woken(self) -> None:
+        if self._woken is None:
+            self._woken = asyncio.Event()
+        if self._listener is None or self._listener.done():
+            self._listener = asyncio.create_task(self._listen(), name="queue-wake-listener")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._woken.wait(), self._idle_poll_s)
+        self._woken.clear()
+
+    async def _listen(self) -> None:
+        """Set the wake event for every announcement on the queue's channel (polling covers a lost link)."""
+        assert self._woken is not None
+        try:
+            async with self.pool.pubsub() as pubsub:
+                await pubsub.subscribe(wake_channel(self.queue_name))
+                async for message in pubsub.listen():
+                    if message["type"] == "message":
+                        self._woken.set()
+        except Exception as exc:  # the next poll starts a new listener
+            log.warning("queue wake-ups lost (%s); polling every %ss", exc, self._idle_poll_s)
+
+    def _release_sem_dec_counter_on_complete(self) -> None:
+        super()._release_sem_dec_counter_on_complete()
+        if self._woken is not None:
+            self._woken.set()  # a slot is free: take the next queued job now
+
+    async def close(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listener
+        await super().close()
 
     async def start_jobs(self, job_ids: list[bytes]) -> None:
         """Start the queued jobs nobody runs yet."""
@@ -59,11 +111,11 @@ def build_worker(
         cron_jobs=contexts.cron_jobs(),
         queue_name=settings.queue_name,
         redis_settings=redis_settings(settings.redis_url),
-        on_startup=on_startup if owns_runtime else None,  # type: ignore[arg-type]
-        on_shutdown=on_shutdown if owns_runtime else None,  # type: ignore[arg-type]
+        on_startup=on_startup if owns_runtime else None,
+        on_shutdown=on_shutdown if owns_runtime else None,
         ctx=ctx,
         handle_signals=handle_signals,
-        poll_delay=settings.worker_poll_delay,
+        idle_poll_s=settings.worker_poll_delay,
         max_jobs=settings.worker_max_jobs,
         job_timeout=settings.job_timeout,
         max_tries=settings.job_max_tries,

@@ -17,6 +17,11 @@ def redis_settings(url: str) -> RedisSettings:
     return settings
 
 
+def wake_channel(queue_name: str) -> str:
+    """The pub/sub channel on which enqueues wake the queue's workers."""
+    return f"{queue_name}:wake"
+
+
 class Queue:
     """Hands jobs to workers. Job functions take ids and are safe to run twice."""
 
@@ -32,8 +37,14 @@ class Queue:
     async def enqueue(
         self, function: str, *args: Any, job_id: str | None = None, defer_seconds: float | None = None
     ) -> Job | None:
-        """Queue `function(*args)`; with `job_id`, a second enqueue of the same id is a no-op (returns None)."""
-        return await self.pool.enqueue_job(function, *args, _job_id=job_id, _defer_by=defer_seconds)
+        """Queue `function(*args)`; with `job_id`, a second enqueue of the same id is a no-op (returns None).
+
+        Workers are told at once (they poll only now and then otherwise).
+        """
+        job = await self.pool.enqueue_job(function, *args, _job_id=job_id, _defer_by=defer_seconds)
+        if job is not None and not defer_seconds:
+            await self.pool.publish(wake_channel(self.queue_name), b"1")
+        return job
 
     async def ping(self) -> None:
         """Raise when the queue's server does not answer."""
