@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException
 from switchboard import __version__, contexts
 from switchboard.config import Settings
 from switchboard.platform import errors
+from switchboard.platform.auth import count_ip, signs_in
 from switchboard.platform.logs import correlation_id, install_correlation_ids, new_correlation_id
 from switchboard.platform.openapi import SwitchboardOpenAPI
 from switchboard.platform.runtime import Runtime
@@ -152,8 +153,8 @@ def create_app(settings: Settings, *, embedded_worker: bool = False) -> Quart:
     async def bind_correlation_id() -> None:
         g.correlation_id = new_correlation_id(request.headers.get("X-Correlation-ID"))
         correlation_id.set(g.correlation_id)
-        if request.path.startswith("/api/"):
-            await app.extensions["runtime"].limiter.hit("api_ip", request.remote_addr or "unknown")
+        if request.path.startswith("/api/") and not signs_in(app.view_functions.get(request.endpoint or "")):
+            await count_ip()  # a guarded route counts it beside the sign-in check
 
     @app.after_request
     async def echo_correlation_id(response: Response) -> Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -184,8 +185,7 @@ def _guard(
     def decorator(view: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
         @wraps(view)
         async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            principal = await resolve_principal()
-            await current_app.extensions["runtime"].limiter.hit("api_user", str(principal.user_id))
+            principal = await _caller_within_limits()
             if check is not None:
                 check(principal)
             g.principal = principal
@@ -195,6 +195,31 @@ def _guard(
         return wrapper
 
     return decorator
+
+
+def signs_in(view: Callable[..., Any] | None) -> bool:
+    """True for a route guarded by `require_*`: its guard counts the caller's IP against `api_ip`."""
+    return bool(getattr(view, "__switchboard_auth__", False))
+
+
+async def count_ip() -> None:
+    """Count a hit of the caller's IP against `api_ip` (429 past the limit)."""
+    await current_app.extensions["runtime"].limiter.hit("api_ip", request.remote_addr or "unknown")
+
+
+async def _caller_within_limits() -> Principal:
+    """The caller, counted against `api_ip` and `api_user`.
+
+    The IP is counted while the credentials are checked, not before: one wait fewer on every request.
+    Past the IP's limit the answer is 429 whatever the credentials.
+    """
+    principal, counted = await asyncio.gather(resolve_principal(), count_ip(), return_exceptions=True)
+    if isinstance(counted, BaseException):
+        raise counted
+    if isinstance(principal, BaseException):
+        raise principal
+    await current_app.extensions["runtime"].limiter.hit("api_user", str(principal.user_id))
+    return principal
 
 
 def _admin(principal: Principal) -> None:

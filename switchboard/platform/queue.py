@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from arq import ArqRedis, create_pool
 from arq.connections import RedisSettings
-from arq.jobs import Job
+from arq.constants import job_key_prefix, result_key_prefix
+from arq.jobs import serialize_job
+
+# arq's enqueue (WATCH the job key, check it and the result key, MULTI/PSETEX/ZADD/EXEC) plus the
+# wake-up, as one atomic script: one round trip instead of four, and no WatchError to retry.
+_ENQUEUE = """
+if redis.call('EXISTS', KEYS[1], KEYS[2]) > 0 then
+    return 0
+end
+redis.call('PSETEX', KEYS[1], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[3], ARGV[3], ARGV[4])
+if ARGV[5] == '1' then
+    redis.call('PUBLISH', ARGV[6], '1')
+end
+return 1
+"""
 
 
 def redis_settings(url: str) -> RedisSettings:
@@ -28,23 +44,34 @@ class Queue:
     def __init__(self, pool: ArqRedis, queue_name: str) -> None:
         self.pool = pool
         self.queue_name = queue_name
+        self._enqueue = pool.register_script(_ENQUEUE)
 
     @classmethod
     async def connect(cls, url: str, queue_name: str) -> Queue:
         """Open a pool for `url`."""
         return cls(await create_pool(redis_settings(url), default_queue_name=queue_name), queue_name)
 
-    async def enqueue(
-        self, function: str, *args: Any, job_id: str | None = None, defer_seconds: float | None = None
-    ) -> Job | None:
-        """Queue `function(*args)`; with `job_id`, a second enqueue of the same id is a no-op (returns None).
+    async def enqueue(self, function: str, *args: Any, job_id: str, defer_seconds: float | None = None) -> bool:
+        """Queue `function(*args)` as arq's job `job_id`; False (and nothing queued) while a job of that id
+        is queued, running or has a kept result.
 
         Workers are told at once (they poll only now and then otherwise).
         """
-        job = await self.pool.enqueue_job(function, *args, _job_id=job_id, _defer_by=defer_seconds)
-        if job is not None and not defer_seconds:
-            await self.pool.publish(wake_channel(self.queue_name), b"1")
-        return job
+        enqueued_ms = int(time.time() * 1000)
+        defer_ms = int(defer_seconds * 1000) if defer_seconds else 0
+        job = serialize_job(function, args, {}, None, enqueued_ms, serializer=self.pool.job_serializer)
+        queued: int = await self._enqueue(
+            keys=[job_key_prefix + job_id, result_key_prefix + job_id, self.queue_name],
+            args=[
+                defer_ms + self.pool.expires_extra_ms,
+                job,
+                enqueued_ms + defer_ms,
+                job_id,
+                "0" if defer_ms else "1",
+                wake_channel(self.queue_name),
+            ],
+        )
+        return bool(queued)
 
     async def ping(self) -> None:
         """Raise when the queue's server does not answer."""
