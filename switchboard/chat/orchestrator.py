@@ -25,7 +25,7 @@ from switchboard.chat import approvals, memory
 from switchboard.chat.models import Approval, ChatTask
 from switchboard.chat.models import Message as StoredMessage
 from switchboard.platform.auth import Principal
-from switchboard.platform.events import EventLog
+from switchboard.platform.events import TERMINAL_TYPES, Entry, EventLog
 from switchboard.platform.runtime import Runtime
 
 HISTORY_CHARS = 12_000  # ~3k tokens of earlier conversation
@@ -44,37 +44,37 @@ class TaskCancelled(Exception):
 class Emitter:
     """Appends a task's events to its stream (the stream first, always), in the order they are emitted.
 
-    Text deltas do not wait for their append: the first goes out at once, and those that come while
-    it is being appended go out together as the next `text_delta`. A model streaming at its own pace
-    thus gets an event per token, while text produced faster than it can be appended (the offline
-    responder, a fast model, a busy event log) costs a few events instead of one per word. Any other
-    event, and `flush()`, first append the text handed over before it.
+    Emitting does not wait for the append: the first event goes out at once, and those emitted while
+    it is in flight go out together in the next append (one round trip, and a reader gets them in
+    one read). Text deltas of the same agent and step emitted meanwhile become one `text_delta`: a
+    model streaming at its own pace gets an event per token, while text produced faster than it can
+    be appended (the offline responder, a fast model, a busy event log) costs a few events instead
+    of one per word. A terminal event, and `flush()`, wait until everything emitted is appended; an
+    append that failed fails the next emit or flush.
     """
 
     def __init__(self, events: EventLog, stream: str, task: ChatTask) -> None:
         self.events, self.stream, self.task = events, stream, task
-        self._text: list[str] = []
-        self._text_fields: dict[str, Any] = {}
+        self._pending: list[Entry] = []
         self._sender: asyncio.Task[None] | None = None
 
     async def __call__(self, update_type: str, message: str = "", **fields: Any) -> None:
-        """Append one event (a text delta: hand it over to be appended)."""
-        if update_type != "text_delta":
-            await self.flush()
-            await self.events.append(self.stream, update_type, message, **fields)
-            return
-        if self._text and fields != self._text_fields:  # another agent's or step's text
-            await self.flush()
+        """Hand one event over to be appended (a terminal one: and wait until it is)."""
         if self._sender is not None and self._sender.done():
             sender, self._sender = self._sender, None
-            sender.result()  # an append that failed fails the step that streams
-        self._text.append(message)
-        self._text_fields = fields
+            sender.result()  # an append that failed fails the step that emits next
+        last = self._pending[-1] if self._pending else None
+        if update_type == "text_delta" and last is not None and last[0] == "text_delta" and last[2] == fields:
+            self._pending[-1] = ("text_delta", last[1] + message, fields)
+        else:
+            self._pending.append((update_type, message, fields))
         if self._sender is None:
-            self._sender = asyncio.create_task(self._send_text())
+            self._sender = asyncio.create_task(self._send())
+        if update_type in TERMINAL_TYPES:
+            await self.flush()
 
     async def flush(self) -> None:
-        """Wait until every text delta handed over is appended (raises if an append failed)."""
+        """Wait until every event handed over is appended (raises if an append failed)."""
         while (sender := self._sender) is not None:
             try:
                 await sender
@@ -82,10 +82,10 @@ class Emitter:
                 if self._sender is sender:
                     self._sender = None
 
-    async def _send_text(self) -> None:
-        while self._text:
-            text, fields, self._text = "".join(self._text), self._text_fields, []
-            await self.events.append(self.stream, "text_delta", text, **fields)
+    async def _send(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, []
+            await self.events.append_many(self.stream, batch)
 
 
 @dataclass

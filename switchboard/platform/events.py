@@ -16,6 +16,7 @@ import json
 import re
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Protocol
@@ -25,6 +26,9 @@ from redis.asyncio import Redis
 from switchboard.platform.errors import ValidationFailed
 
 TERMINAL_TYPES = frozenset({"complete", "error", "cancelled"})
+
+# One event to append: its type, message and further payload fields.
+Entry = tuple[str, str, dict[str, Any]]
 
 _STREAM_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
 
@@ -69,6 +73,9 @@ class EventLog(Protocol):
     async def append(self, stream: str, update_type: str, message: str = "", **fields: Any) -> Event:
         """Append one event; a terminal type starts the retention countdown."""
 
+    async def append_many(self, stream: str, entries: Sequence[Entry]) -> list[Event]:
+        """Append `(update_type, message, fields)` entries in order, all at once (readers see them together)."""
+
     async def read(self, stream: str, after: str | None = None, *, block_ms: int | None = None) -> list[Event]:
         """Events after `after` (all when None); waits up to `block_ms` for the first when there are none."""
 
@@ -97,20 +104,31 @@ class RedisEventLog:
 
     async def append(self, stream: str, update_type: str, message: str = "", **fields: Any) -> Event:
         """Append one event; a terminal type starts the retention countdown."""
-        payload = {
-            "task_id": stream.rsplit(":", 1)[-1],
-            "update_type": update_type,
-            "message": message,
-            "timestamp": time.time(),
-            **fields,
-        }
+        (event,) = await self.append_many(stream, [(update_type, message, fields)])
+        return event
+
+    async def append_many(self, stream: str, entries: Sequence[Entry]) -> list[Event]:
+        """Append `(update_type, message, fields)` entries in order, in one transaction: one round trip,
+        and a reader gets them in one read."""
+        task_id, now = stream.rsplit(":", 1)[-1], time.time()
+        payloads = [
+            (
+                update_type,
+                {"task_id": task_id, "update_type": update_type, "message": message, "timestamp": now, **fields},
+            )
+            for update_type, message, fields in entries
+        ]
         key = self._key(stream)
-        ttl = self.retention_seconds if update_type in TERMINAL_TYPES else self.max_age_seconds
+        terminal = any(update_type in TERMINAL_TYPES for update_type, _ in payloads)
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.xadd(key, {"t": update_type, "d": json.dumps(payload, default=str)})
-            pipe.expire(key, ttl)
-            event_id, _ = await pipe.execute()
-        return Event(_text(event_id), update_type, payload)
+            for update_type, payload in payloads:
+                pipe.xadd(key, {"t": update_type, "d": json.dumps(payload, default=str)})
+            pipe.expire(key, self.retention_seconds if terminal else self.max_age_seconds)
+            *event_ids, _ = await pipe.execute()
+        return [
+            Event(_text(event_id), update_type, payload)
+            for event_id, (update_type, payload) in zip(event_ids, payloads, strict=True)
+        ]
 
     async def read(self, stream: str, after: str | None = None, *, block_ms: int | None = None) -> list[Event]:
         """Events after `after` (all when None); waits up to `block_ms` for the first when there are none."""

@@ -1,4 +1,4 @@
-"""A task's events reach its stream in the order they were emitted; fast text costs few events."""
+"""A task's events reach its stream in the order they were emitted; fast steps and text cost few appends."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ async def test_text_faster_than_its_appends_goes_out_in_few_events_in_order(app,
     for word in WORDS:  # produced with no pause, like the offline responder
         await emit("text_delta", word, agent="synthesiser")
     await emit("agent_completed", "Done")
+    await emit.flush()
     stored = await app.extensions["runtime"].events.read_all(task_stream("fast"))
     kinds = [e.update_type for e in stored]
     assert kinds[0] == "agent_started" and kinds[-1] == "agent_completed"
@@ -61,7 +62,28 @@ async def test_a_failed_append_fails_the_next_emit(app, clean, monkeypatch):
     async def down(*args, **kwargs):
         raise ConnectionError("event log down")
 
-    monkeypatch.setattr(events, "append", down)
+    monkeypatch.setattr(events, "append_many", down)
     await emit("text_delta", "lost ")
     with pytest.raises(ConnectionError):
         await emit.flush()
+
+
+async def test_steps_emitted_during_an_append_go_out_together_in_order_and_the_end_waits(app, clean, monkeypatch):
+    emit = _emitter(app, "steps-at-once")
+    events = app.extensions["runtime"].events
+    appends: list[list[str]] = []
+    append_many = events.append_many
+
+    async def counted(stream, entries):
+        appends.append([update_type for update_type, _, _ in entries])
+        return await append_many(stream, entries)
+
+    monkeypatch.setattr(events, "append_many", counted)
+    kinds = ["task_started", "agent_started", "tool_started", "tool_completed", "agent_completed"]
+    for kind in kinds:  # no pause between the steps
+        await emit(kind, kind)
+    await emit("complete", "Answer ready")  # returns once it is in the stream
+    stored = await events.read_all(task_stream("steps-at-once"))
+    assert [e.update_type for e in stored] == [*kinds, "complete"]
+    assert appends == [[*kinds, "complete"]], "one round trip for steps that came at once"
+    assert len({e.payload["timestamp"] for e in stored}) == 1
