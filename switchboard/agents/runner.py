@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from switchboard.agents.access import usable_agents
+from switchboard.agents.access import PolicySet, usable_agents
 from switchboard.agents.errors import UnknownTool
 from switchboard.agents.policies import authorize_tool_call, load_policies
 from switchboard.agents.providers.base import (
@@ -121,13 +121,15 @@ class _Run:
     text: str = ""
     steps: int = 0
     usage: Usage = field(default_factory=Usage)
+    # the settings the last model turn offered tools under: its tool calls are checked against them
+    turn_policies: PolicySet | None = None
 
     def outcome(self, status: RunStatus, pending: Sequence[PendingCall] = ()) -> RunOutcome:
         return RunOutcome(status, self.text, tuple(self.messages), tuple(pending), self.usage, self.steps)
 
     async def model_turn(self) -> Completion:
         # Fresh settings each turn: an admin's change applies from the next turn of a running task.
-        policies = await load_policies(self.principal)
+        policies = self.turn_policies = await load_policies(self.principal)
         tools: list[ToolSpec] = [t.spec() for a in usable_agents(self.registry, policies) for t in a.tools]
         final: Completion | None = None
         async for event in self.model.stream(self.messages, tools=tools, options=self.options):
@@ -144,8 +146,12 @@ class _Run:
         return final
 
     async def handle_calls(self, calls: Sequence[ToolCallRequest], decisions: Mapping[str, bool]) -> list[PendingCall]:
-        """Refuse, run or park each call; a result message is added for every call not parked."""
-        policies = await load_policies(self.principal)
+        """Refuse, run or park each call; a result message is added for every call not parked.
+
+        The calls of a model turn are checked against the settings that turn was given (loaded a moment
+        ago, not again); calls resumed after an approval, against fresh ones.
+        """
+        policies, self.turn_policies = self.turn_policies or await load_policies(self.principal), None
         pending: list[PendingCall] = []
         for call in calls:
             try:
