@@ -42,7 +42,7 @@ class DatabaseSettings(BaseSettings):
         None,
         description="postgres://user:pass@host:port/db. Unset: an embedded PostgreSQL 18 + pgvector in the data dir.",
     )
-    db_pool_max: int = Field(10, description="Largest number of connections in one process's pool.")
+    db_pool_max: int = Field(10, description="Connections in one process's database pool (all opened at start-up).")
 
 
 class QueueSettings(BaseSettings):

@@ -33,10 +33,14 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
     """
 
 
-def tortoise_config(database_url: str, apps: dict[str, str], pool_max: int = 10) -> dict[str, object]:
+def tortoise_config(
+    database_url: str, apps: dict[str, str], pool_max: int = 10, pool_min: int = 1
+) -> dict[str, object]:
     """Tortoise config for `apps` (label -> models module), pgvector codec on every connection."""
     connection = expand_db_url(database_url)
-    connection["credentials"].update({"maxsize": pool_max, "init": _register_codecs, "reset": _keep_session})
+    connection["credentials"].update(
+        {"minsize": min(pool_min, pool_max), "maxsize": pool_max, "init": _register_codecs, "reset": _keep_session}
+    )
     return {
         "connections": {"default": connection},
         "apps": {

@@ -35,8 +35,11 @@ class Runtime:
     async def open(cls, settings: Settings, apps: dict[str, str]) -> Runtime:
         """Connect to the database and Redis named by `settings` (which must be resolved)."""
         assert settings.database_url and settings.redis_url, "resolve embedded servers first"
-        config = db.tortoise_config(settings.database_url, apps, settings.db_pool_max)
+        # The pool is opened whole, now: a burst of requests or jobs never waits for new connections
+        # (each costs PostgreSQL a new process, and this one a handshake and the pgvector codec).
+        config = db.tortoise_config(settings.database_url, apps, settings.db_pool_max, pool_min=settings.db_pool_max)
         await db.open_database(config)
+        await db.ping_database()
         redis = Redis.from_url(settings.redis_url, max_connections=None)
         events = RedisEventLog(
             redis,
