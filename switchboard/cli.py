@@ -274,7 +274,7 @@ async def _owner(email: str | None) -> Principal:
     user = await query.order_by("created_at").first()
     if user is None:
         raise click.ClickException(f"no user {email}" if email else "no superadmin yet: start `switchboard serve` once")
-    return await principal_for(user, auth_method="cli", ip=None)
+    return await principal_for(user.id, auth_method="cli", ip=None)
 
 
 async def _wait_for(document_ids: list[str]) -> None:

@@ -17,7 +17,6 @@ from switchboard.chat.service import task_stream
 from switchboard.platform import leases
 from switchboard.platform.auth import principal_for
 from switchboard.platform.errors import AppError
-from switchboard.platform.identity.models import User
 from switchboard.platform.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -51,8 +50,7 @@ async def run_chat_task(ctx: dict[str, Any], task_id: str) -> str:
             data={"resumed": not first_start},
         )
         try:
-            user = await User.get(id=task.user_id)
-            principal = await principal_for(user, auth_method="task", ip=None, org_id=task.org_id)
+            principal = await principal_for(task.user_id, auth_method="task", ip=None, org_id=task.org_id)
             outcome = await run_task(task, principal, runtime, ctx, emit)
         except TaskCancelled:
             await _finish(task, emit, "cancelled", error="Cancelled by the user")
@@ -113,8 +111,7 @@ async def remember_from_task(ctx: dict[str, Any], task_id: str) -> int:
     task = await ChatTask.get_or_none(id=task_id)
     if task is None or task.status != "completed":
         return 0
-    user = await User.get(id=task.user_id)
-    principal = await principal_for(user, auth_method="task", ip=None, org_id=task.org_id)
+    principal = await principal_for(task.user_id, auth_method="task", ip=None, org_id=task.org_id)
     model, closer = await model_for(principal, runtime)
     try:
         found = await extract_memories(model, task.question)

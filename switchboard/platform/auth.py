@@ -15,7 +15,7 @@ from quart import current_app, g, request
 from tortoise.connection import get_connection
 
 from switchboard.platform.errors import AppError, Forbidden, Unauthorized
-from switchboard.platform.identity.models import ApiKey, Session, User
+from switchboard.platform.identity.models import ApiKey, Session
 from switchboard.platform.security import API_KEY_PREFIX, hash_token, read_access_token
 
 SESSION_COOKIE = "sb_session"
@@ -93,18 +93,18 @@ def _principal_of(
 
 
 async def principal_for(
-    user: User,
+    user_id: uuid.UUID,
     *,
     auth_method: str,
     ip: str | None,
     org_id: uuid.UUID | None = None,
     api_key_id: uuid.UUID | None = None,
 ) -> Principal:
-    """The principal of `user` in `org_id` (default: their active org); Unauthorized if not a member."""
-    row = await _principal_row(user.id, org_id)
+    """The principal of user `user_id` in `org_id` (default: their active org); Unauthorized if not a member."""
+    row = await _principal_row(user_id, org_id)
     if row is None:
         raise Unauthorized("Your account no longer exists")
-    return _principal_of(user.id, row, auth_method=auth_method, ip=ip, api_key_id=api_key_id)
+    return _principal_of(user_id, row, auth_method=auth_method, ip=ip, api_key_id=api_key_id)
 
 
 def client_ip() -> str | None:
@@ -113,13 +113,13 @@ def client_ip() -> str | None:
 
 
 async def _from_api_key(raw: str) -> Principal:
-    key = await ApiKey.get_or_none(key_hash=hash_token(raw), revoked_at=None).select_related("user")
+    key = await ApiKey.get_or_none(key_hash=hash_token(raw), revoked_at=None)
     if key is None:
         raise Unauthorized("Invalid or revoked API key")
     key.last_used_at = datetime.now(UTC)
     await key.save(update_fields=["last_used_at"])
     return await principal_for(
-        key.user,
+        key.user_id,
         auth_method="api_key",
         ip=client_ip(),
         org_id=key.org_id,
@@ -155,11 +155,11 @@ def _check_origin() -> None:
 
 
 async def _from_session(token: str) -> Principal:
-    session = await Session.get_or_none(session_token_hash=hash_token(token), revoked_at=None).select_related("user")
+    session = await Session.get_or_none(session_token_hash=hash_token(token), revoked_at=None)
     if session is None or session.expires_at < datetime.now(UTC):
         raise Unauthorized("Your session has ended; sign in again")
     _check_origin()
-    return await principal_for(session.user, auth_method="session", ip=client_ip())
+    return await principal_for(session.user_id, auth_method="session", ip=client_ip())
 
 
 async def resolve_principal() -> Principal:

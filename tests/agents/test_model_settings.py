@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 
 import asyncpg
 
@@ -11,7 +12,6 @@ from switchboard.agents.models import ModelSettings
 from switchboard.agents.providers import Message, complete
 from switchboard.platform.auth import principal_for
 from switchboard.platform.crypto import SecretBox, UndecryptableSecret
-from switchboard.platform.identity.models import User
 from tests.fakes.openai_server import FakeOpenAI, closed_port
 from tests.support.accounts import join_org
 
@@ -113,7 +113,7 @@ async def test_org_settings_apply_to_members_until_they_bring_their_own(signup, 
     }
     assert (await member.put(PATH, json=own)).status_code == 200
     assert (await (await member.get(PATH)).get_json())["source"] == "user"
-    principal = await principal_for(await User.get(id=member.user_id), auth_method="jwt", ip=None)
+    principal = await principal_for(uuid.UUID(member.user_id), auth_method="jwt", ip=None)
     model = await chat_model_for(principal, settings)
     assert model is not None
     async with model:

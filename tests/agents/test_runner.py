@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -15,7 +16,6 @@ from switchboard.agents.providers import Message, OpenAIChatModel
 from switchboard.agents.runner import messages_from_json, messages_to_json
 from switchboard.platform.audit.models import AuditLog
 from switchboard.platform.auth import Principal, principal_for
-from switchboard.platform.identity.models import User
 from tests.fakes.openai_server import FakeOpenAI, ScriptedToolCall, Turn
 
 
@@ -69,7 +69,7 @@ async def model(openai_server: FakeOpenAI) -> AsyncIterator[OpenAIChatModel]:
 @pytest.fixture
 async def principal(signup) -> Principal:
     account = await signup()
-    return await principal_for(await User.get(id=account.user_id), auth_method="jwt", ip=None)
+    return await principal_for(uuid.UUID(account.user_id), auth_method="jwt", ip=None)
 
 
 class Events:

@@ -29,5 +29,5 @@ async def superadmin_headers(app, clean) -> dict[str, str]:
     from switchboard.platform.identity.service import create_admin
 
     user = await create_admin("root@example.com", "root password 1")
-    _, raw = await apikeys.create_key(await principal_for(user, auth_method="jwt", ip=None), "e2e")
+    _, raw = await apikeys.create_key(await principal_for(user.id, auth_method="jwt", ip=None), "e2e")
     return {"X-API-Key": raw}

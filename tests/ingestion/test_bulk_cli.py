@@ -40,7 +40,7 @@ async def test_ingest_a_folder_into_a_collection(tmp_path: Path, app, process_en
     collection = await Collection.get(owner_id=admin.id, name="Seamanship")
     names = sorted(await Document.filter(collection_id=collection.id).values_list("name", flat=True))
     assert names == ["knots.txt", "tides.md"]
-    principal = await principal_for(admin, auth_method="cli", ip=None)
+    principal = await principal_for(admin.id, auth_method="cli", ip=None)
     hits = await service.query(principal, app.extensions["runtime"], "which knot makes a loop that holds")
     assert hits and hits[0].document_name == "knots.txt"
     assert (corpus / "tides.md").exists(), "the originals are left alone"
