@@ -114,6 +114,8 @@ async def recall(org_id: uuid.UUID, user_id: uuid.UUID, question: str, limit: in
     )
     rows = await get_connection("default").execute_query_dict(sql, [org_id, user_id, question, limit])
     ids = [r["id"] for r in rows]
+    if not ids:
+        return []
     found = {m.id: m for m in await Memory.filter(id__in=ids)}
     return [found[i] for i in ids if i in found]
 
