@@ -11,7 +11,7 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from switchboard.chat import approvals, memory
-from switchboard.chat.models import ACTIVE_STATUSES, TERMINAL_STATUSES, ChatTask, Message
+from switchboard.chat.models import ACTIVE_STATUSES, ChatTask, Message
 from switchboard.chat.orchestrator import Emitter, Outcome, TaskCancelled, extract_memories, model_for, run_task
 from switchboard.chat.service import task_stream
 from switchboard.platform import leases
@@ -27,21 +27,21 @@ LEASE_SECONDS = 15.0
 async def run_chat_task(ctx: dict[str, Any], task_id: str) -> str:
     """Answer one task, streaming each step; safe to run twice and to resume after an approval."""
     runtime: Runtime = ctx["runtime"]
-    task = await ChatTask.get_or_none(id=task_id)
-    if task is None or task.status in TERMINAL_STATUSES:
-        return "nothing to do"
-    if not await leases.claim(ChatTask, task.id, seconds=LEASE_SECONDS, statuses=ACTIVE_STATUSES):
-        return "another worker holds it"
+    # the lease first, then the row: what a worker before this one saved is read after it let go
+    if not await leases.claim(ChatTask, task_id, seconds=LEASE_SECONDS, statuses=ACTIVE_STATUSES):
+        return "finished, gone, or another worker holds it"
+    task = await ChatTask.get(id=task_id)
     emit = Emitter(runtime.events, task_stream(task.id), task)
     async with leases.held(ChatTask, task.id, seconds=LEASE_SECONDS):
         if task.cancel_requested:
             await _finish(task, emit, "cancelled", error="Cancelled by the user")
             return "cancelled"
         first_start = task.started_at is None
+        task.started_at = task.started_at or datetime.now(UTC)
         await ChatTask.filter(id=task.id).update(
-            status="processing", attempts=F("attempts") + 1, started_at=task.started_at or datetime.now(UTC)
+            status="processing", attempts=F("attempts") + 1, started_at=task.started_at
         )
-        await task.refresh_from_db()
+        task.status, task.attempts = "processing", task.attempts + 1  # the lease is ours: nobody else changes them
         await emit(
             "task_started",
             "Working on it" if first_start else "Picking the task up again",
