@@ -46,8 +46,11 @@ log = logging.getLogger(__name__)
 
 EMBEDDING_BATCH = 64
 """Texts per embedder call (one call may hold the end of a document and the start of the next)."""
-DOCUMENTS_AHEAD = 4
-"""Documents one process reads, prepares and embeds at once (the rest of its jobs wait)."""
+DOCUMENTS_AHEAD = 8
+"""Documents one process has read and prepared ahead of its embedder (the rest of its jobs wait).
+
+Enough for a full call when documents are small (at 4, pages of ~18 chunks left calls of 24-56 texts).
+"""
 PREPARE_NICENESS = 10
 """How much lower the child that extracts and chunks runs than the worker (see `os.nice`)."""
 

@@ -72,7 +72,6 @@ async def test_prepare_runs_in_a_child_process_and_passes_extraction_failures_on
         await pipeline.close()
 
 
-
 async def test_the_next_document_is_prepared_while_the_last_texts_of_one_are_embedded() -> None:
     gates: list[asyncio.Event] = []
 
@@ -111,4 +110,27 @@ async def test_the_next_document_is_prepared_while_the_last_texts_of_one_are_emb
         await settle()
     assert await one == [[float(i)] for i in range(6)]
     assert await two == [[float(i)] for i in range(6, 11)]
+    await pipeline.close()
+
+
+async def test_documents_of_a_few_chunks_each_fill_the_embedders_calls() -> None:
+    class TimedEmbedder(CountingEmbedder):
+        async def embed(self, texts: list[str]) -> list[list[float]]:
+            await asyncio.sleep(0.002 * len(texts))  # time goes by while a call runs, as it does for a model
+            return await super().embed(texts)
+
+    embedder = TimedEmbedder()
+    pipeline = IngestionPipeline(embedder)  # the defaults: 64 texts a call, DOCUMENTS_AHEAD
+
+    async def document(number: int, chunks: int) -> list[list[float]]:
+        async with pipeline.slot() as slot:
+            await asyncio.sleep(0.005)  # read and prepared
+            return await pipeline.embed(texts(100 * number, chunks), slot=slot)
+
+    # 40 documents of 5-30 chunks (the Python manual's pages average 18), all taken at once by a worker
+    sizes = [5, 30, 12, 18, 25, 8, 22, 15] * 5
+    vectors = await asyncio.gather(*(document(number, n) for number, n in enumerate(sizes)))
+    assert [len(v) for v in vectors] == sizes
+    # Only the first call (the first document alone) and the last (the rest) are not full.
+    assert all(n == 64 for n in embedder.calls[1:-1]), embedder.calls
     await pipeline.close()
