@@ -3,7 +3,10 @@
 Every ingestion job of a process goes through it:
 
 - `slot()`: at most `DOCUMENTS_AHEAD` documents of the process are read and prepared ahead of
-  the embedder at once; the other jobs wait (their bytes are not even read yet).
+  the embedder at once; the other jobs wait (their bytes are not even read yet). A document is
+  no longer ahead once the embedder has taken its last texts: the next one is prepared while
+  they are embedded, so the embedder finds a full batch waiting (with the slot held until the
+  document was written, calls of 4-30 texts were common, and a call of 16 or fewer runs on one core).
 - `prepare()`: extraction and chunking (pure Python, bound by the GIL) run in one child process
   at a lower CPU priority. In a thread beside the embedder they held the GIL the embedder's own
   Python needs and took a core from its intra-op threads (embedding fell to half speed). At a
@@ -43,8 +46,11 @@ log = logging.getLogger(__name__)
 
 EMBEDDING_BATCH = 64
 """Texts per embedder call (one call may hold the end of a document and the start of the next)."""
-DOCUMENTS_AHEAD = 4
-"""Documents one process reads, prepares and embeds at once (the rest of its jobs wait)."""
+DOCUMENTS_AHEAD = 8
+"""Documents one process has read and prepared ahead of its embedder (the rest of its jobs wait).
+
+Enough for a full call when documents are small (at 4, pages of ~18 chunks left calls of 24-56 texts).
+"""
 PREPARE_NICENESS = 10
 """How much lower the child that extracts and chunks runs than the worker (see `os.nice`)."""
 
@@ -65,10 +71,18 @@ class IngestionPipeline:
         self._runner: asyncio.Task[None] | None = None
 
     @contextlib.asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
-        """Hold one of the process's places for a document being prepared and embedded."""
-        async with self._slots:
-            yield
+    async def slot(self) -> AsyncIterator[Slot]:
+        """Hold one of the process's places for a document ahead of the embedder.
+
+        The place is given up when the block ends, or before: when the embedder takes the last text
+        of a request queued with `embed(..., slot=...)`.
+        """
+        await self._slots.acquire()
+        held = Slot(self._slots)
+        try:
+            yield held
+        finally:
+            held.release()
 
     async def prepare(self, kind: str, data: bytes) -> tuple[list[Chunk], int | None]:
         """The document's chunks and its page count (None without pages), made in the child process.
@@ -88,13 +102,17 @@ class IngestionPipeline:
             raise ExtractionFailed(outcome)
         return outcome
 
-    def embed(self, texts: Sequence[str]) -> asyncio.Future[Vectors]:
-        """Queue `texts`; the future gets their vectors, in order. Cancel it to drop the texts."""
+    def embed(self, texts: Sequence[str], *, slot: Slot | None = None) -> asyncio.Future[Vectors]:
+        """Queue `texts`; the future gets their vectors, in order. Cancel it to drop the texts.
+
+        `slot` (a document's last request): give the document's place up once the embedder has
+        taken the last of these texts.
+        """
         future: asyncio.Future[Vectors] = asyncio.get_running_loop().create_future()
         if not texts:
             future.set_result([])
             return future
-        self._pending.append(_Request(list(texts), future))
+        self._pending.append(_Request(list(texts), future, slot))
         if self._runner is None or self._runner.done():
             self._runner = asyncio.create_task(self._run(), name="ingestion-embedder")
         return future
@@ -168,13 +186,29 @@ class IngestionPipeline:
             room -= request.taken - start
             if request.taken == len(request.texts):
                 self._pending.popleft()
+                if request.slot is not None:
+                    request.slot.release()
         return parts
+
+
+class Slot:
+    """A document's place among those ahead of the embedder (see `IngestionPipeline.slot`)."""
+
+    def __init__(self, slots: asyncio.Semaphore) -> None:
+        self._slots: asyncio.Semaphore | None = slots
+
+    def release(self) -> None:
+        """Give the place up (once; later calls do nothing)."""
+        if self._slots is not None:
+            self._slots.release()
+            self._slots = None
 
 
 @dataclass(eq=False)
 class _Request:
     texts: list[str]
     future: asyncio.Future[Vectors]
+    slot: Slot | None = None
     taken: int = 0
     vectors: Vectors = field(default_factory=list)
 

@@ -77,7 +77,7 @@ async def ingest_document(ctx: dict[str, Any], document_id: str) -> str:
 
 async def _process(runtime: Runtime, document: Document, report: _Progress) -> int:
     pipeline = pipeline_of(runtime)
-    async with pipeline.slot():
+    async with pipeline.slot() as slot:
         await report("processing", "Reading the file", progress=0.02)
         data = await runtime.storage.read(document.storage_key)
         pieces, pages = await pipeline.prepare(document.kind, data)
@@ -87,8 +87,12 @@ async def _process(runtime: Runtime, document: Document, report: _Progress) -> i
         await report("extracted", f"{len(pieces)} passages to index", progress=0.1, chunks=len(pieces), pages=pages)
         await delete_chunks(document.id)
         batches = [pieces[start : start + BATCH] for start in range(0, len(pieces), BATCH)]
-        # Every batch is queued at once, so the embedder works on while this job writes.
-        queued = [pipeline.embed([c.embedding_text for c in batch]) for batch in batches]
+        # Every batch is queued at once, so the embedder works on while this job writes; once it has
+        # taken the last batch, the slot goes to the next document (see `IngestionPipeline.slot`).
+        queued = [
+            pipeline.embed([c.embedding_text for c in batch], slot=slot if batch is batches[-1] else None)
+            for batch in batches
+        ]
         try:
             done = 0
             for batch, vectors in zip(batches, queued, strict=True):

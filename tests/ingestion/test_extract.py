@@ -185,3 +185,49 @@ def test_html_page_furniture_is_left_out() -> None:
     for furniture in ("Next topic", "Table of Contents", "Quick search", "Copyright"):
         assert furniture not in text
     assert [s.heading for s in sections if "bowline" in s.text] == ["Knots"]
+
+
+@pytest.mark.parametrize(
+    ("page", "expected"),
+    [
+        # The page's own declaration wins, in a <meta> or an XML declaration, or a byte-order mark.
+        (b'<meta charset="windows-1251"><h1>\xcf\xf0\xe8\xe2\xe5\xf2</h1><p>\xec\xe8\xf0</p>', ("Привет", "мир")),
+        (b'<?xml version="1.0" encoding="iso-8859-15"?><html><h1>\xa4</h1><p>euro</p></html>', ("€", "euro")),
+        ("\ufeff<h1>Übersicht</h1><p>Grüße</p>".encode("utf-16-le"), ("Übersicht", "Grüße")),
+        # A name libxml2 does not know but Python does is still honoured.
+        (b'<meta charset="latin_1"><h1>Caf\xe9</h1><p>ok</p>', ("Café", "ok")),
+        # Undeclared: UTF-8 when it is UTF-8, else what charset detection makes of it.
+        ("<h1>Straße</h1><p>中文 — été</p>".encode(), ("Straße", "中文 — été")),
+        (
+            "<h1>日本語</h1><p>こんにちは世界。今日はいい天気ですね。</p>".encode("shift_jis"),
+            ("日本語", "こんにちは世界。今日はいい天気ですね。"),
+        ),
+    ],
+)
+def test_html_is_read_in_its_charset(page: bytes, expected: tuple[str, str]) -> None:
+    assert [(s.heading, s.text) for s in extract("html", page)] == [expected]
+
+
+def test_html_bytes_its_charset_lacks_keep_the_rest_of_the_page() -> None:
+    # 0x81 has no character in Windows-1252: it becomes U+FFFD instead of the whole page being lost.
+    page = b'<meta charset="windows-1252"><h1>Caf\xe9</h1><p>odd \x81 byte, \x93quoted\x94</p>'
+    assert [(s.heading, s.text) for s in extract("html", page)] == [("Café", "odd \ufffd byte, “quoted”")]
+
+
+def test_html_deeply_nested_and_text_after_the_end_tag_are_kept() -> None:
+    deep = b"<html><body>" + b"<div>" * 1000 + b"<p>Deep text.</p>" + b"</div>" * 1000 + b"<p>Next.</p>"
+    page = deep + b"</body></html>\n<p>After the end.</p>"
+    assert [s.text for s in extract("html", page)] == ["Deep text.\n\nNext.\n\nAfter the end."]
+
+
+def test_html_comments_scripts_and_ruby_notes_stay_out_of_headings_and_code() -> None:
+    page = b"""<!DOCTYPE html><!-- top --><html><body>
+    <h1>Con<!-- x -->fig <span>file</span><script>track()</script></h1>
+    <p>One<!-- two -->three <b>four</b><?php echo 5 ?></p>
+    <pre>x = 1<!-- hidden -->\n  y = <span>2</span></pre>
+    <h2>\xe6\xbc\xa2<rp>(</rp><rt>kan</rt><rp>)</rp></h2><p><ruby>\xe6\xbc\xa2<rt>kan</rt></ruby> read aloud</p>
+    <table><tr><th>key</th><td>value</td></tr></table></body></html>"""
+    assert [(s.heading, s.text) for s in extract("html", page)] == [
+        ("Con fig file", "Onethree four\n\nx = 1\n  y = 2"),
+        ("漢", "漢kan read aloud\n\nkey | value"),
+    ]

@@ -70,3 +70,67 @@ async def test_prepare_runs_in_a_child_process_and_passes_extraction_failures_on
             await pipeline.prepare("txt", b"   \n\n  ")
     finally:
         await pipeline.close()
+
+
+async def test_the_next_document_is_prepared_while_the_last_texts_of_one_are_embedded() -> None:
+    gates: list[asyncio.Event] = []
+
+    class GatedEmbedder(CountingEmbedder):
+        """Each call waits until the test opens its gate."""
+
+        async def embed(self, texts: list[str]) -> list[list[float]]:
+            gates.append(asyncio.Event())
+            await gates[-1].wait()
+            return await super().embed(texts)
+
+    pipeline = IngestionPipeline(GatedEmbedder(), batch=4, documents_ahead=1)
+    entered: list[str] = []
+
+    async def document(name: str, start: int, count: int) -> list[list[float]]:
+        async with pipeline.slot() as slot:
+            entered.append(name)
+            head = pipeline.embed(texts(start, 4))
+            tail = pipeline.embed(texts(start + 4, count - 4), slot=slot)
+            return [*await head, *await tail]
+
+    async def settle() -> None:
+        for _ in range(20):
+            await asyncio.sleep(0)
+
+    one = asyncio.create_task(document("one", 0, 6))
+    two = asyncio.create_task(document("two", 6, 5))
+    await settle()
+    assert entered == ["one"]  # its first 4 texts are being embedded, 2 still wait: it is ahead
+    gates[0].set()
+    await settle()
+    # The embedder took the last 2 texts of "one": "two" comes in before "one" has its vectors.
+    assert entered == ["one", "two"] and not one.done()
+    for _ in range(3):
+        gates[-1].set()
+        await settle()
+    assert await one == [[float(i)] for i in range(6)]
+    assert await two == [[float(i)] for i in range(6, 11)]
+    await pipeline.close()
+
+
+async def test_documents_of_a_few_chunks_each_fill_the_embedders_calls() -> None:
+    class TimedEmbedder(CountingEmbedder):
+        async def embed(self, texts: list[str]) -> list[list[float]]:
+            await asyncio.sleep(0.002 * len(texts))  # time goes by while a call runs, as it does for a model
+            return await super().embed(texts)
+
+    embedder = TimedEmbedder()
+    pipeline = IngestionPipeline(embedder)  # the defaults: 64 texts a call, DOCUMENTS_AHEAD
+
+    async def document(number: int, chunks: int) -> list[list[float]]:
+        async with pipeline.slot() as slot:
+            await asyncio.sleep(0.005)  # read and prepared
+            return await pipeline.embed(texts(100 * number, chunks), slot=slot)
+
+    # 40 documents of 5-30 chunks (the Python manual's pages average 18), all taken at once by a worker
+    sizes = [5, 30, 12, 18, 25, 8, 22, 15] * 5
+    vectors = await asyncio.gather(*(document(number, n) for number, n in enumerate(sizes)))
+    assert [len(v) for v in vectors] == sizes
+    # Only the first call (the first document alone) and the last (the rest) are not full.
+    assert all(n == 64 for n in embedder.calls[1:-1]), embedder.calls
+    await pipeline.close()
