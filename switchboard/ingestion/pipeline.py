@@ -11,8 +11,9 @@ Every ingestion job of a process goes through it:
   at a lower CPU priority. In a thread beside the embedder they held the GIL the embedder's own
   Python needs and took a core from its intra-op threads (embedding fell to half speed). At a
   lower priority the child takes a small share of the cores, enough to keep documents prepared
-  ahead of the embedder (at the lowest, nice 19, it only ran when the embedder stood idle waiting
-  for it: 0.69 of the bare embedder end to end, against 0.78-0.80 at nice 10 or 5).
+  ahead of the embedder. It runs `PREPARE_NICENESS` below the worker: nice 19 under a worker at
+  the default `WORKER_NICE=10` (0.87-0.95 of the bare embedder end to end on 40 pages), nice 10
+  under a worker at 0.
 - `embed()`: texts are queued to one runner that calls the embedder with `batch` texts at a time,
   taken across documents in the order they came, and hands each request its vectors. The
   embedder is never idle while a job writes its last batch, and a document's small tail batch
