@@ -138,7 +138,16 @@ async def clean(settings: Settings, migrated: None) -> None:
         )
         if tables:
             names = ", ".join(f'"{t["tablename"]}"' for t in tables)
-            await conn.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+            # TRUNCATE locks the tables one by one; a worker's query (the watchdog, a job left over
+            # from the test before) holding one of them while it waits for another is a deadlock,
+            # which PostgreSQL breaks by cancelling one side: take the locks again
+            for attempt in range(5):
+                try:
+                    await conn.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+                    break
+                except asyncpg.exceptions.DeadlockDetectedError:
+                    if attempt == 4:
+                        raise
     finally:
         await conn.close()
     redis = Redis.from_url(settings.redis_url or "")
