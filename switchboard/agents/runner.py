@@ -151,7 +151,8 @@ class _Run:
         The calls of a model turn are checked against the settings that turn was given (loaded a moment
         ago, not again); calls resumed after an approval, against fresh ones.
         """
-        policies, self.turn_policies = self.turn_policies or await load_policies(self.principal), None
+        policies = self.turn_policies if self.turn_policies is not None else await load_policies(self.principal)
+        self.turn_policies = None
         pending: list[PendingCall] = []
         for call in calls:
             try:

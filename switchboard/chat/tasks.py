@@ -30,7 +30,9 @@ async def run_chat_task(ctx: dict[str, Any], task_id: str) -> str:
     # the lease first, then the row: what a worker before this one saved is read after it let go
     if not await leases.claim(ChatTask, task_id, seconds=LEASE_SECONDS, statuses=ACTIVE_STATUSES):
         return "finished, gone, or another worker holds it"
-    task = await ChatTask.get(id=task_id)
+    task = await ChatTask.get_or_none(id=task_id)
+    if task is None:  # its conversation was deleted a moment ago
+        return "gone"
     emit = Emitter(runtime.events, task_stream(task.id), task)
     async with leases.held(ChatTask, task.id, seconds=LEASE_SECONDS):
         if task.cancel_requested:
