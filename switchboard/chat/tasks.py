@@ -27,12 +27,9 @@ LEASE_SECONDS = 15.0
 async def run_chat_task(ctx: dict[str, Any], task_id: str) -> str:
     """Answer one task, streaming each step; safe to run twice and to resume after an approval."""
     runtime: Runtime = ctx["runtime"]
-    # the lease first, then the row: what a worker before this one saved is read after it let go
-    if not await leases.claim(ChatTask, task_id, seconds=LEASE_SECONDS, statuses=ACTIVE_STATUSES):
+    task = await leases.take(ChatTask, task_id, seconds=LEASE_SECONDS, statuses=ACTIVE_STATUSES)
+    if task is None:
         return "finished, gone, or another worker holds it"
-    task = await ChatTask.get_or_none(id=task_id)
-    if task is None:  # its conversation was deleted a moment ago
-        return "gone"
     emit = Emitter(runtime.events, task_stream(task.id), task)
     async with leases.held(ChatTask, task.id, seconds=LEASE_SECONDS):
         if task.cancel_requested:

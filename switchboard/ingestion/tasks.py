@@ -46,11 +46,9 @@ class _Progress:
 async def ingest_document(ctx: dict[str, Any], document_id: str) -> str:
     """Process one document; safe to run twice (a retry replaces partial chunks)."""
     runtime: Runtime = ctx["runtime"]
-    document = await Document.get_or_none(id=document_id)
-    if document is None or document.status in ("completed", "failed"):
-        return "nothing to do"
-    if not await leases.claim(Document, document.id, seconds=LEASE_SECONDS, statuses=("pending", "processing")):
-        return "another worker holds it"
+    document = await leases.take(Document, document_id, seconds=LEASE_SECONDS, statuses=("pending", "processing"))
+    if document is None:
+        return "finished, gone, or another worker holds it"
     report = _Progress(runtime, document)
     async with leases.held(Document, document.id, seconds=LEASE_SECONDS):
         attempts = document.attempts + 1

@@ -14,10 +14,12 @@ import socket
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from tortoise.expressions import Q
 from tortoise.models import Model
+
+M = TypeVar("M", bound=Model)
 
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
@@ -33,6 +35,16 @@ async def claim(model: type[Model], pk: Any, *, seconds: float, statuses: tuple[
         lease_owner=WORKER_ID, lease_until=_now() + timedelta(seconds=seconds)
     )
     return bool(updated)
+
+
+async def take(model: type[M], pk: Any, *, seconds: float, statuses: tuple[str, ...]) -> M | None:
+    """`claim` the row's lease, then read the row: None when it was not claimed (or is gone).
+
+    Read after the claim, never before: what a worker before this one saved is there once it let go.
+    """
+    if not await claim(model, pk, seconds=seconds, statuses=statuses):
+        return None
+    return await model.get_or_none(id=pk)
 
 
 async def release(model: type[Model], pk: Any) -> None:
