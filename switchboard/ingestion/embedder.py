@@ -71,6 +71,12 @@ class SentenceTransformerEmbedder:
     barrier between the threads of every operator, so another process taking a core for a
     moment slows one lane rather than stalling both (measured on 2 cores: as fast alone, 25%
     faster beside a busy process).
+
+    The ONNX backends run the model on one text at a time (`batch_size` 1): the activations of
+    one 256-token text (a 256 x 1536 float matrix at most) stay in a core's cache, those of 16
+    do not, and no text is padded to a longer one. On 2 cores that doubled the int8 model's
+    throughput (52 -> 108 chunks/s on the benchmark's chunks, `docs/performance.md`). torch
+    keeps sentence-transformers' batch of 32.
     """
 
     def __init__(
@@ -79,17 +85,17 @@ class SentenceTransformerEmbedder:
         *,
         onnx_dir: Path | None = None,
         model_dir: Path | None = None,
-        batch_size: int = 32,
+        batch_size: int | None = None,
         device: str | None = None,
         lanes: int | None = None,
-        lane_batch: int = 16,
+        lane_batch: int = 4,
     ) -> None:
         if backend not in ("torch", "onnx", "onnx-quantized"):
             raise ValueError(f"unknown embedder backend {backend!r}")
         if backend != "torch" and onnx_dir is None:
             raise ValueError(f"the {backend} backend needs onnx_dir, the folder of the prepared ONNX model")
         self.backend = backend
-        self.batch_size = batch_size
+        self.batch_size = batch_size or (32 if backend == "torch" else 1)
         self.lanes = 1 if backend == "torch" else max(1, lanes or len(os.sched_getaffinity(0)))
         self.lane_batch = lane_batch
         self._onnx_dir = onnx_dir
