@@ -36,7 +36,7 @@ async def write_chunks(
         for c, v in zip(chunks, vectors, strict=True)
     ]
     client = get_connection("default")
-    async with client.acquire_connection() as conn, conn.transaction():
+    async with client.acquire_connection() as conn:  # one COPY is one statement: all rows or none
         await conn.copy_records_to_table("chunks", records=records, columns=_COLUMNS)
 
 

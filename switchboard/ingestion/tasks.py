@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -25,13 +26,22 @@ QUEUED_GRACE = timedelta(seconds=60)
 
 
 class _Progress:
-    """Writes progress to the row and the document's event stream."""
+    """Every step goes to the document's event stream; the row's `progress` is refreshed at most every
+    `ROW_EVERY` seconds (the status changes write it with them), so a small document costs no
+    extra writes and a large one a few."""
+
+    ROW_EVERY = 1.0
 
     def __init__(self, runtime: Runtime, document: Document) -> None:
         self.runtime, self.document = runtime, document
+        self.row_written = time.monotonic()
 
-    async def __call__(self, update_type: str, message: str, progress: float | None = None, **fields: Any) -> None:
-        if progress is not None:
+    async def __call__(
+        self, update_type: str, message: str, progress: float | None = None, *, row: bool = True, **fields: Any
+    ) -> None:
+        """Append the event; `row=False`: the caller writes the row's progress itself."""
+        if progress is not None and row and time.monotonic() - self.row_written >= self.ROW_EVERY:
+            self.row_written = time.monotonic()
             await Document.filter(id=self.document.id).update(progress=progress)
         await self.runtime.events.append(
             document_stream(self.document.id),
@@ -50,14 +60,15 @@ async def ingest_document(ctx: dict[str, Any], document_id: str) -> str:
     if document is None:
         return "finished, gone, or another worker holds it"
     report = _Progress(runtime, document)
-    async with leases.held(Document, document.id, seconds=LEASE_SECONDS):
+    async with leases.held(Document, document.id, seconds=LEASE_SECONDS) as lease:
         attempts = document.attempts + 1
         if attempts > MAX_ATTEMPTS:
             await _fail(document, report, f"Processing stopped after {MAX_ATTEMPTS} attempts; upload it again")
             return "failed"
-        await Document.filter(id=document.id).update(status="processing", attempts=attempts, error=None)
+        await Document.filter(id=document.id).update(status="processing", attempts=attempts, error=None, progress=0.02)
         try:
-            count = await _process(runtime, document, report)
+            # Chunks are written only after `attempts` is counted, so a first attempt finds none to replace.
+            count, pages = await _process(runtime, document, report, replace=attempts > 1)
         except ExtractionFailed as exc:
             await _fail(document, report, exc.message)
             return "failed"
@@ -69,21 +80,29 @@ async def ingest_document(ctx: dict[str, Any], document_id: str) -> str:
             log.exception("ingesting %s failed for good", document.id)
             await _fail(document, report, f"Processing failed ({type(exc).__name__}); upload it again")
             return "failed"
-    await report("complete", f"Ready: {count} passages indexed", progress=1.0, chunk_count=count)
+        finished = await lease.finish(
+            status="completed", progress=1.0, chunk_count=count, page_count=pages, processed_at=datetime.now(UTC)
+        )
+    if not finished:  # the watchdog thought this worker dead and another one has the document now
+        log.warning("lost the lease on %s before it was finished; another worker completes it", document.id)
+        return "taken over"
+    await report("complete", f"Ready: {count} passages indexed", progress=1.0, row=False, chunk_count=count)
     return "completed"
 
 
-async def _process(runtime: Runtime, document: Document, report: _Progress) -> int:
+async def _process(runtime: Runtime, document: Document, report: _Progress, *, replace: bool) -> tuple[int, int | None]:
+    """Index the document's chunks (replacing those of an earlier attempt when `replace`): their count and the pages."""
     pipeline = pipeline_of(runtime)
     async with pipeline.slot() as slot:
-        await report("processing", "Reading the file", progress=0.02)
+        await report("processing", "Reading the file", progress=0.02, row=False)
         data = await runtime.storage.read(document.storage_key)
         pieces, pages = await pipeline.prepare(document.kind, data)
         del data
         if not pieces:
             raise ExtractionFailed("The document has no text to index")
         await report("extracted", f"{len(pieces)} passages to index", progress=0.1, chunks=len(pieces), pages=pages)
-        await delete_chunks(document.id)
+        if replace:
+            await delete_chunks(document.id)
         batches = [pieces[start : start + BATCH] for start in range(0, len(pieces), BATCH)]
         # Every batch is queued at once, so the embedder works on while this job writes; once it has
         # taken the last batch, the slot goes to the next document (see `IngestionPipeline.slot`).
@@ -101,10 +120,7 @@ async def _process(runtime: Runtime, document: Document, report: _Progress) -> i
                 )
         finally:
             pipeline.drop(queued)
-    await Document.filter(id=document.id).update(
-        status="completed", progress=1.0, chunk_count=len(pieces), page_count=pages, processed_at=datetime.now(UTC)
-    )
-    return len(pieces)
+    return len(pieces), pages
 
 
 async def _fail(document: Document, report: _Progress, reason: str) -> None:

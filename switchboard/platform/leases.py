@@ -16,7 +16,6 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from tortoise.expressions import Q
 from tortoise.models import Model
 
 M = TypeVar("M", bound=Model)
@@ -28,23 +27,24 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-async def claim(model: type[Model], pk: Any, *, seconds: float, statuses: tuple[str, ...]) -> bool:
-    """Take the lease of row `pk` if nobody alive holds it and its status is one of `statuses`."""
-    free = Q(lease_until__isnull=True) | Q(lease_until__lt=_now()) | Q(lease_owner=WORKER_ID)
-    updated = await model.filter(free, id=pk, status__in=statuses).update(
-        lease_owner=WORKER_ID, lease_until=_now() + timedelta(seconds=seconds)
-    )
-    return bool(updated)
-
-
 async def take(model: type[M], pk: Any, *, seconds: float, statuses: tuple[str, ...]) -> M | None:
-    """`claim` the row's lease, then read the row: None when it was not claimed (or is gone).
+    """Take the lease of row `pk` and read the row, in one statement.
 
-    Read after the claim, never before: what a worker before this one saved is there once it let go.
+    Taken when its status is one of `statuses` and nobody alive holds it; None otherwise (or when
+    the row is gone).
+
+    The row comes back from the UPDATE that took the lease, so it is what a worker before this
+    one saved once it let go (never a read from before the lease was taken), in one round trip.
     """
-    if not await claim(model, pk, seconds=seconds, statuses=statuses):
-        return None
-    return await model.get_or_none(id=pk)
+    now = _now()
+    table = model._meta.db_table
+    rows = await model._meta.db.execute_query_dict(
+        f'UPDATE "{table}" SET lease_owner = $1, lease_until = $2 '  # noqa: S608 (the model's own table)
+        "WHERE id = $3 AND status = ANY($4::text[]) "
+        "AND (lease_until IS NULL OR lease_until < $5 OR lease_owner = $1) RETURNING *",
+        [WORKER_ID, now + timedelta(seconds=seconds), pk, list(statuses), now],
+    )
+    return model._init_from_db(**rows[0]) if rows else None
 
 
 async def release(model: type[Model], pk: Any) -> None:
@@ -52,23 +52,41 @@ async def release(model: type[Model], pk: Any) -> None:
     await model.filter(id=pk, lease_owner=WORKER_ID).update(lease_owner=None, lease_until=None)
 
 
+class Lease:
+    """A lease `held` on one row: `finish` writes the row's outcome and lets go in one statement."""
+
+    def __init__(self, model: type[Model], pk: Any) -> None:
+        self.model, self.pk = model, pk
+        self.released = False
+
+    async def finish(self, **values: Any) -> bool:
+        """Set `values` on the row and release the lease together; False when the lease was no longer ours."""
+        self.released = True
+        updated = await self.model.filter(id=self.pk, lease_owner=WORKER_ID).update(
+            lease_owner=None, lease_until=None, **values
+        )
+        return bool(updated)
+
+
 @contextlib.asynccontextmanager
-async def held(model: type[Model], pk: Any, *, seconds: float) -> AsyncIterator[None]:
-    """Renew the lease every third of its length while the body runs, then release it."""
+async def held(model: type[Model], pk: Any, *, seconds: float) -> AsyncIterator[Lease]:
+    """Renew the lease every third of its length while the body runs, then release it (unless `finish`ed)."""
 
     async def renew() -> None:
         while True:
             await asyncio.sleep(seconds / 3)
             await model.filter(id=pk, lease_owner=WORKER_ID).update(lease_until=_now() + timedelta(seconds=seconds))
 
+    lease = Lease(model, pk)
     renewer = asyncio.create_task(renew())
     try:
-        yield
+        yield lease
     finally:
         renewer.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await renewer
-        await release(model, pk)
+        if not lease.released:
+            await release(model, pk)
 
 
 async def abandoned(model: type[Model], statuses: tuple[str, ...]) -> list[Any]:
