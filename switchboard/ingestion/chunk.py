@@ -62,6 +62,9 @@ class ModelTokenCounter:
         tokenizer.no_truncation()
         tokenizer.no_padding()
         self._tokenizer = tokenizer
+        # BERT's word pieces never cross whitespace (the text is split there before anything else),
+        # so texts joined by spaces or line breaks cost the sum of their parts.
+        self.additive = type(tokenizer.pre_tokenizer).__name__ in ("BertPreTokenizer", "WhitespaceSplit")
 
     @classmethod
     def from_model_dir(cls, model_dir: Path | None = None) -> ModelTokenCounter:
@@ -106,6 +109,9 @@ def chunk(
     """
     counter = _counter(tokenizer_or_counter)
     count = _Memo(counter, getattr(counter, "count_many", None))
+    # A packed chunk's cost is the sum of its sentences' when the tokenizer adds up over whitespace;
+    # otherwise the chunk is counted again (and halved should it not fit).
+    additive = bool(getattr(counter, "additive", False))
     specials = count("")
     if max_tokens - specials < 16:
         raise ValueError(f"max_tokens={max_tokens} leaves no room for text")
@@ -117,7 +123,10 @@ def chunk(
         # More overlap than this would make chunks that repeat more than they add.
         shared = 0 if kind == "row" else min(overlap, budget // 4)
         units = [unit for section in run for unit in _units(section.text, budget, count, specials)]
-        for text in _pack(units, budget, shared):
+        for text, used in _pack(units, budget, shared):
+            if additive:
+                chunks.append(Chunk(text, len(chunks), page, heading, max_tokens - budget + used))
+                continue
             for piece in _enforce(text, heading, max_tokens, count):
                 embedded = f"{heading}\n{piece}" if heading else piece
                 chunks.append(Chunk(piece, len(chunks), page, heading, count(embedded)))
@@ -233,8 +242,8 @@ def _fit(text: str | None, tokens: int, count: TokenCounter, specials: int) -> s
     return " ".join(words) if count(" ".join(words)) - specials <= tokens else ""
 
 
-def _pack(units: list[_Unit], budget: int, overlap: int) -> Iterator[str]:
-    """Greedy packing of units into texts whose summed cost stays within `budget`."""
+def _pack(units: list[_Unit], budget: int, overlap: int) -> Iterator[tuple[str, int]]:
+    """Greedy packing of units into texts whose summed cost stays within `budget`: (text, summed cost)."""
     start = 0
     while start < len(units):
         end, used = start, 0
@@ -251,7 +260,7 @@ def _pack(units: list[_Unit], budget: int, overlap: int) -> Iterator[str]:
             used += unit.cost
             end += 1
         end = max(end, start + 1)  # a unit never exceeds the budget, but make progress regardless
-        yield _join(units[start:end])
+        yield _join(units[start:end]), sum(unit.cost for unit in units[start:end])
         if end >= len(units):
             return
         start = _overlap_start(units, start, end, budget, overlap)

@@ -113,3 +113,29 @@ def test_a_smaller_limit_and_a_plain_counter_are_honoured() -> None:
 
     chunks = chunk([Section(" ".join(sentences(50)))], words, max_tokens=40, overlap=5)
     assert all(words(c.text) <= 40 for c in chunks)
+
+
+def test_every_chunk_counts_what_the_model_reads_in_any_script(tokens: ModelTokenCounter) -> None:
+    # A chunk's count is the sum of its sentences' (BERT's word pieces never cross whitespace);
+    # accents, CJK, emoji, punctuation runs, tabs and control characters must not break that.
+    rng = random.Random(7)
+    odd = [
+        "Café déjà-vu naïve façade.",
+        "東京は日本の首都です。大阪も大きい！",
+        "Emoji 🚀🔥 and ✓ marks?!",
+        "Tabs\tand\u00a0non-breaking\u2003spaces; dashes — and ellipses…",
+        "Control\x07chars\x1b[0m and a zero\u200bwidth joiner.",
+        "URL https://example.com/a_b?c=d&e=f#g and e-mail a.b@example.org.",
+        "Numbers 3.14159, 1,000,000 and 2026-11-24T03:00:00Z.",
+        "x" * 300 + ".",
+    ]
+    paragraphs = [
+        "\n".join(" ".join(rng.choice(odd + sentences(4, n)) for _ in range(6)) for _ in range(3)) for n in range(12)
+    ]
+    sections = [
+        Section("\n\n".join(paragraphs[:6]), heading="Überblick — 概要"),
+        Section("\n\n".join(paragraphs[6:]), page=2),
+    ]
+    chunks = chunk(sections, tokens)
+    assert len(chunks) > 8
+    assert_within_limit(chunks, tokens)
