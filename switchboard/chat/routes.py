@@ -31,7 +31,7 @@ from switchboard.platform.auth import current_principal, require_user
 from switchboard.platform.events import Event
 from switchboard.platform.idempotency import idempotent
 from switchboard.platform.pagination import Page, PageQuery
-from switchboard.platform.sse import follow, format_event, sse_response
+from switchboard.platform.sse import follow, sse_response
 from switchboard.platform.web import resume_point, runtime
 
 chat = Blueprint("chat", __name__, url_prefix="/api/v1")
@@ -132,7 +132,7 @@ async def progress(task_id: str) -> Response:
 
 async def _replay(events: list[Event]) -> AsyncIterator[bytes]:
     for event in events:
-        yield format_event(event)
+        yield event.sse
 
 
 @chat.get("/chat/<task_id>/progress/state")

@@ -16,6 +16,7 @@ import json
 import re
 import time
 import uuid
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -54,6 +55,11 @@ class Event:
     def wire_json(self) -> str:
         """`as_json()` as compact JSON, encoded once however many clients it is sent to."""
         return json.dumps(self.as_json(), default=str, separators=(",", ":"))
+
+    @cached_property
+    def sse(self) -> bytes:
+        """The event as Server-Sent Events lines (`id`, `event`, `data`), made once for every client."""
+        return f"id: {self.id}\nevent: {self.update_type}\ndata: {self.wire_json}\n\n".encode()
 
 
 def parse_last_id(value: str | None) -> str | None:
@@ -175,22 +181,44 @@ class _Waiter:
 
 
 class _Watch:
-    """A stream the shared reader follows: how far it has read, who waits on it."""
+    """A stream the shared reader follows: how far it has read, who waits on it, what it read lately.
+
+    `recent` holds the last `RECENT` events read, in order; every event after `covered` up to
+    `position` is in it (the reader's XREADs run on from where the last one ended).
+    """
+
+    RECENT = 256
 
     def __init__(self, position: str) -> None:
         self.position, self.order = position, _order(position)
+        self.covered = self.order
+        self.recent: deque[tuple[tuple[int, int], Event]] = deque()
         self.waiters: list[_Waiter] = []
         self.idle_since = time.monotonic()
+
+    def record(self, events: list[Event], orders: list[tuple[int, int]]) -> None:
+        """Events just read (after `position`): they are the new position and the newest of `recent`."""
+        self.position, self.order = events[-1].id, orders[-1]
+        self.recent.extend(zip(orders, events, strict=True))
+        while len(self.recent) > self.RECENT:
+            self.covered = self.recent.popleft()[0]
+
+    def since(self, order: tuple[int, int]) -> list[Event] | None:
+        """The events after `order` from memory; None when some of them are no longer (or never were) held."""
+        if order < self.covered:
+            return None
+        return [event for at, event in self.recent if at > order]
 
 
 class _SharedReader:
     """One blocking XREAD, on one connection, for every stream this process's readers wait on.
 
     A waiter whose cursor is at or past where the reader reads its stream just registers: the
-    reader's XREAD returns anything after it. One behind catches up from Redis first (events
-    are never served from memory, so a stream deleted and made again is never confused with
-    the old one). A stream new to the reader wakes it with an entry on a private wake stream,
-    so that its next XREAD includes it. A stream nobody waited on for LINGER_SECONDS is dropped,
+    reader's XREAD returns anything after it. One a little behind (a client that was busy
+    writing the last batch while the next one came) catches up from the events the reader read
+    lately, without a round trip; one further behind reads from Redis. A stream new to the
+    reader wakes it with an entry on a private wake stream, so that its next XREAD includes it.
+    A stream nobody waited on for LINGER_SECONDS is dropped,
     and so is one whose terminal event was handed out: every XREAD names all the streams it
     follows, so each one followed for nothing makes every read dearer.
     """
@@ -216,6 +244,8 @@ class _SharedReader:
             watch = self.watches.get(key)
             if watch is not None and order >= watch.order:
                 return await self._wait(watch, order, block_ms)
+            if watch is not None and (held := watch.since(order)):
+                return held
             caught_up = await _read_now(self.redis, key, after)
             if caught_up:
                 return caught_up
@@ -277,7 +307,7 @@ class _SharedReader:
 
     def _deliver(self, key: str, watch: _Watch, events: list[Event]) -> None:
         orders = [_order(e.id) for e in events]
-        watch.position, watch.order = events[-1].id, orders[-1]
+        watch.record(events, orders)
         for waiter in list(watch.waiters):
             if waiter.after < orders[0]:
                 fresh = events

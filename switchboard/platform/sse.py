@@ -6,12 +6,7 @@ from collections.abc import AsyncIterator
 
 from quart import Response
 
-from switchboard.platform.events import Event, EventLog
-
-
-def format_event(event: Event) -> bytes:
-    """`id`, `event` and `data` lines of one event."""
-    return f"id: {event.id}\nevent: {event.update_type}\ndata: {event.wire_json}\n\n".encode()
+from switchboard.platform.events import EventLog
 
 
 async def follow(events: EventLog, stream: str, after: str | None, heartbeat_seconds: float) -> AsyncIterator[bytes]:
@@ -29,7 +24,7 @@ async def follow(events: EventLog, stream: str, after: str | None, heartbeat_sec
             yield b": heartbeat\n\n"
             continue
         end = next((i + 1 for i, event in enumerate(batch) if event.terminal), len(batch))
-        yield b"".join(format_event(event) for event in batch[:end])
+        yield b"".join(event.sse for event in batch[:end])
         if batch[end - 1].terminal:
             return
         cursor = batch[-1].id

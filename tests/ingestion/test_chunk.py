@@ -121,7 +121,7 @@ def test_every_chunk_counts_what_the_model_reads_in_any_script(tokens: ModelToke
     rng = random.Random(7)
     odd = [
         "Café déjà-vu naïve façade.",
-        "東京は日本の首都です。大阪も大きい！",
+        "東京は日本の首都です。大阪も大きい\uff01",
         "Emoji 🚀🔥 and ✓ marks?!",
         "Tabs\tand\u00a0non-breaking\u2003spaces; dashes — and ellipses…",
         "Control\x07chars\x1b[0m and a zero\u200bwidth joiner.",

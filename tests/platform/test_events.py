@@ -62,3 +62,34 @@ def test_malformed_last_id_is_rejected(bad):
 def test_missing_last_id_means_from_the_start():
     assert parse_last_id(None) is None and parse_last_id("") is None
     assert parse_last_id("1712-0") == "1712-0"
+
+
+async def follow_all(events, stream: str, after: str, pause: float = 0.0) -> list[str]:
+    """What a client following `stream` after `after` receives, until the terminal event."""
+    received: list[str] = []
+    while True:
+        batch = await events.read(stream, after, block_ms=2000)
+        received += [e.payload["message"] for e in batch]
+        if batch and batch[-1].terminal:
+            return received
+        if batch:
+            after = batch[-1].id
+        await asyncio.sleep(pause)  # a client busy writing its last batch while the next events come
+
+
+@pytest.mark.parametrize("count", [40, 600])  # 600: more than the reader keeps of a stream, so some come from Redis
+async def test_followers_that_fall_behind_get_exactly_the_rest_in_order(app, clean, count):
+    events = app.extensions["runtime"].events
+    first = await events.append("t:5", "task_started", "start")
+    followers = [
+        asyncio.create_task(follow_all(events, "t:5", first.id, pause=pause)) for pause in (0.0, 0.0, 0.01, 0.2)
+    ]
+    await asyncio.sleep(0.05)
+    for i in range(count):
+        await events.append_many("t:5", [("text_delta", f"m{i}.{j}", {}) for j in range(3)])
+        if i % 10 == 0:
+            await asyncio.sleep(0.005)
+    await events.append("t:5", "complete", "end")
+    expected = [f"m{i}.{j}" for i in range(count) for j in range(3)] + ["end"]
+    for received in await asyncio.gather(*followers):
+        assert received == expected

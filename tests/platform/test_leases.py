@@ -1,0 +1,53 @@
+"""Leases on rows a worker processes: taken once, read with the take, let go with the outcome."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from switchboard.chat.models import ChatTask, Conversation
+from switchboard.platform import leases
+
+ACTIVE = ("queued", "processing")
+
+
+async def make_task(signup, status: str = "queued") -> ChatTask:
+    ada = await signup()
+    conversation = await Conversation.create(org_id=ada.org_id, user_id=ada.user_id, title="t")
+    return await ChatTask.create(
+        org_id=ada.org_id, user_id=ada.user_id, conversation=conversation, question="q", status=status
+    )
+
+
+async def test_a_lease_is_taken_once_and_the_row_comes_with_it(signup):
+    task = await make_task(signup)
+    await ChatTask.filter(id=task.id).update(attempts=2)  # saved by an earlier worker before it let go
+    taken = await leases.take(ChatTask, task.id, seconds=30, statuses=ACTIVE)
+    assert taken is not None and taken.id == task.id and taken.attempts == 2 and taken.question == "q"
+    assert taken.lease_owner == leases.WORKER_ID and taken.lease_until > datetime.now(UTC)
+    # another worker (a different owner) cannot take it while the lease runs
+    await ChatTask.filter(id=task.id).update(lease_owner="another-worker")
+    assert await leases.take(ChatTask, task.id, seconds=30, statuses=ACTIVE) is None
+    # once that lease has run out (its worker died), it can
+    await ChatTask.filter(id=task.id).update(lease_until=datetime.now(UTC) - timedelta(seconds=1))
+    assert await leases.take(ChatTask, task.id, seconds=30, statuses=ACTIVE) is not None
+    # a row in another status is not taken
+    await ChatTask.filter(id=task.id).update(status="completed", lease_owner=None, lease_until=None)
+    assert await leases.take(ChatTask, task.id, seconds=30, statuses=ACTIVE) is None
+
+
+async def test_finish_writes_the_outcome_and_lets_go_only_while_the_lease_is_ours(signup):
+    task = await make_task(signup)
+    assert await leases.take(ChatTask, task.id, seconds=30, statuses=ACTIVE) is not None
+    async with leases.held(ChatTask, task.id, seconds=30) as lease:
+        assert await lease.finish(status="completed", response="done")
+    row = await ChatTask.get(id=task.id)
+    assert (row.status, row.response, row.lease_owner, row.lease_until) == ("completed", "done", None, None)
+
+    other = await make_task(signup)
+    assert await leases.take(ChatTask, other.id, seconds=30, statuses=ACTIVE) is not None
+    async with leases.held(ChatTask, other.id, seconds=30) as lease:
+        # the watchdog thought this worker dead and another one took the row over
+        await ChatTask.filter(id=other.id).update(lease_owner="another-worker")
+        assert not await lease.finish(status="completed", response="stale")
+    row = await ChatTask.get(id=other.id)
+    assert (row.status, row.response, row.lease_owner) == ("queued", "", "another-worker")
