@@ -61,7 +61,7 @@ def worker_process(settings: Settings, extra_env: dict[str, str] | None = None) 
     with log.open("wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", "switchboard", "worker"], env=env, stdout=out, stderr=out)
     deadline = time.monotonic() + 60
-    while "Starting worker for" not in log.read_text(errors="replace"):
+    while "worker ready: taking jobs" not in log.read_text(errors="replace"):
         if proc.poll() is not None or time.monotonic() > deadline:
             raise RuntimeError(f"worker did not start:\n{log.read_text()}")
         time.sleep(0.05)

@@ -65,6 +65,13 @@ async def open_resources(runtime: Runtime) -> None:
             await plugin.open_resources(runtime)
 
 
+async def warm_up(runtime: Runtime) -> None:
+    """Let each context load what its jobs need before a worker takes any (models, caches)."""
+    for plugin in _plugins():
+        if hasattr(plugin, "warm_up"):
+            await plugin.warm_up(runtime)
+
+
 async def close_resources(runtime: Runtime) -> None:
     """Close what `open_resources` opened, in reverse order."""
     for plugin in reversed(_plugins()):

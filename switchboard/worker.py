@@ -98,6 +98,8 @@ def build_worker(
         runtime = await Runtime.open(settings, contexts.MODEL_APPS)
         await contexts.open_resources(runtime)
         worker_ctx["runtime"] = runtime
+        await contexts.warm_up(runtime)
+        log.info("worker ready: taking jobs from %s", settings.queue_name)
 
     async def on_shutdown(worker_ctx: dict[str, Any]) -> None:
         runtime = worker_ctx.get("runtime")

@@ -41,6 +41,13 @@ async def open_resources(runtime: Runtime) -> None:
     await open_embedder(runtime)
 
 
+async def warm_up(runtime: Runtime) -> None:
+    """Load the embedding model now (a worker's start-up), not in the first job that needs it."""
+    from switchboard.ingestion.resources import warm_embedder
+
+    await warm_embedder(runtime)
+
+
 async def close_resources(runtime: Runtime) -> None:
     """Stop the embedder's thread."""
     from switchboard.ingestion.resources import close_embedder

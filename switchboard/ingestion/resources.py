@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import sys
+import time
 from pathlib import Path
 
 from switchboard.config import Settings
@@ -11,6 +13,8 @@ from switchboard.ingestion.models import EMBEDDING_DIM
 from switchboard.ingestion.openai_embedder import OpenAIEmbedder
 from switchboard.ingestion.pipeline import IngestionPipeline
 from switchboard.platform.runtime import Runtime
+
+log = logging.getLogger(__name__)
 
 EMBEDDER = "ingestion.embedder"
 PIPELINE = "ingestion.pipeline"
@@ -40,12 +44,25 @@ def build_embedder(settings: Settings) -> Embedder:
 
 
 async def open_embedder(runtime: Runtime) -> None:
-    """Put the embedder and its query cache in the runtime; the model itself loads on first use."""
+    """Put the embedder and its query cache in the runtime; the model itself loads on first use (or `warm_embedder`)."""
     embedder = build_embedder(runtime.settings)
     runtime.resources[EMBEDDER] = embedder
     runtime.resources[QUERY_CACHE] = QueryEmbeddingCache(embedder)
     # its child process starts with the first document, so a web-only process never has one
     runtime.resources[PIPELINE] = IngestionPipeline(embedder)
+
+
+async def warm_embedder(runtime: Runtime) -> None:
+    """Load the in-process embedding model, if the embedder has one (an HTTP embedder has nothing to load).
+
+    Loading takes seconds of CPU (the libraries' imports, one model session per lane); a worker
+    does it before it takes jobs, so its first question or document does not wait for it.
+    """
+    load = getattr(runtime.resources.get(EMBEDDER), "load", None)
+    if load is not None:
+        started = time.monotonic()
+        await load()
+        log.info("embedding model loaded in %.1fs", time.monotonic() - started)
 
 
 async def close_embedder(runtime: Runtime) -> None:

@@ -69,6 +69,13 @@ async def test_every_supported_type_is_found_by_each_search_mode(signup, worker)
     assert pdf_hit["page"] == 2, "PDF page numbers are kept"
 
 
+def test_a_worker_loads_its_embedding_model_before_it_takes_jobs(worker):
+    # The model takes seconds to load; the first question or document after a worker starts must
+    # not wait for it. arq takes jobs only once the start-up hook has returned.
+    log = worker.output()
+    assert log.index("embedding model loaded in") < log.index("worker ready: taking jobs")
+
+
 async def test_progress_stream_and_download(signup, worker):
     ada = await signup()
     document = await (await upload(ada, "notes.txt", FILES["notes.txt"])).get_json()

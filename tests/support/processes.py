@@ -85,12 +85,12 @@ def wait_healthy(proc: Proc, base_url: str, timeout: float = 60) -> float:
 
 
 def wait_worker_ready(proc: Proc, timeout: float = 60) -> None:
-    """Until the worker logs that it polls its queue."""
+    """Until the worker logs that it is ready: its start-up (the embedding model loaded) done, jobs next."""
     started = time.monotonic()
     while time.monotonic() - started < timeout:
         if proc.popen.poll() is not None:
             raise AssertionError(f"worker exited {proc.popen.returncode}:\n{proc.output()[-4000:]}")
-        if "Starting worker for" in proc.output():
+        if "worker ready: taking jobs" in proc.output():
             return
         time.sleep(0.05)
     raise AssertionError(f"worker not ready after {timeout}s:\n{proc.output()[-4000:]}")
