@@ -52,6 +52,8 @@ DOCUMENTS_AHEAD = 8
 
 Enough for a full call when documents are small (at 4, pages of ~18 chunks left calls of 24-56 texts).
 """
+CALLS_AHEAD = 2
+"""Embedder calls the runner keeps in flight (see `IngestionPipeline._run`)."""
 PREPARE_NICENESS = 10
 """How much lower the child that extracts and chunks runs than the worker (see `os.nice`)."""
 
@@ -152,25 +154,33 @@ class IngestionPipeline:
         return self._pool
 
     async def _run(self) -> None:
-        """Embed queued texts, `batch` at a time across requests, until none are left."""
-        while True:
-            parts = self._take()
-            if not parts:
-                return
-            texts = [text for request, start, end in parts for text in request.texts[start:end]]
-            try:
-                vectors = await self._embedder.embed(texts)
-            except Exception as exc:
-                for request, _, _ in parts:
-                    if not request.future.done():
-                        request.future.set_exception(exc)  # the rest of that request is skipped, too
-                continue
-            at = 0
-            for request, start, end in parts:
-                request.vectors.extend(vectors[at : at + end - start])
-                at += end - start
-                if len(request.vectors) == len(request.texts) and not request.future.done():
-                    request.future.set_result(request.vectors)
+        """Embed queued texts, `batch` at a time across requests, until none are left.
+
+        `CALLS_AHEAD` calls are kept in flight, so the embedder finds the next call's texts waiting
+        when it finishes one (on 2 cores a call's last sub-batch runs on one lane, and handing the
+        vectors back and taking the next texts takes this event loop a while); their vectors are
+        handed out in the order the calls were made.
+        """
+        calls: deque[tuple[list[tuple[_Request, int, int]], asyncio.Future[Vectors]]] = deque()
+        try:
+            while True:
+                while len(calls) < CALLS_AHEAD and (parts := self._take()):
+                    texts = [text for request, start, end in parts for text in request.texts[start:end]]
+                    calls.append((parts, asyncio.ensure_future(self._embedder.embed(texts))))
+                if not calls:
+                    return
+                parts, call = calls.popleft()
+                try:
+                    vectors = await call
+                except Exception as exc:
+                    for request, _, _ in parts:
+                        if not request.future.done():
+                            request.future.set_exception(exc)  # the rest of that request is skipped, too
+                    continue
+                _hand_out(parts, vectors)
+        finally:  # stopped (`close`): the calls still in flight have nobody to hand their vectors to
+            for _, call in calls:
+                call.cancel()
 
     def _take(self) -> list[tuple[_Request, int, int]]:
         """Up to `batch` texts from the front of the queue, as (request, start, end) slices."""
@@ -190,6 +200,17 @@ class IngestionPipeline:
                 if request.slot is not None:
                     request.slot.release()
         return parts
+
+
+def _hand_out(parts: list[tuple[_Request, int, int]], vectors: Vectors) -> None:
+    """Give each request its slice of one call's vectors; a request with all of them is done."""
+    at = 0
+    for request, start, end in parts:
+        if not request.future.done():  # an earlier call failed it, or its job gave up on it
+            request.vectors.extend(vectors[at : at + end - start])
+            if len(request.vectors) == len(request.texts):
+                request.future.set_result(request.vectors)
+        at += end - start
 
 
 class Slot:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 
 import pytest
 
@@ -89,27 +90,45 @@ async def test_the_next_document_is_prepared_while_the_last_texts_of_one_are_emb
     async def document(name: str, start: int, count: int) -> list[list[float]]:
         async with pipeline.slot() as slot:
             entered.append(name)
-            head = pipeline.embed(texts(start, 4))
-            tail = pipeline.embed(texts(start + 4, count - 4), slot=slot)
+            head = pipeline.embed(texts(start, 8))
+            tail = pipeline.embed(texts(start + 8, count - 8), slot=slot)
             return [*await head, *await tail]
 
     async def settle() -> None:
         for _ in range(20):
             await asyncio.sleep(0)
 
-    one = asyncio.create_task(document("one", 0, 6))
-    two = asyncio.create_task(document("two", 6, 5))
+    one = asyncio.create_task(document("one", 0, 10))
+    two = asyncio.create_task(document("two", 10, 9))
     await settle()
-    assert entered == ["one"]  # its first 4 texts are being embedded, 2 still wait: it is ahead
+    # Two calls are in flight (the embedder finds the next one waiting), 2 texts still wait: "one" is ahead.
+    assert len(gates) == 2 and entered == ["one"]
     gates[0].set()
     await settle()
     # The embedder took the last 2 texts of "one": "two" comes in before "one" has its vectors.
-    assert entered == ["one", "two"] and not one.done()
-    for _ in range(3):
-        gates[-1].set()
+    assert len(gates) == 3 and entered == ["one", "two"] and not one.done()
+    for _ in range(6):
+        for gate in gates:
+            gate.set()
         await settle()
-    assert await one == [[float(i)] for i in range(6)]
-    assert await two == [[float(i)] for i in range(6, 11)]
+    assert await one == [[float(i)] for i in range(10)]
+    assert await two == [[float(i)] for i in range(10, 19)]
+    await pipeline.close()
+
+
+async def test_vectors_are_handed_out_in_call_order_whichever_call_ends_first() -> None:
+    class ReversedEmbedder(CountingEmbedder):
+        """The first call takes longest, so the second one ends before it."""
+
+        async def embed(self, texts: list[str]) -> list[list[float]]:
+            await asyncio.sleep(0.05 if not self.calls else 0.0)
+            return await super().embed(texts)
+
+    pipeline = IngestionPipeline(ReversedEmbedder(), batch=4)
+    spanning = pipeline.embed(texts(0, 6))  # its texts are split over both calls
+    after = pipeline.embed(texts(6, 2))
+    assert await spanning == [[float(i)] for i in range(6)]
+    assert await after == [[6.0], [7.0]]
     await pipeline.close()
 
 
@@ -131,6 +150,8 @@ async def test_documents_of_a_few_chunks_each_fill_the_embedders_calls() -> None
     sizes = [5, 30, 12, 18, 25, 8, 22, 15] * 5
     vectors = await asyncio.gather(*(document(number, n) for number, n in enumerate(sizes)))
     assert [len(v) for v in vectors] == sizes
-    # Only the first call (the first document alone) and the last (the rest) are not full.
-    assert all(n == 64 for n in embedder.calls[1:-1]), embedder.calls
+    # As few calls as full ones would take, each but the last at least three quarters full (a call
+    # taken ahead, while another runs, takes what is queued then).
+    assert len(embedder.calls) == math.ceil(sum(sizes) / 64), embedder.calls
+    assert all(n >= 48 for n in embedder.calls[:-1]), embedder.calls
     await pipeline.close()
