@@ -98,7 +98,10 @@ def build_worker(
         runtime = await Runtime.open(settings, contexts.MODEL_APPS)
         await contexts.open_resources(runtime)
         worker_ctx["runtime"] = runtime
-        await contexts.warm_up(runtime)
+        try:
+            await contexts.warm_up(runtime)
+        except Exception:  # jobs that need what failed to load fail with their own error; the others run
+            log.exception("warming up failed; taking jobs anyway")
         log.info("worker ready: taking jobs from %s", settings.queue_name)
 
     async def on_shutdown(worker_ctx: dict[str, Any]) -> None:

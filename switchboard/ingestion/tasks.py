@@ -37,12 +37,15 @@ class _Progress:
         self.row_written = time.monotonic()
 
     async def __call__(
-        self, update_type: str, message: str, progress: float | None = None, *, row: bool = True, **fields: Any
+        self, update_type: str, message: str, progress: float | None = None, *, row: bool | None = None, **fields: Any
     ) -> None:
-        """Append the event; `row=False`: the caller writes the row's progress itself."""
-        if progress is not None and row and time.monotonic() - self.row_written >= self.ROW_EVERY:
+        """Append the event; the row's progress too when `row` (None: if `ROW_EVERY` has passed; False: never).
+
+        Only while this worker holds the document's lease: one that lost it writes nothing on the row.
+        """
+        if progress is not None and (row or (row is None and time.monotonic() - self.row_written >= self.ROW_EVERY)):
             self.row_written = time.monotonic()
-            await Document.filter(id=self.document.id).update(progress=progress)
+            await Document.filter(id=self.document.id, lease_owner=leases.WORKER_ID).update(progress=progress)
         await self.runtime.events.append(
             document_stream(self.document.id),
             update_type,
@@ -63,30 +66,25 @@ async def ingest_document(ctx: dict[str, Any], document_id: str) -> str:
     async with leases.held(Document, document.id, seconds=LEASE_SECONDS) as lease:
         attempts = document.attempts + 1
         if attempts > MAX_ATTEMPTS:
-            await _fail(document, report, f"Processing stopped after {MAX_ATTEMPTS} attempts; upload it again")
-            return "failed"
+            return await _fail(lease, report, f"Processing stopped after {MAX_ATTEMPTS} attempts; upload it again")
         await Document.filter(id=document.id).update(status="processing", attempts=attempts, error=None, progress=0.02)
         try:
             # Chunks are written only after `attempts` is counted, so a first attempt finds none to replace.
             count, pages = await _process(runtime, document, report, replace=attempts > 1)
         except ExtractionFailed as exc:
-            await _fail(document, report, exc.message)
-            return "failed"
+            return await _fail(lease, report, exc.message)
         except Exception as exc:
             if attempts < MAX_ATTEMPTS:
                 log.warning("ingesting %s failed (attempt %s), retrying: %r", document.id, attempts, exc)
-                await report("retrying", "Something went wrong; trying again", progress=0.0)
+                await report("retrying", "Something went wrong; trying again", progress=0.0, row=True)
                 raise Retry(defer=attempts * 5) from exc
             log.exception("ingesting %s failed for good", document.id)
-            await _fail(document, report, f"Processing failed ({type(exc).__name__}); upload it again")
-            return "failed"
-        finished = await lease.finish(
+            return await _fail(lease, report, f"Processing failed ({type(exc).__name__}); upload it again")
+        if not await lease.finish(
             status="completed", progress=1.0, chunk_count=count, page_count=pages, processed_at=datetime.now(UTC)
-        )
-    if not finished:  # the watchdog thought this worker dead and another one has the document now
-        log.warning("lost the lease on %s before it was finished; another worker completes it", document.id)
-        return "taken over"
-    await report("complete", f"Ready: {count} passages indexed", progress=1.0, row=False, chunk_count=count)
+        ):
+            return _taken_over(document)
+        await report("complete", f"Ready: {count} passages indexed", progress=1.0, row=False, chunk_count=count)
     return "completed"
 
 
@@ -123,10 +121,19 @@ async def _process(runtime: Runtime, document: Document, report: _Progress, *, r
     return len(pieces), pages
 
 
-async def _fail(document: Document, report: _Progress, reason: str) -> None:
-    await Document.filter(id=document.id).update(status="failed", error=reason, processed_at=datetime.now(UTC))
-    await delete_chunks(document.id)
+async def _fail(lease: leases.Lease, report: _Progress, reason: str) -> str:
+    """Mark the document failed with `reason` and remove its chunks, if the lease is still ours."""
+    if not await lease.finish(status="failed", error=reason, processed_at=datetime.now(UTC)):
+        return _taken_over(report.document)
+    await delete_chunks(report.document.id)
     await report("error", reason, progress=None)
+    return "failed"
+
+
+def _taken_over(document: Document) -> str:
+    # the watchdog thought this worker dead and another one has the document now: it decides
+    log.warning("lost the lease on %s before it was finished; another worker completes it", document.id)
+    return "taken over"
 
 
 async def watch_documents(ctx: dict[str, Any]) -> int:

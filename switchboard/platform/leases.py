@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import socket
 import uuid
@@ -19,6 +20,8 @@ from typing import Any, TypeVar
 from tortoise.models import Model
 
 M = TypeVar("M", bound=Model)
+
+log = logging.getLogger(__name__)
 
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
@@ -75,7 +78,10 @@ async def held(model: type[Model], pk: Any, *, seconds: float) -> AsyncIterator[
     async def renew() -> None:
         while True:
             await asyncio.sleep(seconds / 3)
-            await model.filter(id=pk, lease_owner=WORKER_ID).update(lease_until=_now() + timedelta(seconds=seconds))
+            try:
+                await model.filter(id=pk, lease_owner=WORKER_ID).update(lease_until=_now() + timedelta(seconds=seconds))
+            except Exception as exc:  # a database hiccup: the lease still runs a while; try again next beat
+                log.warning("renewing the lease on %s %s failed: %r", model.__name__, pk, exc)
 
     lease = Lease(model, pk)
     renewer = asyncio.create_task(renew())
