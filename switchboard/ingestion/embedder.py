@@ -67,10 +67,10 @@ class SentenceTransformerEmbedder:
     With torch, one thread takes the calls, one at a time, and torch spreads each batch over every
     core itself. The ONNX backends instead run `lanes` copies of the model (one per core by
     default), each on one thread with a single-threaded session: a call's texts are sorted by
-    length and cut into sub-batches of `lane_batch`, which the lanes take longest first. Independent lanes need no
-    barrier between the threads of every operator, so another process taking a core for a
-    moment slows one lane rather than stalling both (measured on 2 cores: as fast alone, 25%
-    faster beside a busy process).
+    length and cut into sub-batches of `lane_batch`, which the lanes take longest first.
+    Independent lanes need no barrier between the threads of every operator, so another process
+    taking a core for a moment slows one lane rather than stalling both (measured on 2 cores: as
+    fast alone, 25% faster beside a busy process).
 
     The ONNX backends run the model on one text at a time (`batch_size` 1): the activations of
     one 256-token text (a 256 x 1536 float matrix at most) stay in a core's cache, those of 16
