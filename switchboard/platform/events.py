@@ -159,8 +159,9 @@ class RedisEventLog:
 READ_COUNT = 500  # events per stream per XREAD
 
 
-async def _read_now(redis: Redis, key: str, after: str) -> list[Event]:
-    reply = await redis.xread({key: after}, count=READ_COUNT)
+async def _read_now(redis: Redis, key: str, after: str, block_ms: int | None = None) -> list[Event]:
+    """Events of one stream after `after`, from Redis; with `block_ms`, waiting that long for the first."""
+    reply = await redis.xread({key: after}, count=READ_COUNT, block=block_ms)
     if not reply:
         return []
     _, entries = reply[0]
@@ -218,9 +219,9 @@ class _SharedReader:
     writing the last batch while the next one came) catches up from the events the reader read
     lately, without a round trip; one further behind reads from Redis. A stream new to the
     reader wakes it with an entry on a private wake stream, so that its next XREAD includes it.
-    A stream nobody waited on for LINGER_SECONDS is dropped,
-    and so is one whose terminal event was handed out: every XREAD names all the streams it
-    follows, so each one followed for nothing makes every read dearer.
+    A stream nobody waited on for LINGER_SECONDS is dropped, and so is one whose terminal event
+    was handed out: every XREAD names all the streams it follows, so each one followed for
+    nothing makes every read dearer.
     """
 
     BLOCK_MS = 5000
@@ -255,7 +256,7 @@ class _SharedReader:
                 self._start()
                 await self._wake()
         # the watch keeps moving past a reader that keeps finding nothing (a stream made again): read directly
-        return await _read_blocking(self.redis, key, after, block_ms)
+        return await _read_now(self.redis, key, after, block_ms)
 
     async def _wait(self, watch: _Watch, order: tuple[int, int], block_ms: int) -> list[Event]:
         loop = asyncio.get_running_loop()
@@ -348,14 +349,6 @@ class _SharedReader:
 def _expire(waiter: _Waiter) -> None:
     if not waiter.future.done():
         waiter.future.set_result([])
-
-
-async def _read_blocking(redis: Redis, key: str, after: str, block_ms: int) -> list[Event]:
-    reply = await redis.xread({key: after}, count=READ_COUNT, block=block_ms)
-    if not reply:
-        return []
-    _, entries = reply[0]
-    return [_event(entry_id, data) for entry_id, data in entries]
 
 
 def _text(value: bytes | str) -> str:

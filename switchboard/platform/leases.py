@@ -50,11 +50,6 @@ async def take(model: type[M], pk: Any, *, seconds: float, statuses: tuple[str, 
     return model._init_from_db(**rows[0]) if rows else None
 
 
-async def release(model: type[Model], pk: Any) -> None:
-    """Give the lease back."""
-    await model.filter(id=pk, lease_owner=WORKER_ID).update(lease_owner=None, lease_until=None)
-
-
 class Lease:
     """A lease `held` on one row: `finish` writes the row's outcome and lets go in one statement."""
 
@@ -63,7 +58,8 @@ class Lease:
         self.released = False
 
     async def finish(self, **values: Any) -> bool:
-        """Set `values` on the row and release the lease together; False when the lease was no longer ours."""
+        """Set `values` on the row and release the lease together (no values: just release it); False when
+        the lease was no longer ours."""
         self.released = True
         updated = await self.model.filter(id=self.pk, lease_owner=WORKER_ID).update(
             lease_owner=None, lease_until=None, **values
@@ -92,7 +88,7 @@ async def held(model: type[Model], pk: Any, *, seconds: float) -> AsyncIterator[
         with contextlib.suppress(asyncio.CancelledError):
             await renewer
         if not lease.released:
-            await release(model, pk)
+            await lease.finish()
 
 
 async def abandoned(model: type[Model], statuses: tuple[str, ...]) -> list[Any]:
