@@ -22,16 +22,23 @@ from switchboard.platform.runtime import Runtime
 log = logging.getLogger(__name__)
 
 LEASE_SECONDS = 15.0
+HELD_RETRIES = 5
+"""Tries of a task's job while another job holds the task (the one that paused it letting go)."""
+HELD_RETRY_SECONDS = 0.5
 
 
 async def run_chat_task(ctx: dict[str, Any], task_id: str) -> str:
     """Answer one task, streaming each step; safe to run twice and to resume after an approval."""
     runtime: Runtime = ctx["runtime"]
-    task = await leases.take(ChatTask, task_id, seconds=LEASE_SECONDS, statuses=ACTIVE_STATUSES)
-    if task is None:
-        return "finished, gone, or another worker holds it"
+    taken = await leases.take(ChatTask, task_id, seconds=LEASE_SECONDS, statuses=ACTIVE_STATUSES)
+    if taken is None:
+        if ctx.get("job_try", 1) < HELD_RETRIES and await _held_by_another_job(task_id):
+            # An approval decided while the job that asked for it is still letting go: run after it.
+            raise Retry(defer=HELD_RETRY_SECONDS)
+        return "finished, gone, or another job holds it"
+    task = taken.row
     emit = Emitter(runtime.events, task_stream(task.id), task)
-    async with leases.held(ChatTask, task.id, seconds=LEASE_SECONDS):
+    async with taken.held():
         if task.cancel_requested:
             await _finish(task, emit, "cancelled", error="Cancelled by the user")
             return "cancelled"
@@ -67,6 +74,11 @@ async def run_chat_task(ctx: dict[str, Any], task_id: str) -> str:
             return "awaiting approval"
         await _complete(task, emit, outcome, runtime)
     return "completed"
+
+
+async def _held_by_another_job(task_id: str) -> bool:
+    """Whether the task is still to do and a live lease is on it."""
+    return await ChatTask.filter(id=task_id, status__in=ACTIVE_STATUSES, lease_until__gt=datetime.now(UTC)).exists()
 
 
 async def _complete(task: ChatTask, emit: Emitter, outcome: Outcome, runtime: Runtime) -> None:

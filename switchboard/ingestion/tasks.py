@@ -32,8 +32,8 @@ class _Progress:
 
     ROW_EVERY = 1.0
 
-    def __init__(self, runtime: Runtime, document: Document) -> None:
-        self.runtime, self.document = runtime, document
+    def __init__(self, runtime: Runtime, lease: leases.Lease[Document]) -> None:
+        self.runtime, self.lease, self.document = runtime, lease, lease.row
         self.row_written = time.monotonic()
 
     async def __call__(
@@ -41,11 +41,11 @@ class _Progress:
     ) -> None:
         """Append the event; the row's progress too when `row` (None: if `ROW_EVERY` has passed; False: never).
 
-        Only while this worker holds the document's lease: one that lost it writes nothing on the row.
+        Only while this job holds the document's lease: one that lost it writes nothing on the row.
         """
         if progress is not None and (row or (row is None and time.monotonic() - self.row_written >= self.ROW_EVERY)):
             self.row_written = time.monotonic()
-            await Document.filter(id=self.document.id, lease_owner=leases.WORKER_ID).update(progress=progress)
+            await Document.filter(**self.lease.mine()).update(progress=progress)
         await self.runtime.events.append(
             document_stream(self.document.id),
             update_type,
@@ -59,15 +59,15 @@ class _Progress:
 async def ingest_document(ctx: dict[str, Any], document_id: str) -> str:
     """Process one document; safe to run twice (a retry replaces partial chunks)."""
     runtime: Runtime = ctx["runtime"]
-    document = await leases.take(Document, document_id, seconds=LEASE_SECONDS, statuses=("pending", "processing"))
-    if document is None:
-        return "finished, gone, or another worker holds it"
-    report = _Progress(runtime, document)
-    async with leases.held(Document, document.id, seconds=LEASE_SECONDS) as lease:
+    taken = await leases.take(Document, document_id, seconds=LEASE_SECONDS, statuses=("pending", "processing"))
+    if taken is None:
+        return "finished, gone, or another job holds it"
+    document, report = taken.row, _Progress(runtime, taken)
+    async with taken.held() as lease:
         attempts = document.attempts + 1
         if attempts > MAX_ATTEMPTS:
             return await _fail(lease, report, f"Processing stopped after {MAX_ATTEMPTS} attempts; upload it again")
-        await Document.filter(id=document.id).update(status="processing", attempts=attempts, error=None, progress=0.02)
+        await Document.filter(**lease.mine()).update(status="processing", attempts=attempts, error=None, progress=0.02)
         try:
             # Chunks are written only after `attempts` is counted, so a first attempt finds none to replace.
             count, pages = await _process(runtime, document, report, replace=attempts > 1)
@@ -121,7 +121,7 @@ async def _process(runtime: Runtime, document: Document, report: _Progress, *, r
     return len(pieces), pages
 
 
-async def _fail(lease: leases.Lease, report: _Progress, reason: str) -> str:
+async def _fail(lease: leases.Lease[Document], report: _Progress, reason: str) -> str:
     """Mark the document failed with `reason` and remove its chunks, if the lease is still ours."""
     if not await lease.finish(status="failed", error=reason, processed_at=datetime.now(UTC)):
         return _taken_over(report.document)

@@ -15,7 +15,7 @@ import socket
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from tortoise.models import Model
 
@@ -24,71 +24,78 @@ M = TypeVar("M", bound=Model)
 log = logging.getLogger(__name__)
 
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+"""This process; each lease's owner is this and a token of its own (see `take`)."""
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
-async def take(model: type[M], pk: Any, *, seconds: float, statuses: tuple[str, ...]) -> M | None:
-    """Take the lease of row `pk` and read the row, in one statement.
+class Lease(Generic[M]):
+    """A lease one job took on one row: `held` keeps it, `finish` writes the row's outcome and lets go.
 
-    Taken when its status is one of `statuses` and nobody alive holds it; None otherwise (or when
-    the row is gone).
-
-    The row comes back from the UPDATE that took the lease, so it is what a worker before this
-    one saved once it let go (never a read from before the lease was taken), in one round trip.
+    The owner is this process and a token of this lease, so a second job for the same row,
+    even in the same process, cannot take it while this one runs; and what this job writes with
+    `mine()` in its filter is written only while the lease is still its own.
     """
-    now = _now()
-    table = model._meta.db_table
-    rows = await model._meta.db.execute_query_dict(
-        f'UPDATE "{table}" SET lease_owner = $1, lease_until = $2 '  # noqa: S608 (the model's own table)
-        "WHERE id = $3 AND status = ANY($4::text[]) "
-        "AND (lease_until IS NULL OR lease_until < $5 OR lease_owner = $1) RETURNING *",
-        [WORKER_ID, now + timedelta(seconds=seconds), pk, list(statuses), now],
-    )
-    return model._init_from_db(**rows[0]) if rows else None
 
-
-class Lease:
-    """A lease `held` on one row: `finish` writes the row's outcome and lets go in one statement."""
-
-    def __init__(self, model: type[Model], pk: Any) -> None:
-        self.model, self.pk = model, pk
+    def __init__(self, model: type[M], row: M, owner: str, seconds: float) -> None:
+        self.model, self.row, self.owner, self.seconds = model, row, owner, seconds
         self.released = False
+
+    def mine(self) -> dict[str, Any]:
+        """Filter arguments for the row while this lease holds it: `model.filter(**lease.mine())`."""
+        return {"id": self.row.pk, "lease_owner": self.owner}
 
     async def finish(self, **values: Any) -> bool:
         """Set `values` on the row and release the lease together (no values: just release it); False when
         the lease was no longer ours."""
         self.released = True
-        updated = await self.model.filter(id=self.pk, lease_owner=WORKER_ID).update(
-            lease_owner=None, lease_until=None, **values
-        )
+        updated = await self.model.filter(**self.mine()).update(lease_owner=None, lease_until=None, **values)
         return bool(updated)
 
+    @contextlib.asynccontextmanager
+    async def held(self) -> AsyncIterator[Lease[M]]:
+        """Renew the lease every third of its length while the body runs, then release it (unless `finish`ed)."""
 
-@contextlib.asynccontextmanager
-async def held(model: type[Model], pk: Any, *, seconds: float) -> AsyncIterator[Lease]:
-    """Renew the lease every third of its length while the body runs, then release it (unless `finish`ed)."""
+        async def renew() -> None:
+            while True:
+                await asyncio.sleep(self.seconds / 3)
+                try:
+                    await self.model.filter(**self.mine()).update(lease_until=_now() + timedelta(seconds=self.seconds))
+                except Exception as exc:  # a database hiccup: the lease still runs a while; try again next beat
+                    log.warning("renewing the lease on %s %s failed: %r", self.model.__name__, self.row.pk, exc)
 
-    async def renew() -> None:
-        while True:
-            await asyncio.sleep(seconds / 3)
-            try:
-                await model.filter(id=pk, lease_owner=WORKER_ID).update(lease_until=_now() + timedelta(seconds=seconds))
-            except Exception as exc:  # a database hiccup: the lease still runs a while; try again next beat
-                log.warning("renewing the lease on %s %s failed: %r", model.__name__, pk, exc)
+        renewer = asyncio.create_task(renew())
+        try:
+            yield self
+        finally:
+            renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewer
+            if not self.released:
+                await self.finish()
 
-    lease = Lease(model, pk)
-    renewer = asyncio.create_task(renew())
-    try:
-        yield lease
-    finally:
-        renewer.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await renewer
-        if not lease.released:
-            await lease.finish()
+
+async def take(model: type[M], pk: Any, *, seconds: float, statuses: tuple[str, ...]) -> Lease[M] | None:
+    """Take the lease of row `pk` and read the row, in one statement.
+
+    Taken when its status is one of `statuses` and no lease runs on it (none, or its worker died);
+    None otherwise (or when the row is gone). The row (`Lease.row`) comes back from the UPDATE
+    that took the lease, so it is what the job before this one saved once it let go (never a
+    read from before the lease was taken), in one round trip.
+    """
+    now = _now()
+    owner = f"{WORKER_ID}:{uuid.uuid4().hex[:8]}"
+    table = model._meta.db_table
+    rows = await model._meta.db.execute_query_dict(
+        f'UPDATE "{table}" SET lease_owner = $1, lease_until = $2 '  # noqa: S608 (the model's own table)
+        "WHERE id = $3 AND status = ANY($4::text[]) AND (lease_until IS NULL OR lease_until < $5) RETURNING *",
+        [owner, now + timedelta(seconds=seconds), pk, list(statuses), now],
+    )
+    if not rows:
+        return None
+    return Lease(model, model._init_from_db(**rows[0]), owner, seconds)
 
 
 async def abandoned(model: type[Model], statuses: tuple[str, ...]) -> list[Any]:

@@ -3,6 +3,7 @@ confirmations (approve, reject, time out)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -10,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from switchboard.chat.models import Approval
+from switchboard.chat.models import Approval, ChatTask
 from tests.chat.helpers import ask, follow, wait_status
 from tests.fakes.openai_server import FakeOpenAI, Turn
 from tests.ingestion.test_documents import wait_processed
@@ -120,6 +121,22 @@ async def test_approved_call_runs_once_and_the_task_completes(signup, worker, fa
     assert events.index("approval_required") < events.index("approval_resolved") < events.index("complete")
     result = await (await ada.get(f"/api/v1/chat/{started['task_id']}/result")).get_json()
     assert result["response"].startswith("Tool said:")
+
+
+async def test_an_approval_decided_while_the_paused_job_lets_go_still_resumes_the_task(
+    signup, worker, fake_model, hook_server
+):
+    ada, started, approval, hook = await _start_confirm_task(signup, fake_model, hook_server)
+    # the job that asked for the approval has not let go of the task yet (another process's job)
+    await ChatTask.filter(id=started["task_id"]).update(
+        lease_owner="the-job-that-paused", lease_until=datetime.now(UTC) + timedelta(seconds=30)
+    )
+    assert (await ada.post(f"/api/v1/approvals/{approval['id']}/approve", json={})).status_code == 200
+    await asyncio.sleep(0.8)
+    assert hook.calls == [], "the task does not run beside the job that holds it"
+    await ChatTask.filter(id=started["task_id"]).update(lease_owner=None, lease_until=None)
+    task = await wait_status(ada, started["task_id"], ("completed", "error"), timeout=20)
+    assert task["status"] == "completed" and len(hook.calls) == 1
 
 
 async def test_rejected_call_never_runs(signup, worker, fake_model, hook_server):

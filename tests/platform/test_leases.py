@@ -22,9 +22,13 @@ async def test_a_lease_is_taken_once_and_the_row_comes_with_it(signup):
     task = await make_task(signup)
     await ChatTask.filter(id=task.id).update(attempts=2)  # saved by an earlier worker before it let go
     taken = await leases.take(ChatTask, task.id, seconds=30, statuses=ACTIVE)
-    assert taken is not None and taken.id == task.id and taken.attempts == 2 and taken.question == "q"
-    assert taken.lease_owner == leases.WORKER_ID and taken.lease_until > datetime.now(UTC)
-    # another worker (a different owner) cannot take it while the lease runs
+    assert taken is not None
+    row = taken.row
+    assert row.id == task.id and row.attempts == 2 and row.question == "q"
+    assert row.lease_owner == taken.owner and row.lease_owner.startswith(leases.WORKER_ID)
+    assert row.lease_until > datetime.now(UTC)
+    # a second job for the same row cannot take it while the lease runs, not even in this process
+    assert await leases.take(ChatTask, task.id, seconds=30, statuses=ACTIVE) is None
     await ChatTask.filter(id=task.id).update(lease_owner="another-worker")
     assert await leases.take(ChatTask, task.id, seconds=30, statuses=ACTIVE) is None
     # once that lease has run out (its worker died), it can
@@ -37,15 +41,17 @@ async def test_a_lease_is_taken_once_and_the_row_comes_with_it(signup):
 
 async def test_finish_writes_the_outcome_and_lets_go_only_while_the_lease_is_ours(signup):
     task = await make_task(signup)
-    assert await leases.take(ChatTask, task.id, seconds=30, statuses=ACTIVE) is not None
-    async with leases.held(ChatTask, task.id, seconds=30) as lease:
+    taken = await leases.take(ChatTask, task.id, seconds=30, statuses=ACTIVE)
+    assert taken is not None
+    async with taken.held() as lease:
         assert await lease.finish(status="completed", response="done")
     row = await ChatTask.get(id=task.id)
     assert (row.status, row.response, row.lease_owner, row.lease_until) == ("completed", "done", None, None)
 
     other = await make_task(signup)
-    assert await leases.take(ChatTask, other.id, seconds=30, statuses=ACTIVE) is not None
-    async with leases.held(ChatTask, other.id, seconds=30) as lease:
+    taken = await leases.take(ChatTask, other.id, seconds=30, statuses=ACTIVE)
+    assert taken is not None
+    async with taken.held() as lease:
         # the watchdog thought this worker dead and another one took the row over
         await ChatTask.filter(id=other.id).update(lease_owner="another-worker")
         assert not await lease.finish(status="completed", response="stale")
