@@ -30,15 +30,15 @@ HELD_RETRY_SECONDS = 0.5
 async def run_chat_task(ctx: dict[str, Any], task_id: str) -> str:
     """Answer one task, streaming each step; safe to run twice and to resume after an approval."""
     runtime: Runtime = ctx["runtime"]
-    taken = await leases.take(ChatTask, task_id, seconds=LEASE_SECONDS, statuses=ACTIVE_STATUSES)
-    if taken is None:
+    lease = await leases.take(ChatTask, task_id, seconds=LEASE_SECONDS, statuses=ACTIVE_STATUSES)
+    if lease is None:
         if ctx.get("job_try", 1) < HELD_RETRIES and await _held_by_another_job(task_id):
             # An approval decided while the job that asked for it is still letting go: run after it.
             raise Retry(defer=HELD_RETRY_SECONDS)
         return "finished, gone, or another job holds it"
-    task = taken.row
+    task = lease.row
     emit = Emitter(runtime.events, task_stream(task.id), task)
-    async with taken.held():
+    async with lease.held():
         if task.cancel_requested:
             await _finish(task, emit, "cancelled", error="Cancelled by the user")
             return "cancelled"

@@ -59,11 +59,11 @@ class _Progress:
 async def ingest_document(ctx: dict[str, Any], document_id: str) -> str:
     """Process one document; safe to run twice (a retry replaces partial chunks)."""
     runtime: Runtime = ctx["runtime"]
-    taken = await leases.take(Document, document_id, seconds=LEASE_SECONDS, statuses=("pending", "processing"))
-    if taken is None:
+    lease = await leases.take(Document, document_id, seconds=LEASE_SECONDS, statuses=("pending", "processing"))
+    if lease is None:
         return "finished, gone, or another job holds it"
-    document, report = taken.row, _Progress(runtime, taken)
-    async with taken.held() as lease:
+    document, report = lease.row, _Progress(runtime, lease)
+    async with lease.held():
         attempts = document.attempts + 1
         if attempts > MAX_ATTEMPTS:
             return await _fail(lease, report, f"Processing stopped after {MAX_ATTEMPTS} attempts; upload it again")
