@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,19 +24,15 @@ from switchboard.platform.runtime import Runtime
 log = logging.getLogger(__name__)
 
 LEASE_SECONDS = 15.0
-HELD_RETRIES = 5
-"""Tries of a task's job while another job holds the task (the one that paused it letting go)."""
-HELD_RETRY_SECONDS = 0.5
+HELD_POLL_SECONDS = 0.25
+"""How often a job looks again at a task another job holds (see `_take_when_free`)."""
 
 
 async def run_chat_task(ctx: dict[str, Any], task_id: str) -> str:
     """Answer one task, streaming each step; safe to run twice and to resume after an approval."""
     runtime: Runtime = ctx["runtime"]
-    lease = await leases.take(ChatTask, task_id, seconds=LEASE_SECONDS, statuses=ACTIVE_STATUSES)
+    lease = await _take_when_free(task_id)
     if lease is None:
-        if ctx.get("job_try", 1) < HELD_RETRIES and await _held_by_another_job(task_id):
-            # An approval decided while the job that asked for it is still letting go: run after it.
-            raise Retry(defer=HELD_RETRY_SECONDS)
         return "finished, gone, or another job holds it"
     task = lease.row
     emit = Emitter(runtime.events, task_stream(task.id), task)
@@ -76,9 +74,22 @@ async def run_chat_task(ctx: dict[str, Any], task_id: str) -> str:
     return "completed"
 
 
-async def _held_by_another_job(task_id: str) -> bool:
-    """Whether the task is still to do and a live lease is on it."""
-    return await ChatTask.filter(id=task_id, status__in=ACTIVE_STATUSES, lease_until__gt=datetime.now(UTC)).exists()
+async def _take_when_free(task_id: str) -> leases.Lease[ChatTask] | None:
+    """The task's lease, once no other job holds it; None when the task is done or gone, or still
+    held after a lease's length.
+
+    An approval decided while the job that asked for it is still letting go of the task queues
+    the resuming job then: it must run after that job, not give up. If the holder died, its lease
+    runs out within `LEASE_SECONDS` and this job takes the task over.
+    """
+    deadline = time.monotonic() + LEASE_SECONDS
+    while True:
+        lease = await leases.take(ChatTask, task_id, seconds=LEASE_SECONDS, statuses=ACTIVE_STATUSES)
+        if lease is not None or time.monotonic() > deadline:
+            return lease
+        if not await ChatTask.filter(id=task_id, status__in=ACTIVE_STATUSES).exists():
+            return None
+        await asyncio.sleep(HELD_POLL_SECONDS)
 
 
 async def _complete(task: ChatTask, emit: Emitter, outcome: Outcome, runtime: Runtime) -> None:
