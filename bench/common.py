@@ -14,6 +14,7 @@ from pathlib import Path
 
 from switchboard.config import Settings
 from switchboard.platform.embedded import EmbeddedServers
+from switchboard.worker import READY_LOG
 
 BENCH_SECRET = "bench-secret-key-0123456789abcdef0123456789abcdef"  # noqa: S105 (a throwaway test server)
 
@@ -61,7 +62,7 @@ def worker_process(settings: Settings, extra_env: dict[str, str] | None = None) 
     with log.open("wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", "switchboard", "worker"], env=env, stdout=out, stderr=out)
     deadline = time.monotonic() + 60
-    while "worker ready: taking jobs" not in log.read_text(errors="replace"):
+    while READY_LOG not in log.read_text(errors="replace"):
         if proc.poll() is not None or time.monotonic() > deadline:
             raise RuntimeError(f"worker did not start:\n{log.read_text()}")
         time.sleep(0.05)

@@ -174,7 +174,6 @@ def create_app(settings: Settings, *, embedded_worker: bool = False) -> Quart:
             worker_task = asyncio.create_task(worker.main())
             # The process answers at once; the embedding model loads beside it (a request needing it waits).
             warming = asyncio.create_task(contexts.warm_up(runtime))
-            warming.add_done_callback(_log_failure)
         yield
         if worker_task is not None:
             await worker.close()
@@ -188,8 +187,3 @@ def create_app(settings: Settings, *, embedded_worker: bool = False) -> Quart:
     for blueprint in contexts.blueprints():
         app.register_blueprint(blueprint)
     return app
-
-
-def _log_failure(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and (exc := task.exception()) is not None:
-        log.error("loading the embedding model failed (it is tried again when needed): %r", exc)

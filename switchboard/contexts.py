@@ -9,6 +9,7 @@ A context without models (the web UI) says so with `HAS_MODELS = False` in its p
 from __future__ import annotations
 
 import importlib
+import logging
 from collections.abc import Callable, Coroutine
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,8 @@ from switchboard.platform.runtime import Runtime
 
 if TYPE_CHECKING:
     from switchboard.agents.registry import Agent, Registry
+
+log = logging.getLogger(__name__)
 
 PLUGINS: tuple[str, ...] = (
     "switchboard.platform.plugin",
@@ -66,10 +69,17 @@ async def open_resources(runtime: Runtime) -> None:
 
 
 async def warm_up(runtime: Runtime) -> None:
-    """Let each context load what its jobs need before a worker takes any (models, caches)."""
+    """Let each context load what its jobs need before a worker takes any (models, caches).
+
+    Never raises: a context whose warm-up fails is logged and loads on first use instead (its jobs
+    fail with their own error if it cannot), and the others still warm up.
+    """
     for plugin in _plugins():
         if hasattr(plugin, "warm_up"):
-            await plugin.warm_up(runtime)
+            try:
+                await plugin.warm_up(runtime)
+            except Exception:
+                log.exception("warming up %s failed; it loads when first needed", plugin.__name__)
 
 
 async def close_resources(runtime: Runtime) -> None:

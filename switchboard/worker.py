@@ -17,6 +17,9 @@ from switchboard.platform.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
+READY_LOG = "worker ready: taking jobs from"
+"""What a worker logs (then its queue's name) once it has started up and takes jobs."""
+
 
 class SwitchboardWorker(Worker):
     """arq's worker, woken by enqueues instead of polling its queue every few milliseconds.
@@ -98,11 +101,8 @@ def build_worker(
         runtime = await Runtime.open(settings, contexts.MODEL_APPS)
         await contexts.open_resources(runtime)
         worker_ctx["runtime"] = runtime
-        try:
-            await contexts.warm_up(runtime)
-        except Exception:  # jobs that need what failed to load fail with their own error; the others run
-            log.exception("warming up failed; taking jobs anyway")
-        log.info("worker ready: taking jobs from %s", settings.queue_name)
+        await contexts.warm_up(runtime)
+        log.info("%s %s", READY_LOG, settings.queue_name)
 
     async def on_shutdown(worker_ctx: dict[str, Any]) -> None:
         runtime = worker_ctx.get("runtime")

@@ -33,7 +33,7 @@ class _Progress:
     ROW_EVERY = 1.0
 
     def __init__(self, runtime: Runtime, lease: leases.Lease[Document]) -> None:
-        self.runtime, self.lease, self.document = runtime, lease, lease.row
+        self.runtime, self.lease = runtime, lease
         self.row_written = time.monotonic()
 
     async def __call__(
@@ -46,12 +46,13 @@ class _Progress:
         if progress is not None and (row or (row is None and time.monotonic() - self.row_written >= self.ROW_EVERY)):
             self.row_written = time.monotonic()
             await Document.filter(**self.lease.mine()).update(progress=progress)
+        document_id = self.lease.row.id
         await self.runtime.events.append(
-            document_stream(self.document.id),
+            document_stream(document_id),
             update_type,
             message,
             progress=progress,
-            document_id=str(self.document.id),
+            document_id=str(document_id),
             **fields,
         )
 
@@ -124,8 +125,8 @@ async def _process(runtime: Runtime, document: Document, report: _Progress, *, r
 async def _fail(lease: leases.Lease[Document], report: _Progress, reason: str) -> str:
     """Mark the document failed with `reason` and remove its chunks, if the lease is still ours."""
     if not await lease.finish(status="failed", error=reason, processed_at=datetime.now(UTC)):
-        return _taken_over(report.document)
-    await delete_chunks(report.document.id)
+        return _taken_over(lease.row)
+    await delete_chunks(lease.row.id)
     await report("error", reason, progress=None)
     return "failed"
 

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import httpx
 
+from switchboard.worker import READY_LOG
+
 SWITCHBOARD = [sys.executable, "-m", "switchboard"]
 
 
@@ -90,7 +92,7 @@ def wait_worker_ready(proc: Proc, timeout: float = 60) -> None:
     while time.monotonic() - started < timeout:
         if proc.popen.poll() is not None:
             raise AssertionError(f"worker exited {proc.popen.returncode}:\n{proc.output()[-4000:]}")
-        if "worker ready: taking jobs" in proc.output():
+        if READY_LOG in proc.output():
             return
         time.sleep(0.05)
     raise AssertionError(f"worker not ready after {timeout}s:\n{proc.output()[-4000:]}")
