@@ -8,14 +8,19 @@ straddles the cut is still found.
 
 A chunk's heading is part of what gets embedded (`Chunk.embedding_text`), so it is counted
 against the limit too.
+
+With the model's tokenizer, a chunk also keeps the word pieces it was measured by
+(`Chunk.word_pieces`: its heading's and sentences' pieces between the model's special tokens,
+exactly what the tokenizer makes of `embedding_text`), so the embedder need not tokenize it again.
 """
 
 from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -47,6 +52,9 @@ class Chunk:
     heading: str | None
     token_count: int
     """Tokens of `embedding_text`, special tokens included; never above the chunker's limit."""
+    word_pieces: array[int] | None = field(default=None, compare=False, repr=False)
+    """The model tokenizer's ids for `embedding_text`, special tokens included (`token_count` of them);
+    None when the chunker counted with something else. An `array` of ints: it crosses processes cheaply."""
 
     @property
     def embedding_text(self) -> str:
@@ -63,17 +71,24 @@ class ModelTokenCounter:
         tokenizer.no_padding()
         self._tokenizer = tokenizer
         # BERT's word pieces never cross whitespace (the text is split there before anything else),
-        # so texts joined by spaces or line breaks cost the sum of their parts.
+        # so texts joined by spaces or line breaks cost the sum of their parts, and are their parts' pieces.
         self.additive = type(tokenizer.pre_tokenizer).__name__ in ("BertPreTokenizer", "WhitespaceSplit")
+        self._prefix, self._suffix = _specials_around(tokenizer)
+        self.specials = len(self._prefix) + len(self._suffix)
 
     @classmethod
     def from_model_dir(cls, model_dir: Path | None = None) -> ModelTokenCounter:
         """The tokenizer of a sentence-transformers model folder; the packaged all-MiniLM-L6-v2 by default."""
-        from tokenizers import Tokenizer  # type: ignore[import-untyped]
-
         from switchboard.ingestion.model_files import packaged_model_dir
 
-        return cls(Tokenizer.from_file(str((model_dir or packaged_model_dir()) / "tokenizer.json")))
+        return cls.from_file((model_dir or packaged_model_dir()) / "tokenizer.json")
+
+    @classmethod
+    def from_file(cls, tokenizer_file: Path) -> ModelTokenCounter:
+        """The tokenizer saved in `tokenizer_file` (a `tokenizer.json`)."""
+        from tokenizers import Tokenizer  # type: ignore[import-untyped]
+
+        return cls(Tokenizer.from_file(str(tokenizer_file)))
 
     def __call__(self, text: str) -> int:
         """Tokens for `text`, [CLS] and [SEP] included."""
@@ -83,6 +98,26 @@ class ModelTokenCounter:
         """Tokens for each of `texts`, in one call to the tokenizer."""
         return [len(encoding.ids) for encoding in self._tokenizer.encode_batch_fast(texts)]
 
+    def word_pieces_many(self, texts: list[str]) -> list[list[int]]:
+        """The ids of each of `texts` without the special tokens, in one call to the tokenizer."""
+        return [encoding.ids for encoding in self._tokenizer.encode_batch_fast(texts, add_special_tokens=False)]
+
+    def with_specials(self, pieces: Iterable[int]) -> array[int]:
+        """`pieces` between the special tokens the model expects around a text ([CLS] ... [SEP] for BERT)."""
+        ids = array("i", self._prefix)
+        ids.extend(pieces)
+        ids.extend(self._suffix)
+        return ids
+
+
+def _specials_around(tokenizer: Any) -> tuple[list[int], list[int]]:
+    """The special ids the tokenizer puts before and after a text's own."""
+    full, bare = tokenizer.encode("a").ids, tokenizer.encode("a", add_special_tokens=False).ids
+    for at in range(len(full) - len(bare) + 1):
+        if full[at : at + len(bare)] == bare:
+            return full[:at], full[at + len(bare) :]
+    raise ValueError("the tokenizer's special tokens are not around the text")
+
 
 @dataclass(frozen=True, slots=True)
 class _Unit:
@@ -90,6 +125,7 @@ class _Unit:
     cost: int
     sep: str  # what joins it to the unit before: a paragraph break, a line break or a space
     paragraph_cost: int  # cost of the rest of its paragraph, this unit included
+    pieces: Sequence[int] = ()  # its word pieces, when the counter gives them
 
 
 def chunk(
@@ -108,10 +144,10 @@ def chunk(
     of whole sentences (table rows never overlap: each row stands alone).
     """
     counter = _counter(tokenizer_or_counter)
-    count = _Memo(counter, getattr(counter, "count_many", None))
     # A packed chunk's cost is the sum of its sentences' when the tokenizer adds up over whitespace;
     # otherwise the chunk is counted again (and halved should it not fit).
     additive = bool(getattr(counter, "additive", False))
+    count = _Memo(counter, pieces=additive)
     specials = count("")
     if max_tokens - specials < 16:
         raise ValueError(f"max_tokens={max_tokens} leaves no room for text")
@@ -123,9 +159,12 @@ def chunk(
         # More overlap than this would make chunks that repeat more than they add.
         shared = 0 if kind == "row" else min(overlap, budget // 4)
         units = [unit for section in run for unit in _units(section.text, budget, count, specials)]
-        for text, used in _pack(units, budget, shared):
+        for packed in _pack(units, budget, shared):
+            text, used = _join(packed), sum(unit.cost for unit in packed)
             if additive:
-                chunks.append(Chunk(text, len(chunks), page, heading, max_tokens - budget + used))
+                heading_pieces = count.pieces(f"{heading}\n") if heading and count.keeps_pieces else ()
+                pieces = count.with_specials(heading_pieces, packed)
+                chunks.append(Chunk(text, len(chunks), page, heading, max_tokens - budget + used, pieces))
                 continue
             for piece in _enforce(text, heading, max_tokens, count):
                 embedded = f"{heading}\n{piece}" if heading else piece
@@ -136,25 +175,60 @@ def chunk(
 class _Memo:
     """A token counter that remembers: the chunker asks for the same texts more than once.
 
-    With `count_many` (a batch counter), a paragraph's sentences are counted in one call.
+    With `count_many` (a batch counter), a paragraph's sentences are counted in one call. With
+    `pieces` and a counter that gives word pieces (`ModelTokenCounter`), it keeps each text's
+    pieces, and a text costs its pieces plus the special tokens.
     """
 
-    def __init__(self, count: TokenCounter, count_many: Callable[[list[str]], list[int]] | None) -> None:
-        self._count, self._count_many = count, count_many
+    def __init__(self, count: TokenCounter, *, pieces: bool = False) -> None:
+        self._count = count
+        self._count_many: Callable[[list[str]], list[int]] | None = getattr(count, "count_many", None)
+        self._pieces_many: Callable[[list[str]], list[list[int]]] | None = (
+            getattr(count, "word_pieces_many", None) if pieces else None
+        )
+        self._specials = int(getattr(count, "specials", 0))
         self._known: dict[str, int] = {}
+        self._pieces: dict[str, list[int]] = {}
 
     def __call__(self, text: str) -> int:
         known = self._known.get(text)
         if known is None:
+            if self._pieces_many is not None:
+                return len(self.pieces(text)) + self._specials
             known = self._known[text] = self._count(text)
         return known
 
+    @property
+    def keeps_pieces(self) -> bool:
+        """Whether it keeps texts' word pieces (see `pieces`)."""
+        return self._pieces_many is not None
+
+    def pieces(self, text: str) -> Sequence[int]:
+        """The word pieces of `text`, special tokens left out (only with a counter that gives them)."""
+        known = self._pieces.get(text)
+        if known is None:
+            assert self._pieces_many is not None
+            known = self._pieces[text] = self._pieces_many([text])[0]
+            self._known[text] = len(known) + self._specials
+        return known
+
+    def with_specials(self, heading: Iterable[int], units: Sequence[_Unit]) -> array[int] | None:
+        """A chunk's ids: the heading's and the units' pieces between the special tokens (None without pieces)."""
+        if self._pieces_many is None:
+            return None
+        wrap: Callable[[Iterable[int]], array[int]] = self._count.with_specials  # type: ignore[attr-defined]
+        return wrap(itertools.chain(heading, *(unit.pieces for unit in units)))
+
     def prefetch(self, texts: Iterable[str]) -> None:
         """Count `texts` now, in one batch where the counter can."""
-        if self._count_many is None:
-            return
         todo = list(dict.fromkeys(t for t in texts if t not in self._known))
-        if todo:
+        if not todo:
+            return
+        if self._pieces_many is not None:
+            for text, pieces in zip(todo, self._pieces_many(todo), strict=True):
+                self._pieces[text] = pieces
+                self._known[text] = len(pieces) + self._specials
+        elif self._count_many is not None:
             self._known.update(zip(todo, self._count_many(todo), strict=True))
 
 
@@ -173,27 +247,26 @@ def _counter(tokenizer_or_counter: TokenCounter | _Encodes) -> TokenCounter:
     return count
 
 
-def _units(text: str, budget: int, count: TokenCounter, specials: int) -> Iterator[_Unit]:
-    """Sentences (or, for run-on text, word windows) with their costs, in order."""
+def _units(text: str, budget: int, count: _Memo, specials: int) -> Iterator[_Unit]:
+    """Sentences (or, for run-on text, word windows) with their costs (and word pieces, if kept), in order."""
     paragraphs = [
         [_SENTENCE_END.split(line.strip()) for line in paragraph.split("\n")]
         for paragraph in _PARAGRAPHS.split(text.strip())
     ]
-    if isinstance(count, _Memo):
-        count.prefetch(s for lines in paragraphs for sentences in lines for s in sentences if s)
+    count.prefetch(s for lines in paragraphs for sentences in lines for s in sentences if s)
     for lines in paragraphs:
-        pieces: list[tuple[str, str]] = []
+        parts: list[tuple[str, str]] = []
         sep = "\n\n"
         for sentences in lines:
             for sentence in sentences:
                 for part in _split_long(sentence, budget, count, specials):
-                    pieces.append((sep, part))
+                    parts.append((sep, part))
                     sep = " "
-            sep = "\n" if pieces else sep
-        costs = [count(part) - specials for _, part in pieces]
+            sep = "\n" if parts else sep
+        costs = [count(part) - specials for _, part in parts]
         remaining = sum(costs)
-        for (sep, part), cost in zip(pieces, costs, strict=True):
-            yield _Unit(part, cost, sep, remaining)
+        for (sep, part), cost in zip(parts, costs, strict=True):
+            yield _Unit(part, cost, sep, remaining, count.pieces(part) if count.keeps_pieces else ())
             remaining -= cost
 
 
@@ -242,8 +315,8 @@ def _fit(text: str | None, tokens: int, count: TokenCounter, specials: int) -> s
     return " ".join(words) if count(" ".join(words)) - specials <= tokens else ""
 
 
-def _pack(units: list[_Unit], budget: int, overlap: int) -> Iterator[tuple[str, int]]:
-    """Greedy packing of units into texts whose summed cost stays within `budget`: (text, summed cost)."""
+def _pack(units: list[_Unit], budget: int, overlap: int) -> Iterator[list[_Unit]]:
+    """Greedy packing of units into runs whose summed cost stays within `budget`."""
     start = 0
     while start < len(units):
         end, used = start, 0
@@ -260,7 +333,7 @@ def _pack(units: list[_Unit], budget: int, overlap: int) -> Iterator[tuple[str, 
             used += unit.cost
             end += 1
         end = max(end, start + 1)  # a unit never exceeds the budget, but make progress regardless
-        yield _join(units[start:end]), sum(unit.cost for unit in units[start:end])
+        yield units[start:end]
         if end >= len(units):
             return
         start = _overlap_start(units, start, end, budget, overlap)

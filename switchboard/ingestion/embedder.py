@@ -13,9 +13,10 @@ import logging
 import os
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
 
 from switchboard.ingestion.model_files import (
     ONNX_FILE,
@@ -35,12 +36,14 @@ __all__ = [
     "OpenAIEmbedder",
     "QueryEmbeddingCache",
     "SentenceTransformerEmbedder",
+    "WordPieceEmbedder",
     "prepare_onnx_model",
 ]
 
 log = logging.getLogger(__name__)
 
 Backend = Literal["torch", "onnx", "onnx-quantized"]
+_Item = TypeVar("_Item", str, Sequence[int])
 DEFAULT_BACKEND: Backend = "onnx-quantized"
 
 
@@ -55,6 +58,24 @@ class Embedder(Protocol):
 
     async def embed(self, texts: list[str]) -> list[list[float]]:
         """One unit vector per text."""
+        ...
+
+
+@runtime_checkable
+class WordPieceEmbedder(Embedder, Protocol):
+    """An embedder that also takes texts already tokenized by its own tokenizer (`tokenizer_file`).
+
+    The chunker measures every chunk with the model's tokenizer; handing those ids on spares the
+    embedder tokenizing the same text again.
+    """
+
+    @property
+    def tokenizer_file(self) -> Path:
+        """The `tokenizer.json` whose ids `embed_word_pieces` takes."""
+        ...
+
+    async def embed_word_pieces(self, pieces: Sequence[Sequence[int]]) -> list[list[float]]:
+        """One unit vector per text, given as its token ids (special tokens included); same vectors as `embed`."""
         ...
 
 
@@ -107,6 +128,8 @@ class SentenceTransformerEmbedder:
         self._lane_of = threading.local()
         self._lane_lock = threading.Lock()
         self._lanes_taken = 0
+        self._max_seq_length = 0  # the model's, and whether it takes token type ids: set when it loads
+        self._token_types = False
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embedder")
         self._lane_pool = (
             ThreadPoolExecutor(max_workers=self.lanes, thread_name_prefix="embedder-lane") if self.lanes > 1 else None
@@ -121,6 +144,11 @@ class SentenceTransformerEmbedder:
         """Load the model now (a worker's start-up), rather than on the first `embed`."""
         await asyncio.get_running_loop().run_in_executor(self._executor, self._load_all)
 
+    @property
+    def tokenizer_file(self) -> Path:
+        """The tokenizer whose ids `embed_word_pieces` takes (the model's own)."""
+        return (self._onnx_dir if self.backend != "torch" and self._onnx_dir else self._model_dir) / "tokenizer.json"
+
     async def embed(self, texts: list[str]) -> list[list[float]]:
         """Unit vectors for `texts`, encoded on the embedder's thread, or on its lanes.
 
@@ -128,19 +156,42 @@ class SentenceTransformerEmbedder:
         while others run wait behind theirs, so a caller that keeps a call queued ahead keeps
         every lane busy across calls (the ingestion pipeline does).
         """
-        if not texts:
+        return await self._run(list(texts), self._encode_on, len)
+
+    async def embed_word_pieces(self, pieces: Sequence[Sequence[int]]) -> list[list[float]]:
+        """Unit vectors for texts given as ids of `tokenizer_file` ([CLS] and [SEP] included), as `embed` would.
+
+        Skips the tokenizer (the ingestion pipeline's chunker has already run it). Raises
+        `ValueError` for ids longer than the model reads.
+        """
+        if len(self._lane_models) < self.lanes:
+            await self.load()
+        longest = max((len(ids) for ids in pieces), default=0)
+        if longest > self.max_word_pieces:
+            raise ValueError(f"{longest} word pieces, but the model reads at most {self.max_word_pieces}")
+        return await self._run(list(pieces), self._forward_on, len)
+
+    @property
+    def max_word_pieces(self) -> int:
+        """The most token ids the model reads (256 for all-MiniLM-L6-v2; known once it is loaded)."""
+        return self._max_seq_length
+
+    async def _run(
+        self, items: list[_Item], encode: Callable[[Any, list[_Item]], list[list[float]]], size: Callable[[_Item], int]
+    ) -> list[list[float]]:
+        if not items:
             return []
         loop = asyncio.get_running_loop()
         if self._lane_pool is None:
-            return await loop.run_in_executor(self._executor, self._encode_on_loaded, list(texts))
+            return await loop.run_in_executor(self._executor, lambda: encode(self._loaded(), items))
         if len(self._lane_models) < self.lanes:
             await self.load()
-        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        order = sorted(range(len(items)), key=lambda i: -size(items[i]))
         parts = [order[i : i + self.lane_batch] for i in range(0, len(order), self.lane_batch)]
         done = await asyncio.gather(
-            *(loop.run_in_executor(self._lane_pool, self._encode_on_lane, [texts[i] for i in part]) for part in parts)
+            *(loop.run_in_executor(self._lane_pool, self._on_lane, encode, [items[i] for i in part]) for part in parts)
         )
-        result: list[list[float]] = [[] for _ in texts]
+        result: list[list[float]] = [[] for _ in items]
         for part, vectors in zip(parts, done, strict=True):
             for i, vector in zip(part, vectors, strict=True):
                 result[i] = vector
@@ -152,17 +203,16 @@ class SentenceTransformerEmbedder:
         if self._lane_pool is not None:
             self._lane_pool.shutdown(wait=True)
 
-    def _encode_on_loaded(self, texts: list[str]) -> list[list[float]]:
-        return self._encode_on(self._loaded(), texts)
-
-    def _encode_on_lane(self, texts: list[str]) -> list[list[float]]:
+    def _on_lane(
+        self, encode: Callable[[Any, list[_Item]], list[list[float]]], items: list[_Item]
+    ) -> list[list[float]]:
         model = getattr(self._lane_of, "model", None)
         if model is None:  # a lane thread's first sub-batch: it takes a copy of the model of its own
             with self._lane_lock:
                 model = self._lane_models[self._lanes_taken]
                 self._lanes_taken += 1
             self._lane_of.model = model
-        return self._encode_on(model, texts)
+        return encode(model, items)
 
     def _encode_on(self, model: Any, texts: list[str]) -> list[list[float]]:
         vectors = model.encode(
@@ -175,6 +225,38 @@ class SentenceTransformerEmbedder:
         result: list[list[float]] = vectors.tolist()
         return result
 
+    def _forward_on(self, model: Any, pieces: list[Sequence[int]]) -> list[list[float]]:
+        """What `model.encode` does after tokenizing: the model's modules run on the ids as given.
+
+        Like `encode`, texts go through the model `batch_size` at a time, shortest with shortest,
+        each batch padded to its longest text (no padding at `batch_size` 1, the ONNX backends').
+        """
+        import numpy as np
+        import torch
+
+        order = sorted(range(len(pieces)), key=lambda i: len(pieces[i]))
+        result: list[list[float]] = [[] for _ in pieces]
+        with torch.inference_mode():
+            for start in range(0, len(order), self.batch_size):
+                batch = order[start : start + self.batch_size]
+                width = max(len(pieces[i]) for i in batch)
+                input_ids = np.zeros((len(batch), width), dtype=np.int64)
+                attention_mask = np.zeros((len(batch), width), dtype=np.int64)
+                for row, i in enumerate(batch):
+                    input_ids[row, : len(pieces[i])] = pieces[i]
+                    attention_mask[row, : len(pieces[i])] = 1
+                features = {
+                    "input_ids": torch.from_numpy(input_ids),
+                    "attention_mask": torch.from_numpy(attention_mask),
+                }
+                if self._token_types:
+                    features["token_type_ids"] = torch.zeros_like(features["input_ids"])
+                embeddings = model({name: value.to(model.device) for name, value in features.items()})
+                vectors = torch.nn.functional.normalize(embeddings["sentence_embedding"], dim=1).cpu().tolist()
+                for i, vector in zip(batch, vectors, strict=True):
+                    result[i] = vector
+        return result
+
     def _loaded(self) -> Any:
         if self._model is None:
             self._model = self._load()
@@ -182,7 +264,9 @@ class SentenceTransformerEmbedder:
 
     def _load_all(self) -> None:
         """The model, and for the ONNX backends a copy of it for each lane (the first lane shares the model)."""
-        self._loaded()
+        model = self._loaded()
+        self._max_seq_length = int(model.max_seq_length)
+        self._token_types = "token_type_ids" in model.tokenizer.model_input_names
         while len(self._lane_models) < self.lanes:
             self._lane_models.append(self._model if not self._lane_models else self._load())
 

@@ -105,10 +105,7 @@ async def _process(runtime: Runtime, document: Document, report: _Progress, *, r
         batches = [pieces[start : start + BATCH] for start in range(0, len(pieces), BATCH)]
         # Every batch is queued at once, so the embedder works on while this job writes; once it has
         # taken the last batch, the slot goes to the next document (see `IngestionPipeline.slot`).
-        queued = [
-            pipeline.embed([c.embedding_text for c in batch], slot=slot if batch is batches[-1] else None)
-            for batch in batches
-        ]
+        queued = [pipeline.embed(batch, slot=slot if batch is batches[-1] else None) for batch in batches]
         try:
             done = 0
             for batch, vectors in zip(batches, queued, strict=True):

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import base64
+import functools
 import itertools
 import random
+from typing import Any
 
 import pytest
+from tokenizers import Tokenizer  # type: ignore[import-untyped]
 
 from switchboard.ingestion import Chunk, ModelTokenCounter, Section, chunk
+from switchboard.ingestion.model_files import packaged_model_dir
 
 WORDS = [
     *("river", "mountain", "engine", "ledger", "invoice", "harbour", "lantern", "orchard", "violin", "granite"),
@@ -26,10 +30,22 @@ def sentences(count: int, seed: int = 1) -> list[str]:
     return [" ".join(rng.choice(WORDS) for _ in range(rng.randint(6, 18))).capitalize() + "." for _ in range(count)]
 
 
+@functools.cache
+def model_tokenizer() -> Any:
+    """The model's tokenizer as the embedder runs it, without the file's truncation and padding to 128."""
+    tokenizer = Tokenizer.from_file(str(packaged_model_dir() / "tokenizer.json"))
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+    return tokenizer
+
+
 def assert_within_limit(chunks: list[Chunk], tokens: ModelTokenCounter, limit: int = 256) -> None:
     for piece in chunks:
         # What the model reads, [CLS] and [SEP] included, never exceeds its 256 word pieces.
         assert tokens(piece.embedding_text) == piece.token_count <= limit
+        # The ids handed to the embedder are exactly the tokenizer's for the text it would embed.
+        assert piece.word_pieces is not None
+        assert list(piece.word_pieces) == model_tokenizer().encode(piece.embedding_text).ids
 
 
 def test_long_prose_is_cut_into_chunks_the_model_reads_whole(tokens: ModelTokenCounter) -> None:
@@ -113,6 +129,7 @@ def test_a_smaller_limit_and_a_plain_counter_are_honoured() -> None:
 
     chunks = chunk([Section(" ".join(sentences(50)))], words, max_tokens=40, overlap=5)
     assert all(words(c.text) <= 40 for c in chunks)
+    assert all(c.word_pieces is None for c in chunks)  # word pieces come only from the model's tokenizer
 
 
 def test_every_chunk_counts_what_the_model_reads_in_any_script(tokens: ModelTokenCounter) -> None:

@@ -12,7 +12,16 @@ from pathlib import Path
 
 import pytest
 
-from switchboard.ingestion import DEFAULT_BACKEND, Backend, Embedder, SentenceTransformerEmbedder
+from switchboard.ingestion import (
+    DEFAULT_BACKEND,
+    Backend,
+    Embedder,
+    ModelTokenCounter,
+    Section,
+    SentenceTransformerEmbedder,
+    chunk,
+)
+from switchboard.ingestion.embedder import WordPieceEmbedder
 
 SENTENCE = "The invoice must be paid within thirty days of delivery."
 PARAPHRASE = "How long do I have to pay the bill after the goods arrive?"
@@ -83,6 +92,22 @@ async def test_a_batch_gives_the_same_vectors_as_one_at_a_time(embedder: Sentenc
         (alone,) = await embedder.embed([texts[index]])
         assert cosine(alone, together[index]) > tolerance
     assert await embedder.embed([]) == []
+
+
+async def test_word_pieces_from_the_chunker_give_the_vectors_of_the_text(embedder: SentenceTransformerEmbedder) -> None:
+    # The ingestion pipeline hands the embedder the ids its chunker measured chunks with.
+    assert isinstance(embedder, WordPieceEmbedder)
+    counter = ModelTokenCounter.from_file(embedder.tokenizer_file)
+    prose = " ".join(f"Order number {n} ships from warehouse {n % 7} on the {n}th." for n in range(120))
+    chunks = chunk([Section(prose, heading="Shipping"), Section("Short.")], counter)
+    assert len(chunks) > 3
+    from_text = await embedder.embed([c.embedding_text for c in chunks])
+    from_pieces = await embedder.embed_word_pieces([c.word_pieces for c in chunks if c.word_pieces is not None])
+    assert len(from_pieces) == len(chunks)
+    for a, b in zip(from_text, from_pieces, strict=True):
+        assert cosine(a, b) > 0.99999
+    with pytest.raises(ValueError, match="at most 256"):
+        await embedder.embed_word_pieces([[101, *[1000] * 300, 102]])
 
 
 async def test_backends_agree_with_plain_torch(onnx_dir: Path) -> None:

@@ -6,8 +6,11 @@ import asyncio
 import math
 
 import pytest
+from tokenizers import Tokenizer  # type: ignore[import-untyped]
 
+from switchboard.ingestion.chunk import Chunk
 from switchboard.ingestion.errors import ExtractionFailed
+from switchboard.ingestion.model_files import packaged_model_dir
 from switchboard.ingestion.pipeline import IngestionPipeline
 
 
@@ -28,8 +31,9 @@ class CountingEmbedder:
         return [[float(t[1:])] for t in texts]
 
 
-def texts(start: int, count: int) -> list[str]:
-    return [f"t{i}" for i in range(start, start + count)]
+def texts(start: int, count: int) -> list[Chunk]:
+    """Chunks "t<start>" ... ("t<n>" is embedded as [n])."""
+    return [Chunk(f"t{i}", i, None, None, 3) for i in range(start, start + count)]
 
 
 async def test_requests_share_full_calls_and_get_their_own_vectors_in_order() -> None:
@@ -69,6 +73,37 @@ async def test_prepare_runs_in_a_child_process_and_passes_extraction_failures_on
         assert pages is None
         with pytest.raises(ExtractionFailed):
             await pipeline.prepare("txt", b"   \n\n  ")
+    finally:
+        await pipeline.close()
+
+
+async def test_an_embedder_that_takes_word_pieces_gets_the_ids_its_own_tokenizer_made_in_the_child() -> None:
+    class WordPieces(CountingEmbedder):
+        """Records the ids it is given."""
+
+        tokenizer_file = packaged_model_dir() / "tokenizer.json"
+        max_word_pieces = 256
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.pieces: list[list[int]] = []
+
+        async def embed_word_pieces(self, pieces: list[list[int]]) -> list[list[float]]:
+            self.pieces.extend(list(ids) for ids in pieces)
+            return [[float(len(ids))] for ids in pieces]
+
+    embedder = WordPieces()
+    pipeline = IngestionPipeline(embedder)
+    try:
+        chunks, _ = await pipeline.prepare("md", b"# Billing\n\nInvoices are due within thirty days.\n")
+        assert [c.embedding_text for c in chunks] == ["Billing\nInvoices are due within thirty days."]
+        tokenizer = Tokenizer.from_file(str(embedder.tokenizer_file))
+        tokenizer.no_padding()
+        expected = tokenizer.encode("Billing\nInvoices are due within thirty days.").ids  # [CLS] ... [SEP]
+        assert await pipeline.embed(chunks) == [[float(len(expected))]]
+        assert embedder.pieces == [expected] and not embedder.calls  # tokenized once, in the child
+        # chunks without ids (made elsewhere) are embedded from their text
+        assert await pipeline.embed(texts(7, 2)) == [[7.0], [8.0]] and embedder.calls == [2]
     finally:
         await pipeline.close()
 
