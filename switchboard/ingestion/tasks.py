@@ -27,13 +27,17 @@ QUEUED_GRACE = timedelta(seconds=60)
 
 class _Progress:
     """Every step goes to the document's event stream; the row's `progress` is refreshed at most every
-    `ROW_EVERY` seconds (the status changes write it with them), so a small document costs no
-    extra writes and a large one a few."""
+    `ROW_EVERY` seconds of the document's own work (the status changes write it with them), so a
+    small document costs no extra writes, even after a wait for its turn, and a large one a few."""
 
     ROW_EVERY = 1.0
 
     def __init__(self, runtime: Runtime, lease: leases.Lease[Document]) -> None:
         self.runtime, self.lease = runtime, lease
+        self.row_written = time.monotonic()
+
+    def begin(self) -> None:
+        """The document's work begins (after its wait for a place in the pipeline): the row is up to date now."""
         self.row_written = time.monotonic()
 
     async def __call__(
@@ -93,6 +97,7 @@ async def _process(runtime: Runtime, document: Document, report: _Progress, *, r
     """Index the document's chunks (replacing those of an earlier attempt when `replace`): their count and the pages."""
     pipeline = pipeline_of(runtime)
     async with pipeline.slot() as slot:
+        report.begin()
         await report("processing", "Reading the file", progress=0.02, row=False)
         data = await runtime.storage.read(document.storage_key)
         pieces, pages = await pipeline.prepare(document.kind, data)
