@@ -49,7 +49,7 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
 # Control characters that real text does not contain (tab, newlines, form feed and escape excepted).
-_CONTROL = frozenset(range(0x20)) - {0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x1B}
+_CONTROL = bytes(sorted(frozenset(range(0x20)) - {0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x1B}))
 
 
 def detect_type(filename: str, head: bytes) -> str:
@@ -116,7 +116,7 @@ def looks_like_text(head: bytes) -> bool:
             return True
     if b"\x00" in head:
         return False
-    controls = sum(1 for byte in head if byte in _CONTROL)
+    controls = len(head) - len(head.translate(None, _CONTROL))  # the control bytes, counted at C speed
     return controls <= len(head) // 100
 
 
