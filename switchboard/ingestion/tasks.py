@@ -49,7 +49,7 @@ class _Progress:
         """
         if progress is not None and (row or (row is None and time.monotonic() - self.row_written >= self.ROW_EVERY)):
             self.row_written = time.monotonic()
-            await Document.filter(**self.lease.mine()).update(progress=progress)
+            await self.lease.update(progress=progress)
         document_id = self.lease.row.id
         await self.runtime.events.append(
             document_stream(document_id),
@@ -72,7 +72,7 @@ async def ingest_document(ctx: dict[str, Any], document_id: str) -> str:
         attempts = document.attempts + 1
         if attempts > MAX_ATTEMPTS:
             return await _fail(lease, report, f"Processing stopped after {MAX_ATTEMPTS} attempts; upload it again")
-        await Document.filter(**lease.mine()).update(status="processing", attempts=attempts, error=None, progress=0.02)
+        await lease.update(status="processing", attempts=attempts, error=None, progress=0.02)
         try:
             # Chunks are written only after `attempts` is counted, so a first attempt finds none to replace.
             count, pages = await _process(runtime, document, report, replace=attempts > 1)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import socket
@@ -32,27 +33,37 @@ def _now() -> datetime:
 
 
 class Lease(Generic[M]):
-    """A lease one job took on one row: `held` keeps it, `finish` writes the row's outcome and lets go.
+    """A lease one job took on one row: `held` keeps it, `update` writes the row while the job works,
+    `finish` writes the row's outcome and lets go.
 
     The owner is this process and a token of this lease, so a second job for the same row,
     even in the same process, cannot take it while this one runs; and what this job writes with
-    `mine()` in its filter is written only while the lease is still its own.
+    `update` or `finish` is written only while the lease is still its own.
     """
 
     def __init__(self, model: type[M], row: M, owner: str, seconds: float) -> None:
         self.model, self.row, self.owner, self.seconds = model, row, owner, seconds
         self.released = False
 
-    def mine(self) -> dict[str, Any]:
-        """Filter arguments for the row while this lease holds it: `model.filter(**lease.mine())`."""
-        return {"id": self.row.pk, "lease_owner": self.owner}
+    async def update(self, **values: Any) -> bool:
+        """Set the fields in `values` on the row if the lease is still ours (False if not), in one statement.
+
+        Plain values only (no expressions). The statement is written once per model and set of
+        fields: a job updates its row a few times, and the ORM's query builder took ~0.5 ms of the
+        event loop each time.
+        """
+        sql = _update_sql(self.model, tuple(values))
+        fields = self.model._meta.fields_map
+        # no instance, as the ORM's own `QuerySet.update` converts them
+        params = [fields[name].to_db_value(value, None) for name, value in values.items()]  # type: ignore[arg-type]
+        updated, _ = await self.model._meta.db.execute_query(sql, [*params, self.row.pk, self.owner])
+        return bool(updated)
 
     async def finish(self, **values: Any) -> bool:
         """Set `values` on the row and release the lease together (no values: just release it); False when
         the lease was no longer ours."""
         self.released = True
-        updated = await self.model.filter(**self.mine()).update(lease_owner=None, lease_until=None, **values)
-        return bool(updated)
+        return await self.update(lease_owner=None, lease_until=None, **values)
 
     @contextlib.asynccontextmanager
     async def held(self) -> AsyncIterator[Lease[M]]:
@@ -62,7 +73,7 @@ class Lease(Generic[M]):
             while True:
                 await asyncio.sleep(self.seconds / 3)
                 try:
-                    await self.model.filter(**self.mine()).update(lease_until=_now() + timedelta(seconds=self.seconds))
+                    await self.update(lease_until=_now() + timedelta(seconds=self.seconds))
                 except Exception as exc:  # a database hiccup: the lease still runs a while; try again next beat
                     log.warning("renewing the lease on %s %s failed: %r", self.model.__name__, self.row.pk, exc)
 
@@ -75,6 +86,17 @@ class Lease(Generic[M]):
                 await renewer
             if not self.released:
                 await self.finish()
+
+
+@functools.cache
+def _update_sql(model: type[Model], names: tuple[str, ...]) -> str:
+    """`UPDATE` of the fields `names` of one row of `model`, while a given owner holds its lease."""
+    columns = [model._meta.fields_db_projection[name] for name in names]
+    assignments = ", ".join(f'"{column}" = ${number}' for number, column in enumerate(columns, start=1))
+    return (
+        f'UPDATE "{model._meta.db_table}" SET {assignments} '  # noqa: S608 (the model's own table and columns)
+        f"WHERE id = ${len(columns) + 1} AND lease_owner = ${len(columns) + 2}"
+    )
 
 
 async def take(model: type[M], pk: Any, *, seconds: float, statuses: tuple[str, ...]) -> Lease[M] | None:

@@ -57,3 +57,19 @@ async def test_finish_writes_the_outcome_and_lets_go_only_while_the_lease_is_our
         assert not await lease.finish(status="completed", response="stale")
     row = await ChatTask.get(id=other.id)
     assert (row.status, row.response, row.lease_owner) == ("queued", "", "another-worker")
+
+
+async def test_update_writes_the_row_only_while_the_lease_is_ours(signup):
+    task = await make_task(signup)
+    taken = await leases.take(ChatTask, task.id, seconds=30, statuses=ACTIVE)
+    assert taken is not None
+    async with taken.held() as lease:
+        assert await lease.update(status="processing", attempts=1, error=None, state={"step": 1})
+        row = await ChatTask.get(id=task.id)
+        assert (row.status, row.attempts, row.error, row.state) == ("processing", 1, None, {"step": 1})
+        assert row.lease_owner == lease.owner
+        # another job took the row over (its lease ran out meanwhile): this one's writes are refused
+        await ChatTask.filter(id=task.id).update(lease_owner="another-worker")
+        assert not await lease.update(status="failed", error="stale")
+    row = await ChatTask.get(id=task.id)
+    assert (row.status, row.error, row.lease_owner) == ("processing", None, "another-worker")
