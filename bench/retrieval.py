@@ -125,7 +125,12 @@ async def index_pages(
         for start in range(0, len(pieces), BATCH):
             batch = pieces[start : start + BATCH]
             began = time.perf_counter()
-            vectors = await embedder.embed([c.embedding_text for c in batch])
+            # as the ingestion pipeline calls it: on the word pieces the chunker measured the chunks by
+            word_pieces = [c.word_pieces for c in batch if c.word_pieces is not None]
+            if len(word_pieces) == len(batch):
+                vectors = await embedder.embed_word_pieces(word_pieces)
+            else:
+                vectors = await embedder.embed([c.embedding_text for c in batch])
             embedding_s += time.perf_counter() - began
             await write_chunks(document.id, principal.org_id, collection.id, batch, vectors)
     return collection.id, embedder, embedding_s

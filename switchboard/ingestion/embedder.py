@@ -156,7 +156,7 @@ class SentenceTransformerEmbedder:
         while others run wait behind theirs, so a caller that keeps a call queued ahead keeps
         every lane busy across calls (the ingestion pipeline does).
         """
-        return await self._run(list(texts), self._encode_on, len)
+        return await self._run(list(texts), self._encode_on)
 
     async def embed_word_pieces(self, pieces: Sequence[Sequence[int]]) -> list[list[float]]:
         """Unit vectors for texts given as ids of `tokenizer_file` ([CLS] and [SEP] included), as `embed` would.
@@ -169,7 +169,7 @@ class SentenceTransformerEmbedder:
         longest = max((len(ids) for ids in pieces), default=0)
         if longest > self.max_word_pieces:
             raise ValueError(f"{longest} word pieces, but the model reads at most {self.max_word_pieces}")
-        return await self._run(list(pieces), self._forward_on, len)
+        return await self._run(list(pieces), self._forward_on)
 
     @property
     def max_word_pieces(self) -> int:
@@ -177,8 +177,9 @@ class SentenceTransformerEmbedder:
         return self._max_seq_length
 
     async def _run(
-        self, items: list[_Item], encode: Callable[[Any, list[_Item]], list[list[float]]], size: Callable[[_Item], int]
+        self, items: list[_Item], encode: Callable[[Any, list[_Item]], list[list[float]]]
     ) -> list[list[float]]:
+        """`encode(model, items)` on the embedder's thread, or on the lanes (longest first, `lane_batch` at a time)."""
         if not items:
             return []
         loop = asyncio.get_running_loop()
@@ -186,7 +187,7 @@ class SentenceTransformerEmbedder:
             return await loop.run_in_executor(self._executor, lambda: encode(self._loaded(), items))
         if len(self._lane_models) < self.lanes:
             await self.load()
-        order = sorted(range(len(items)), key=lambda i: -size(items[i]))
+        order = sorted(range(len(items)), key=lambda i: -len(items[i]))
         parts = [order[i : i + self.lane_batch] for i in range(0, len(order), self.lane_batch)]
         done = await asyncio.gather(
             *(loop.run_in_executor(self._lane_pool, self._on_lane, encode, [items[i] for i in part]) for part in parts)

@@ -23,7 +23,7 @@ Every ingestion job of a process goes through it:
   of their CPU).
 
 Each job still writes its own chunks batch by batch (one transaction each) and reports its own
-progress; if it stops (an error, a timeout), its queued texts are dropped.
+progress; if it stops (an error, a timeout), its queued chunks are dropped.
 """
 
 from __future__ import annotations
@@ -164,7 +164,7 @@ class IngestionPipeline:
         return self._word_pieces.tokenizer_file if self._word_pieces is not None else None
 
     async def _run(self) -> None:
-        """Embed queued texts, `batch` at a time across requests, until none are left.
+        """Embed queued chunks, `batch` at a time across requests, until none are left.
 
         `CALLS_AHEAD` calls are kept in flight, so the embedder finds the next call's texts waiting
         when it finishes one (on 2 cores a call's last sub-batch runs on one lane, and handing the
@@ -195,9 +195,9 @@ class IngestionPipeline:
     def _call(self, chunks: list[Chunk]) -> Coroutine[Any, Any, Vectors]:
         """The embedder's call for `chunks`: on their word pieces where it takes them and every chunk has them."""
         if self._word_pieces is not None:
-            pieces = [c.word_pieces for c in chunks]
-            if all(ids is not None for ids in pieces):
-                return self._word_pieces.embed_word_pieces(pieces)  # type: ignore[arg-type]
+            pieces = [c.word_pieces for c in chunks if c.word_pieces is not None]
+            if len(pieces) == len(chunks):
+                return self._word_pieces.embed_word_pieces(pieces)
         return self._embedder.embed([c.embedding_text for c in chunks])
 
     def _take(self) -> list[tuple[_Request, int, int]]:
