@@ -41,6 +41,7 @@ from switchboard.ingestion.embedder import DEFAULT_BACKEND, QueryEmbeddingCache,
 from switchboard.ingestion.extract import extract  # noqa: E402
 from switchboard.ingestion.index import write_chunks  # noqa: E402
 from switchboard.ingestion.models import Collection, Document  # noqa: E402
+from switchboard.ingestion.pipeline import embed_chunks  # noqa: E402
 from switchboard.ingestion.resources import EMBEDDER, QUERY_CACHE, default_onnx_dir  # noqa: E402
 from switchboard.ingestion.tasks import BATCH  # noqa: E402
 from switchboard.platform.auth import Principal  # noqa: E402
@@ -125,12 +126,7 @@ async def index_pages(
         for start in range(0, len(pieces), BATCH):
             batch = pieces[start : start + BATCH]
             began = time.perf_counter()
-            # as the ingestion pipeline calls it: on the word pieces the chunker measured the chunks by
-            word_pieces = [c.word_pieces for c in batch if c.word_pieces is not None]
-            if len(word_pieces) == len(batch):
-                vectors = await embedder.embed_word_pieces(word_pieces)
-            else:
-                vectors = await embedder.embed([c.embedding_text for c in batch])
+            vectors = await embed_chunks(embedder, batch)  # as the ingestion pipeline calls it
             embedding_s += time.perf_counter() - began
             await write_chunks(document.id, principal.org_id, collection.id, batch, vectors)
     return collection.id, embedder, embedding_s

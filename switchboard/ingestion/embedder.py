@@ -128,8 +128,10 @@ class SentenceTransformerEmbedder:
         self._lane_of = threading.local()
         self._lane_lock = threading.Lock()
         self._lanes_taken = 0
-        self._max_seq_length = 0  # the model's, and whether it takes token type ids: set when it loads
+        # set when the model loads: its length, whether it takes token type ids, the special ids closing a text
+        self._max_seq_length = 0
         self._token_types = False
+        self._closing = 0
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embedder")
         self._lane_pool = (
             ThreadPoolExecutor(max_workers=self.lanes, thread_name_prefix="embedder-lane") if self.lanes > 1 else None
@@ -146,8 +148,9 @@ class SentenceTransformerEmbedder:
 
     @property
     def tokenizer_file(self) -> Path:
-        """The tokenizer whose ids `embed_word_pieces` takes (the model's own)."""
-        return (self._onnx_dir if self.backend != "torch" and self._onnx_dir else self._model_dir) / "tokenizer.json"
+        """The tokenizer whose ids `embed_word_pieces` takes: the model folder's (the ONNX export has a copy of it,
+        written only once the export is done)."""
+        return self._model_dir / "tokenizer.json"
 
     async def embed(self, texts: list[str]) -> list[list[float]]:
         """Unit vectors for `texts`, encoded on the embedder's thread, or on its lanes.
@@ -161,20 +164,11 @@ class SentenceTransformerEmbedder:
     async def embed_word_pieces(self, pieces: Sequence[Sequence[int]]) -> list[list[float]]:
         """Unit vectors for texts given as ids of `tokenizer_file` ([CLS] and [SEP] included), as `embed` would.
 
-        Skips the tokenizer (the ingestion pipeline's chunker has already run it). Raises
-        `ValueError` for ids longer than the model reads.
+        Skips the tokenizer (the ingestion pipeline's chunker has already run it). Ids longer than
+        the model reads are cut as the tokenizer cuts a text (its end dropped, the closing special
+        token kept).
         """
-        if len(self._lane_models) < self.lanes:
-            await self.load()
-        longest = max((len(ids) for ids in pieces), default=0)
-        if longest > self.max_word_pieces:
-            raise ValueError(f"{longest} word pieces, but the model reads at most {self.max_word_pieces}")
         return await self._run(list(pieces), self._forward_on)
-
-    @property
-    def max_word_pieces(self) -> int:
-        """The most token ids the model reads (256 for all-MiniLM-L6-v2; known once it is loaded)."""
-        return self._max_seq_length
 
     async def _run(
         self, items: list[_Item], encode: Callable[[Any, list[_Item]], list[list[float]]]
@@ -182,11 +176,11 @@ class SentenceTransformerEmbedder:
         """`encode(model, items)` on the embedder's thread, or on the lanes (longest first, `lane_batch` at a time)."""
         if not items:
             return []
-        loop = asyncio.get_running_loop()
-        if self._lane_pool is None:
-            return await loop.run_in_executor(self._executor, lambda: encode(self._loaded(), items))
         if len(self._lane_models) < self.lanes:
             await self.load()
+        loop = asyncio.get_running_loop()
+        if self._lane_pool is None:
+            return await loop.run_in_executor(self._executor, encode, self._lane_models[0], items)
         order = sorted(range(len(items)), key=lambda i: -len(items[i]))
         parts = [order[i : i + self.lane_batch] for i in range(0, len(order), self.lane_batch)]
         done = await asyncio.gather(
@@ -229,12 +223,15 @@ class SentenceTransformerEmbedder:
     def _forward_on(self, model: Any, pieces: list[Sequence[int]]) -> list[list[float]]:
         """What `model.encode` does after tokenizing: the model's modules run on the ids as given.
 
-        Like `encode`, texts go through the model `batch_size` at a time, shortest with shortest,
-        each batch padded to its longest text (no padding at `batch_size` 1, the ONNX backends').
+        Texts go through the model `batch_size` at a time, grouped by length, each batch padded to
+        its longest. At `batch_size` 1 (the ONNX backends) nothing is padded and the vectors are
+        `encode`'s exactly; torch's batches of 32 group texts a little differently from `encode`
+        (vectors agree to ~1e-7).
         """
         import numpy as np
         import torch
 
+        pieces = [self._cut(ids) for ids in pieces]
         order = sorted(range(len(pieces)), key=lambda i: len(pieces[i]))
         result: list[list[float]] = [[] for _ in pieces]
         with torch.inference_mode():
@@ -258,6 +255,12 @@ class SentenceTransformerEmbedder:
                     result[i] = vector
         return result
 
+    def _cut(self, ids: Sequence[int]) -> Sequence[int]:
+        """`ids` cut to the model's length as its tokenizer cuts a text: its end goes, the special tokens stay."""
+        if len(ids) <= self._max_seq_length:
+            return ids
+        return [*ids[: self._max_seq_length - self._closing], *ids[len(ids) - self._closing :]]
+
     def _loaded(self) -> Any:
         if self._model is None:
             self._model = self._load()
@@ -268,6 +271,8 @@ class SentenceTransformerEmbedder:
         model = self._loaded()
         self._max_seq_length = int(model.max_seq_length)
         self._token_types = "token_type_ids" in model.tokenizer.model_input_names
+        full, bare = model.tokenizer("a")["input_ids"], model.tokenizer("a", add_special_tokens=False)["input_ids"]
+        self._closing = len(full) - full.index(bare[0]) - len(bare)
         while len(self._lane_models) < self.lanes:
             self._lane_models.append(self._model if not self._lane_models else self._load())
 

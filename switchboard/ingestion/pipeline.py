@@ -176,7 +176,7 @@ class IngestionPipeline:
             while True:
                 while len(calls) < CALLS_AHEAD and (parts := self._take()):
                     chunks = [c for request, start, end in parts for c in request.chunks[start:end]]
-                    calls.append((parts, asyncio.ensure_future(self._call(chunks))))
+                    calls.append((parts, asyncio.ensure_future(embed_chunks(self._embedder, chunks))))
                 if not calls:
                     return
                 parts, call = calls.popleft()
@@ -191,14 +191,6 @@ class IngestionPipeline:
         finally:  # stopped (`close`): the calls still in flight have nobody to hand their vectors to
             for _, call in calls:
                 call.cancel()
-
-    def _call(self, chunks: list[Chunk]) -> Coroutine[Any, Any, Vectors]:
-        """The embedder's call for `chunks`: on their word pieces where it takes them and every chunk has them."""
-        if self._word_pieces is not None:
-            pieces = [c.word_pieces for c in chunks if c.word_pieces is not None]
-            if len(pieces) == len(chunks):
-                return self._word_pieces.embed_word_pieces(pieces)
-        return self._embedder.embed([c.embedding_text for c in chunks])
 
     def _take(self) -> list[tuple[_Request, int, int]]:
         """Up to `batch` chunks from the front of the queue, as (request, start, end) slices."""
@@ -218,6 +210,15 @@ class IngestionPipeline:
                 if request.slot is not None:
                     request.slot.release()
         return parts
+
+
+def embed_chunks(embedder: Embedder, chunks: Sequence[Chunk]) -> Coroutine[Any, Any, Vectors]:
+    """The embedder's call for `chunks`: on their word pieces where it takes them and every chunk has them."""
+    if isinstance(embedder, WordPieceEmbedder):
+        pieces = [c.word_pieces for c in chunks if c.word_pieces is not None]
+        if len(pieces) == len(chunks):
+            return embedder.embed_word_pieces(pieces)
+    return embedder.embed([c.embedding_text for c in chunks])
 
 
 def _hand_out(parts: list[tuple[_Request, int, int]], vectors: Vectors) -> None:

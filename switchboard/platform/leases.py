@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
+from tortoise.exceptions import FieldError
 from tortoise.models import Model
 
 M = TypeVar("M", bound=Model)
@@ -52,6 +53,8 @@ class Lease(Generic[M]):
         fields: a job updates its row a few times, and the ORM's query builder took ~0.5 ms of the
         event loop each time.
         """
+        if not values:
+            raise ValueError("nothing to update")
         sql = _update_sql(self.model, tuple(values))
         fields = self.model._meta.fields_map
         # no instance, as the ORM's own `QuerySet.update` converts them
@@ -91,11 +94,14 @@ class Lease(Generic[M]):
 @functools.cache
 def _update_sql(model: type[Model], names: tuple[str, ...]) -> str:
     """`UPDATE` of the fields `names` of one row of `model`, while a given owner holds its lease."""
+    unknown = [name for name in names if name not in model._meta.fields_db_projection]
+    if unknown:
+        raise FieldError(f"{model.__name__} has no column for {', '.join(unknown)}")
     columns = [model._meta.fields_db_projection[name] for name in names]
     assignments = ", ".join(f'"{column}" = ${number}' for number, column in enumerate(columns, start=1))
     return (
         f'UPDATE "{model._meta.db_table}" SET {assignments} '  # noqa: S608 (the model's own table and columns)
-        f"WHERE id = ${len(columns) + 1} AND lease_owner = ${len(columns) + 2}"
+        f'WHERE "{model._meta.db_pk_column}" = ${len(columns) + 1} AND lease_owner = ${len(columns) + 2}'
     )
 
 

@@ -82,7 +82,6 @@ async def test_an_embedder_that_takes_word_pieces_gets_the_ids_its_own_tokenizer
         """Records the ids it is given."""
 
         tokenizer_file = packaged_model_dir() / "tokenizer.json"
-        max_word_pieces = 256
 
         def __init__(self) -> None:
             super().__init__()
