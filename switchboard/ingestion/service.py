@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
@@ -21,8 +20,6 @@ from switchboard.platform.errors import Conflict, Forbidden, NotFound, Validatio
 from switchboard.platform.ids import parse_id
 from switchboard.platform.runtime import Runtime
 
-READ_CHUNK = 1024 * 1024
-
 
 class DuplicateDocument(Conflict):
     """The same content is already in the collection."""
@@ -33,12 +30,6 @@ class DuplicateDocument(Conflict):
 def document_stream(document_id: uuid.UUID | str) -> str:
     """Event stream name of a document's processing."""
     return f"document:{document_id}"
-
-
-async def _file_chunks(received: ReceivedFile) -> AsyncIterator[bytes]:
-    with received.path.open("rb") as f:
-        while piece := await asyncio.to_thread(f.read, READ_CHUNK):
-            yield piece
 
 
 async def accept_upload(
@@ -57,7 +48,7 @@ async def accept_upload(
             raise DuplicateDocument(details={"document_id": str(existing.id)})
         document_id = uuid.uuid4()
         storage_key = f"documents/{principal.org_id}/{document_id}"
-        await runtime.storage.put_stream(storage_key, _file_chunks(received))
+        await runtime.storage.put_file(storage_key, received.path)
         try:
             document = await Document.create(
                 id=document_id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
 import re
 from collections.abc import AsyncIterator
@@ -17,6 +18,9 @@ class Storage(Protocol):
 
     async def put_stream(self, key: str, chunks: AsyncIterator[bytes]) -> int:
         """Write the chunks under `key`; returns the byte count."""
+
+    async def put_file(self, key: str, path: Path) -> int:
+        """Store the file at `path` under `key`, taking it over (it is gone from `path`); returns the byte count."""
 
     async def read(self, key: str) -> bytes:
         """The whole blob."""
@@ -56,6 +60,18 @@ class LocalStorage:
         os.replace(tmp, target)
         return size
 
+    async def put_file(self, key: str, path: Path) -> int:
+        """Move the file in (a rename: an upload is not written twice); copied, then removed, from another disk."""
+        target = self.path(key)
+        try:
+            return await asyncio.to_thread(_move, path, target)
+        except OSError as exc:
+            if exc.errno != errno.EXDEV:
+                raise
+        size = await self.put_stream(key, _pieces(path))
+        await asyncio.to_thread(path.unlink)
+        return size
+
     async def read(self, key: str) -> bytes:
         """The whole blob."""
         return await asyncio.to_thread(self.path(key).read_bytes)
@@ -75,3 +91,17 @@ class LocalStorage:
         self.root.mkdir(parents=True, exist_ok=True)
         if not os.access(self.root, os.W_OK):
             raise OSError(f"{self.root} is not writable")
+
+
+def _move(path: Path, target: Path) -> int:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    size = path.stat().st_size
+    os.replace(path, target)
+    return size
+
+
+async def _pieces(path: Path, size: int = 1024 * 1024) -> AsyncIterator[bytes]:
+    """The file's bytes, `size` at a time, read off the event loop."""
+    with path.open("rb") as f:
+        while piece := await asyncio.to_thread(f.read, size):
+            yield piece
