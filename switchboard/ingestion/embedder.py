@@ -261,20 +261,17 @@ class SentenceTransformerEmbedder:
             return ids
         return [*ids[: self._max_seq_length - self._closing], *ids[len(ids) - self._closing :]]
 
-    def _loaded(self) -> Any:
-        if self._model is None:
-            self._model = self._load()
-        return self._model
-
     def _load_all(self) -> None:
         """The model, and for the ONNX backends a copy of it for each lane (the first lane shares the model)."""
-        model = self._loaded()
+        if self._model is None:
+            self._model = self._load()
+        model = self._model
         self._max_seq_length = int(model.max_seq_length)
         self._token_types = "token_type_ids" in model.tokenizer.model_input_names
         full, bare = model.tokenizer("a")["input_ids"], model.tokenizer("a", add_special_tokens=False)["input_ids"]
         self._closing = len(full) - full.index(bare[0]) - len(bare)
         while len(self._lane_models) < self.lanes:
-            self._lane_models.append(self._model if not self._lane_models else self._load())
+            self._lane_models.append(model if not self._lane_models else self._load())
 
     def _load(self) -> Any:
         offline()

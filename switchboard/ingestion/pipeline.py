@@ -73,7 +73,6 @@ class IngestionPipeline:
         self, embedder: Embedder, *, batch: int = EMBEDDING_BATCH, documents_ahead: int = DOCUMENTS_AHEAD
     ) -> None:
         self._embedder = embedder
-        self._word_pieces = embedder if isinstance(embedder, WordPieceEmbedder) else None
         self._batch = batch
         self._slots = asyncio.Semaphore(documents_ahead)
         self._pool: ProcessPoolExecutor | None = None
@@ -161,7 +160,7 @@ class IngestionPipeline:
 
     def _tokenizer_file(self) -> Path | None:
         """What the child measures chunks with: the embedder's tokenizer where it takes word pieces."""
-        return self._word_pieces.tokenizer_file if self._word_pieces is not None else None
+        return self._embedder.tokenizer_file if isinstance(self._embedder, WordPieceEmbedder) else None
 
     async def _run(self) -> None:
         """Embed queued chunks, `batch` at a time across requests, until none are left.
