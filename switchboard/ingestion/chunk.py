@@ -110,6 +110,14 @@ class ModelTokenCounter:
         ids.extend(self._suffix)
         return ids
 
+    def cut(self, ids: Sequence[int], limit: int) -> Sequence[int]:
+        """`ids` (special tokens included) cut to `limit` as the tokenizer cuts a text: its end goes, the
+        closing special tokens stay."""
+        if len(ids) <= limit:
+            return ids
+        closing = len(self._suffix)
+        return [*ids[: limit - closing], *ids[len(ids) - closing :]]
+
 
 def _specials_around(tokenizer: Any) -> tuple[list[int], list[int]]:
     """The special ids the tokenizer puts before and after a text's own."""

@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
 
+from switchboard.ingestion.chunk import ModelTokenCounter
 from switchboard.ingestion.model_files import (
     ONNX_FILE,
     QUANTIZED_ONNX_FILE,
@@ -128,10 +129,10 @@ class SentenceTransformerEmbedder:
         self._lane_of = threading.local()
         self._lane_lock = threading.Lock()
         self._lanes_taken = 0
-        # set when the model loads: its length, whether it takes token type ids, the special ids closing a text
+        # set when the model loads: its length, whether it takes token type ids, its tokenizer (to cut ids with)
         self._max_seq_length = 0
         self._token_types = False
-        self._closing = 0
+        self._counter: ModelTokenCounter | None = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embedder")
         self._lane_pool = (
             ThreadPoolExecutor(max_workers=self.lanes, thread_name_prefix="embedder-lane") if self.lanes > 1 else None
@@ -231,7 +232,8 @@ class SentenceTransformerEmbedder:
         import numpy as np
         import torch
 
-        pieces = [self._cut(ids) for ids in pieces]
+        assert self._counter is not None  # loaded with the model
+        pieces = [self._counter.cut(ids, self._max_seq_length) for ids in pieces]
         order = sorted(range(len(pieces)), key=lambda i: len(pieces[i]))
         result: list[list[float]] = [[] for _ in pieces]
         with torch.inference_mode():
@@ -255,12 +257,6 @@ class SentenceTransformerEmbedder:
                     result[i] = vector
         return result
 
-    def _cut(self, ids: Sequence[int]) -> Sequence[int]:
-        """`ids` cut to the model's length as its tokenizer cuts a text: its end goes, the special tokens stay."""
-        if len(ids) <= self._max_seq_length:
-            return ids
-        return [*ids[: self._max_seq_length - self._closing], *ids[len(ids) - self._closing :]]
-
     def _load_all(self) -> None:
         """The model, and for the ONNX backends a copy of it for each lane (the first lane shares the model)."""
         if self._model is None:
@@ -268,8 +264,7 @@ class SentenceTransformerEmbedder:
         model = self._model
         self._max_seq_length = int(model.max_seq_length)
         self._token_types = "token_type_ids" in model.tokenizer.model_input_names
-        full, bare = model.tokenizer("a")["input_ids"], model.tokenizer("a", add_special_tokens=False)["input_ids"]
-        self._closing = len(full) - full.index(bare[0]) - len(bare)
+        self._counter = ModelTokenCounter.from_file(self.tokenizer_file)
         while len(self._lane_models) < self.lanes:
             self._lane_models.append(model if not self._lane_models else self._load())
 

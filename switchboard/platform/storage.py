@@ -76,11 +76,9 @@ class LocalStorage:
         """The whole blob."""
         return await asyncio.to_thread(self.path(key).read_bytes)
 
-    async def stream(self, key: str, chunk_size: int = 256 * 1024) -> AsyncIterator[bytes]:
+    def stream(self, key: str, chunk_size: int = 256 * 1024) -> AsyncIterator[bytes]:
         """The blob in pieces, read off the event loop."""
-        with self.path(key).open("rb") as blob:
-            while piece := await asyncio.to_thread(blob.read, chunk_size):
-                yield piece
+        return _pieces(self.path(key), chunk_size)
 
     async def delete(self, key: str) -> None:
         """Remove the blob; a missing one is not an error."""
