@@ -19,6 +19,7 @@ from switchboard.platform import errors
 from switchboard.platform.auth import count_ip, signs_in
 from switchboard.platform.logs import correlation_id, install_correlation_ids, new_correlation_id
 from switchboard.platform.openapi import SwitchboardOpenAPI
+from switchboard.platform.query import check_parameters
 from switchboard.platform.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -155,6 +156,12 @@ def create_app(settings: Settings, *, embedded_worker: bool = False) -> Quart:
         correlation_id.set(g.correlation_id)
         if request.path.startswith("/api/") and not signs_in(app.view_functions.get(request.endpoint or "")):
             await count_ip()  # a guarded route counts it beside the sign-in check
+
+    @app.before_request
+    async def refuse_unstorable_parameters() -> None:
+        # the one rule for parameters, here so that a route reading `request.args` itself is covered too
+        check_parameters("query", request.args.items(multi=True))
+        check_parameters("path", (request.view_args or {}).items())
 
     @app.after_request
     async def echo_correlation_id(response: Response) -> Response:

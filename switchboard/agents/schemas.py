@@ -8,6 +8,9 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
+from switchboard.platform.pagination import PageQuery
+from switchboard.platform.query import QueryArgs
+
 AccessValue = Literal["allow", "deny", "inherit"]
 SourceValue = Literal["platform", "organization", "group", "user", "preference", "agent", "default"]
 
@@ -162,13 +165,11 @@ class OverrideOut(BaseModel):
     updated_at: datetime
 
 
-class OverrideQuery(BaseModel):
+class OverrideQuery(PageQuery):
     """Which overrides to list."""
 
     q: str | None = Field(None, max_length=200, description="Matches the member's email or name, or the agent.")
     agent: str | None = Field(None, max_length=64)
-    limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0)
 
 
 class OverridePage(BaseModel):
@@ -254,7 +255,7 @@ class AuthzBatchOut(BaseModel):
 ProviderId = Literal["openai_compatible", "openai", "ollama", "vllm", "openrouter"]
 
 
-class ScopeQuery(BaseModel):
+class ScopeQuery(QueryArgs):
     """Whose model settings: the caller's own (default) or, for admins, the organization's."""
 
     scope: Literal["user", "organization"] | None = None

@@ -17,6 +17,7 @@ from switchboard.agents.schemas import (
 )
 from switchboard.agents.shapes import model_settings_out
 from switchboard.platform.auth import current_principal, require_user
+from switchboard.platform.openapi import no_content
 from switchboard.platform.web import runtime
 
 model_settings = Blueprint("model_settings", __name__, url_prefix="/api/v1/settings/models")
@@ -56,6 +57,7 @@ async def put_model_settings(query_args: ScopeQuery, data: ModelSettingsIn) -> M
 
 @model_settings.delete("")
 @require_user
+@no_content("Removed")
 @validate_querystring(ScopeQuery)
 async def delete_model_settings(query_args: ScopeQuery) -> tuple[str, int]:
     """Remove the settings: back to the org's, or the platform default."""

@@ -30,6 +30,7 @@ from switchboard.chat.schemas import (
 from switchboard.platform.auth import current_principal, require_user
 from switchboard.platform.events import Event
 from switchboard.platform.idempotency import idempotent
+from switchboard.platform.openapi import event_stream, no_content
 from switchboard.platform.pagination import Page, PageQuery
 from switchboard.platform.sse import follow, sse_response
 from switchboard.platform.web import resume_point, runtime
@@ -119,6 +120,7 @@ async def get_task(task_id: str) -> TaskOut:
 
 @chat.get("/chat/<task_id>/progress")
 @require_user
+@event_stream("The task's steps and answer as they happen")
 async def progress(task_id: str) -> Response:
     """SSE of every step; resumes after `?last_id=` or `Last-Event-ID`. Disconnecting never stops the task."""
     task = await service.get_task(current_principal(), task_id)
@@ -188,6 +190,7 @@ async def messages(conversation_id: str, query_args: PageQuery) -> Page[MessageO
 
 @chat.delete("/conversations/<conversation_id>")
 @require_user
+@no_content("Deleted with its messages")
 async def delete_conversation(conversation_id: str) -> tuple[str, int]:
     """Delete a conversation and its messages."""
     await service.delete_conversation(current_principal(), conversation_id)
@@ -285,6 +288,7 @@ async def update_memory(memory_id: str, data: MemoryPatch) -> MemoryOut:
 
 @chat.delete("/memories/<memory_id>")
 @require_user
+@no_content("Forgotten")
 async def delete_memory(memory_id: str) -> tuple[str, int]:
     """Forget a memory."""
     await memory.delete_memory(current_principal(), memory_id)

@@ -8,6 +8,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
+from switchboard.platform.pagination import PageQuery
+
 Mode = Literal["auto", "ask", "research", "investigate"]
 Category = Literal["memories", "preferences", "facts", "patterns"]
 
@@ -124,11 +126,9 @@ class MemoryPatch(BaseModel):
     importance: float | None = Field(None, ge=0, le=1)
 
 
-class MemoryQuery(BaseModel):
+class MemoryQuery(PageQuery):
     """Memory list filters."""
 
-    limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0)
     category: Category | None = None
 
 

@@ -26,11 +26,13 @@ from switchboard.ingestion.schemas import (
 from switchboard.ingestion.upload import receive_upload
 from switchboard.platform.auth import Principal, current_principal, require_admin, require_user
 from switchboard.platform.idempotency import idempotent
+from switchboard.platform.openapi import attachment, event_stream, no_content, upload_form
 from switchboard.platform.pagination import Page, PageQuery
 from switchboard.platform.sse import follow, sse_response
 from switchboard.platform.web import resume_point, runtime
 
 documents = Blueprint("documents", __name__, url_prefix="/api/v1/documents")
+COLLECTION_FIELD = {"type": "string", "format": "uuid", "description": "The collection to file it in"}
 
 
 def _document(d: Document) -> DocumentOut:
@@ -55,6 +57,7 @@ async def _upload(principal: Principal, default_collection: str | None = None) -
 
 @documents.post("/upload")
 @require_user
+@upload_form("The document", {"collection_id": COLLECTION_FIELD})
 @idempotent
 @validate_response(UploadAccepted, 202)
 async def upload() -> tuple[UploadAccepted, int]:
@@ -152,6 +155,7 @@ async def update_collection(collection_id: str, data: CollectionPatch) -> Collec
 
 @documents.delete("/collections/<collection_id>")
 @require_user
+@no_content("Deleted with its documents")
 async def delete_collection(collection_id: str) -> tuple[str, int]:
     """Delete a personal collection and its documents (General cannot be deleted)."""
     await _delete_collection(current_principal(), collection_id, "personal")
@@ -189,6 +193,7 @@ async def create_org_collection(data: CollectionIn) -> tuple[CollectionOut, int]
 
 @documents.delete("/admin/collections/<collection_id>")
 @require_admin
+@no_content("Deleted with its documents")
 async def delete_org_collection(collection_id: str) -> tuple[str, int]:
     """Delete an org collection and its documents."""
     await _delete_collection(current_principal(), collection_id, "org")
@@ -197,6 +202,7 @@ async def delete_org_collection(collection_id: str) -> tuple[str, int]:
 
 @documents.post("/admin/upload")
 @require_admin
+@upload_form("The document", {"collection_id": COLLECTION_FIELD})
 @idempotent
 @validate_response(UploadAccepted, 202)
 async def admin_upload() -> tuple[UploadAccepted, int]:
@@ -214,6 +220,7 @@ async def get_document(document_id: str) -> DocumentOut:
 
 @documents.delete("/<document_id>")
 @require_user
+@no_content("Deleted")
 async def delete_document(document_id: str) -> tuple[str, int]:
     """Delete a document with its chunks, vectors and file."""
     await service.delete(current_principal(), document_id, runtime())
@@ -230,6 +237,7 @@ async def document_status(document_id: str) -> DocumentStatus:
 
 @documents.get("/<document_id>/progress")
 @require_user
+@event_stream("The document's processing events as they happen")
 async def document_progress(document_id: str) -> Response:
     """SSE of the document's processing; resumes after `?last_id=` or `Last-Event-ID`."""
     document = await service.get(current_principal(), document_id)
@@ -240,6 +248,7 @@ async def document_progress(document_id: str) -> Response:
 
 @documents.get("/<document_id>/download")
 @require_user
+@attachment("*/*", "The original bytes, with the media type the document was uploaded with")
 async def download(document_id: str) -> Response:
     """The original bytes."""
     document = await service.get(current_principal(), document_id)

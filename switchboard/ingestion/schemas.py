@@ -8,6 +8,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
+from switchboard.platform.pagination import PageQuery
+
 
 class DocumentOut(BaseModel):
     """A document and where its processing stands."""
@@ -47,11 +49,9 @@ class DocumentStatus(BaseModel):
     chunk_count: int
 
 
-class DocumentQuery(BaseModel):
+class DocumentQuery(PageQuery):
     """List filters."""
 
-    limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0)
     collection_id: UUID | None = None
     status: Literal["pending", "processing", "completed", "failed"] | None = None
 

@@ -6,14 +6,16 @@ from typing import Generic, TypeVar
 
 from pydantic import BaseModel, Field
 
+from switchboard.platform.query import MAX_QUERY_INT, QueryArgs
+
 T = TypeVar("T")
 
 
-class PageQuery(BaseModel):
-    """Which slice of a list to return."""
+class PageQuery(QueryArgs):
+    """Which slice of a list to return; list filters extend it."""
 
     limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_QUERY_INT)
 
 
 class Page(BaseModel, Generic[T]):

@@ -11,6 +11,7 @@ from quart_schema import validate_querystring, validate_response
 from switchboard.platform.audit import service
 from switchboard.platform.audit.schemas import AuditOut, AuditQuery, AuditStats
 from switchboard.platform.auth import current_principal, require_admin, require_user
+from switchboard.platform.openapi import attachment
 from switchboard.platform.pagination import Page, PageQuery
 
 audit = Blueprint("audit", __name__, url_prefix="/api/v1/audit")
@@ -75,6 +76,7 @@ async def my_logs(query_args: PageQuery) -> Page[AuditOut]:
 
 @audit.get("/my-logs/export")
 @require_user
+@attachment("text/csv", "What the caller did, one row per entry", {"type": "string"})
 async def export_my_logs() -> Response:
     """What the caller did, as CSV."""
     entries, _ = await service.list_mine(current_principal(), limit=100_000, offset=0)

@@ -8,13 +8,13 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
+from switchboard.platform.pagination import PageQuery
 
-class AuditQuery(BaseModel):
+
+class AuditQuery(PageQuery):
     """Filters of the audit list."""
 
-    limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0)
-    action: str | None = None
+    action: str | None = Field(None, max_length=200)
     actor_id: UUID | None = None
     outcome: str | None = None
     since: datetime | None = None

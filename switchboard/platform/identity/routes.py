@@ -27,11 +27,13 @@ from switchboard.platform.identity.schemas import (
     RegisterIn,
     ResetPasswordIn,
     SettingsIn,
+    SettingsOut,
     TokenIn,
     TokenOut,
     TwoFactorSetup,
     UserOut,
 )
+from switchboard.platform.openapi import attachment, ends_session, no_content
 from switchboard.platform.orgs import service as orgs
 from switchboard.platform.web import runtime
 
@@ -111,6 +113,7 @@ async def refresh() -> Response:
 
 @auth.post("/logout")
 @require_user
+@ends_session
 @document_response(Accepted)
 async def logout() -> Response:
     """End this sign-in and clear its cookies."""
@@ -161,14 +164,16 @@ async def update_profile(data: ProfileIn) -> UserOut:
 @auth.patch("/settings")
 @require_user
 @validate_request(SettingsIn)
-async def update_settings(data: SettingsIn) -> dict[str, object]:
-    """Merge settings."""
+@validate_response(SettingsOut)
+async def update_settings(data: SettingsIn) -> SettingsOut:
+    """Merge settings (a null value removes a key)."""
     user = await service.update_settings(current_principal(), data.settings)
-    return {"settings": user.settings}
+    return SettingsOut(settings=user.settings)
 
 
 @auth.post("/password")
 @require_user
+@ends_session
 @validate_request(PasswordChangeIn)
 @validate_response(Accepted)
 async def change_password(data: PasswordChangeIn) -> Accepted:
@@ -237,6 +242,8 @@ async def create_api_key(data: ApiKeyIn) -> tuple[ApiKeyCreated, int]:
 
 @auth.delete("/api-keys/<key_id>")
 @require_user
+@ends_session
+@no_content("Revoked")
 async def revoke_api_key(key_id: str) -> tuple[str, int]:
     """Revoke a key; it fails from the next request on."""
     await apikeys.revoke_key(current_principal(), key_id)
@@ -245,6 +252,7 @@ async def revoke_api_key(key_id: str) -> tuple[str, int]:
 
 @auth.post("/account/delete")
 @require_user
+@ends_session
 @validate_request(DeleteAccountIn)
 @validate_response(DeletionScheduled, 202)
 async def delete_account(data: DeleteAccountIn) -> tuple[DeletionScheduled, int]:
@@ -255,6 +263,7 @@ async def delete_account(data: DeleteAccountIn) -> tuple[DeletionScheduled, int]
 
 @auth.get("/account/export")
 @require_user
+@attachment("application/json", "Everything kept about the caller", {"type": "object"})
 async def export_account() -> Response:
     """Everything kept about the caller, as one JSON download."""
     document = await service.export(current_principal())
@@ -273,6 +282,7 @@ async def twofactor_setup() -> TwoFactorSetup:
 
 @auth.post("/2fa/enable")
 @require_user
+@ends_session
 @validate_request(CodeIn)
 @validate_response(RecoveryCodes)
 async def twofactor_enable(data: CodeIn) -> RecoveryCodes:
@@ -292,6 +302,7 @@ async def twofactor_verify(data: CodeIn) -> Accepted:
 
 @auth.post("/2fa/disable")
 @require_user
+@ends_session
 @validate_request(DisableTwoFactorIn)
 @validate_response(Accepted)
 async def twofactor_disable(data: DisableTwoFactorIn) -> Accepted:

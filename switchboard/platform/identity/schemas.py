@@ -10,6 +10,11 @@ from pydantic import BaseModel, EmailStr, Field, StringConstraints
 
 Password = Field(min_length=8, max_length=256)
 
+MAX_SETTINGS = 100
+SettingKey = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+# the one shape of a user's stored settings: what a write may leave behind is what /auth/me promises
+UserSettings = Annotated[dict[SettingKey, Any], Field(max_length=MAX_SETTINGS)]
+
 
 class RegisterIn(BaseModel):
     """A new account."""
@@ -60,7 +65,7 @@ class MeOut(BaseModel):
     is_superadmin: bool
     org: OrgRef
     groups: list[GroupRef]
-    settings: dict[Annotated[str, StringConstraints(min_length=1, max_length=64)], Any] = Field(max_length=100)
+    settings: UserSettings
     auth_method: str
 
 
@@ -81,9 +86,15 @@ class ProfileIn(BaseModel):
 
 
 class SettingsIn(BaseModel):
-    """Settings to merge (null removes a key)."""
+    """Settings to merge (null removes a key); keys of 1-64 characters, at most 100 kept."""
 
-    settings: dict[str, Any]
+    settings: UserSettings
+
+
+class SettingsOut(BaseModel):
+    """The caller's settings after the change."""
+
+    settings: UserSettings
 
 
 class PasswordChangeIn(BaseModel):

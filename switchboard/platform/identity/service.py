@@ -12,9 +12,10 @@ from tortoise.transactions import in_transaction
 from switchboard.config import Settings
 from switchboard.platform.audit import service as audit
 from switchboard.platform.auth import Principal
-from switchboard.platform.errors import AppError, Conflict, Gone, NotFound, Unauthorized
+from switchboard.platform.errors import AppError, Conflict, Gone, NotFound, Unauthorized, ValidationFailed
 from switchboard.platform.identity import twofactor
 from switchboard.platform.identity.models import ApiKey, OneTimeToken, RefreshToken, Session, User
+from switchboard.platform.identity.schemas import MAX_SETTINGS
 from switchboard.platform.mailer import Mailer
 from switchboard.platform.orgs.models import Membership, Org
 from switchboard.platform.ratelimit import RateLimiter
@@ -249,7 +250,12 @@ async def update_settings(principal: Principal, changes: dict[str, Any]) -> User
     """Merge `changes` into the user's settings (a null value removes a key)."""
     user = await get_user(principal)
     merged = {**user.settings, **changes}
-    user.settings = {k: v for k, v in merged.items() if v is not None}
+    kept = {k: v for k, v in merged.items() if v is not None}
+    if len(kept) > MAX_SETTINGS:
+        raise ValidationFailed(
+            details=[{"field": "settings", "message": f"At most {MAX_SETTINGS} settings are kept", "type": "too_long"}]
+        )
+    user.settings = kept
     await user.save(update_fields=["settings"])
     await audit.record(
         "user.settings_updated",

@@ -6,6 +6,7 @@ from quart import Blueprint
 from quart_schema import validate_request, validate_response
 
 from switchboard.platform.auth import current_principal, require_user
+from switchboard.platform.openapi import no_content
 from switchboard.platform.orgs import service
 from switchboard.platform.orgs.models import GroupMember, Membership, Org
 from switchboard.platform.orgs.schemas import (
@@ -95,6 +96,7 @@ async def change_role(org_id: str, user_id: str, data: RoleIn) -> MemberOut:
 
 @orgs.delete("/<org_id>/members/<user_id>")
 @require_user
+@no_content("Removed from the org")
 async def remove_member(org_id: str, user_id: str) -> tuple[str, int]:
     """Remove a member from the org."""
     await service.remove_member(current_principal(), org_id, user_id)
@@ -123,6 +125,7 @@ async def list_invitations(org_id: str) -> list[InvitationOut]:
 
 @orgs.delete("/<org_id>/invitations/<invitation_id>")
 @require_user
+@no_content("Revoked")
 async def revoke_invitation(org_id: str, invitation_id: str) -> tuple[str, int]:
     """Revoke a pending invitation (admins)."""
     await service.revoke_invitation(current_principal(), org_id, invitation_id)
@@ -181,6 +184,7 @@ async def update_group(org_id: str, group_id: str, data: GroupPatch) -> GroupOut
 
 @orgs.delete("/<org_id>/groups/<group_id>")
 @require_user
+@no_content("Deleted")
 async def delete_group(org_id: str, group_id: str) -> tuple[str, int]:
     """Delete a group (admins)."""
     await service.delete_group(current_principal(), org_id, group_id)
@@ -208,6 +212,7 @@ async def put_group_member(org_id: str, group_id: str, user_id: str, data: Group
 
 @orgs.delete("/<org_id>/groups/<group_id>/members/<user_id>")
 @require_user
+@no_content("Removed from the group")
 async def remove_group_member(org_id: str, group_id: str, user_id: str) -> tuple[str, int]:
     """Take a member out of a group (admins)."""
     await service.remove_group_member(current_principal(), org_id, group_id, user_id)

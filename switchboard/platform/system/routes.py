@@ -7,6 +7,7 @@ from quart_schema import document_response, validate_response
 
 from switchboard.platform.auth import require_superadmin
 from switchboard.platform.idempotency import idempotent
+from switchboard.platform.openapi import event_stream
 from switchboard.platform.sse import follow, sse_response
 from switchboard.platform.system import service
 from switchboard.platform.system.schemas import Health, ProgressState, Readiness, SystemCheckOut
@@ -55,6 +56,7 @@ async def get_check(check_id: str) -> SystemCheckOut:
 
 @api.get("/checks/<check_id>/progress")
 @require_superadmin
+@event_stream("The check's events as they happen")
 async def check_progress(check_id: str) -> Response:
     """SSE of the self-check's events; resumes after `?last_id=` or `Last-Event-ID`."""
     check = await service.get_check(check_id)
