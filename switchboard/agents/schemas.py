@@ -253,6 +253,8 @@ class AuthzBatchOut(BaseModel):
 # --- model settings (BYOK) -----------------------------------------------------------------------
 
 ProviderId = Literal["openai_compatible", "openai", "ollama", "vllm", "openrouter"]
+# a key travels in an HTTP header: printable ASCII only, or the call could never be made
+API_KEY_PATTERN = r"^[ -~]*$"
 
 
 class ScopeQuery(QueryArgs):
@@ -271,6 +273,7 @@ class ModelSettingsIn(BaseModel):
     api_key: str | None = Field(
         None,
         max_length=1000,
+        pattern=API_KEY_PATTERN,
         description='Stored encrypted, never returned. Left out: keep the stored key; "": remove it.',
     )
 
@@ -296,7 +299,7 @@ class ModelValidateIn(BaseModel):
     provider: ProviderId | None = None
     base_url: str | None = Field(None, max_length=500)
     chat_model: str | None = Field(None, max_length=200)
-    api_key: str | None = Field(None, max_length=1000)
+    api_key: str | None = Field(None, max_length=1000, pattern=API_KEY_PATTERN)
     scope: Literal["user", "organization"] = "user"
 
 

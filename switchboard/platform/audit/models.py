@@ -7,6 +7,8 @@ from typing import Any
 from tortoise import fields
 from tortoise.models import Model
 
+CORRELATION_ID_LENGTH = 128
+
 
 class AuditLog(Model):
     """One audited action."""
@@ -20,7 +22,7 @@ class AuditLog(Model):
     target_id = fields.CharField(max_length=64, null=True)
     outcome = fields.CharField(max_length=16, default="success")
     ip = fields.CharField(max_length=64, null=True)
-    correlation_id = fields.CharField(max_length=128, null=True, db_index=True)
+    correlation_id = fields.CharField(max_length=CORRELATION_ID_LENGTH, null=True, db_index=True)
     details: dict[str, Any] = fields.JSONField(default=dict)
     created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
 

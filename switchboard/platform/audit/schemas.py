@@ -14,9 +14,9 @@ from switchboard.platform.pagination import PageQuery
 class AuditQuery(PageQuery):
     """Filters of the audit list."""
 
-    action: str | None = Field(None, max_length=200)
+    action: str | None = Field(None, max_length=64)
     actor_id: UUID | None = None
-    outcome: str | None = None
+    outcome: str | None = Field(None, max_length=16)
     since: datetime | None = None
     until: datetime | None = None
 

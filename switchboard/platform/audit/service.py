@@ -8,7 +8,7 @@ from typing import Any
 
 from tortoise.functions import Count
 
-from switchboard.platform.audit.models import AuditLog
+from switchboard.platform.audit.models import CORRELATION_ID_LENGTH, AuditLog
 from switchboard.platform.auth import Principal
 from switchboard.platform.errors import NotFound
 from switchboard.platform.ids import parse_id
@@ -79,6 +79,8 @@ async def get_for_org(principal: Principal, entry_id: str) -> AuditLog:
 
 async def by_correlation(principal: Principal, cid: str) -> list[AuditLog]:
     """The org's entries written while serving one request."""
+    if len(cid) > CORRELATION_ID_LENGTH:  # longer than any id we keep: it names nothing
+        return []
     return await AuditLog.filter(org_id=principal.org_id, correlation_id=cid).order_by("created_at")
 
 
