@@ -2,9 +2,10 @@
 
 Generated requests never get a 5xx, and every answer matches what the document promises for
 its status. The operation list is read from the document, so a route added later is fuzzed
-the day it is added. Operations marked `x-ends-session` run in a second pass with throwaway
-accounts (tests/support/fuzz_hooks.py), so they are fuzzed for real without ending the first
-pass's session. Every named rate limit is raised for this server, through `RATE_LIMITS`.
+the day it is added. The operations are shared between schemathesis processes running side by
+side; those marked `x-ends-session` go to one of their own that uses throwaway accounts
+(tests/support/fuzz_hooks.py), so they are fuzzed for real without ending the others' session.
+Every named rate limit is raised for this server, through `RATE_LIMITS`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -26,8 +28,8 @@ from tests.support import processes
 
 SCHEMATHESIS = str(Path(sys.executable).with_name("schemathesis"))
 ROOT = Path(__file__).resolve().parents[2]
-ENDS_SESSION = "/x-ends-session == true"
 MAX_EXAMPLES = "8"
+SHARDS = 2  # schemathesis processes for the everyday operations, beside the throwaway one
 
 
 @pytest.fixture(scope="module")
@@ -44,58 +46,61 @@ def fuzz_url(process_env, worker, tmp_path_factory) -> Iterator[str]:
         proc.stop()
 
 
-def _fuzz(url: str, report: Path, *args: str, env: dict[str, str] | None = None) -> dict[str, object]:
-    """One schemathesis run; its JSON report, with the console output to explain a failure."""
-    result = subprocess.run(
-        [
-            SCHEMATHESIS,
-            "run",
-            f"{url}/openapi.json",
-            "--checks",
-            "not_a_server_error,response_schema_conformance",
-            "--phases",
-            "examples,coverage,fuzzing",
-            "--max-examples",
-            MAX_EXAMPLES,
-            "--workers",
-            "4",
-            "--request-timeout",
-            "30",
-            "--seed",
-            "1",
-            "--no-shrink",
-            "--generation-database",
-            "none",
-            "--suppress-health-check",
-            "all",
-            "--no-color",
-            "--report",
-            "json",
-            "--report-json-path",
-            str(report),
-            *args,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
-    )
-    report.with_suffix(".log").write_text(result.stdout + result.stderr)
-    assert report.exists(), result.stdout[-12000:] + result.stderr[-3000:]
-    verdict: dict[str, object] = json.loads(report.read_text())
-    verdict["console"] = result.stdout[-12000:] + result.stderr[-3000:]
-    verdict["returncode"] = result.returncode
-    return verdict
+class Pass:
+    """One schemathesis process over some operations, writing a JSON report."""
 
+    def __init__(self, url: str, operation_ids: list[str], report: Path, *args: str, **env: str) -> None:
+        self.report = report
+        self.expected = len(operation_ids)
+        self.log = report.with_suffix(".log")
+        selected = [arg for op_id in operation_ids for arg in ("--include-operation-id", op_id)]
+        with self.log.open("w") as out:
+            self.proc = subprocess.Popen(
+                [
+                    SCHEMATHESIS,
+                    "run",
+                    f"{url}/openapi.json",
+                    "--checks",
+                    "not_a_server_error,response_schema_conformance",
+                    "--phases",
+                    "examples,coverage,fuzzing",
+                    "--max-examples",
+                    MAX_EXAMPLES,
+                    # one thread a process: hypothesis's lambda descriptions are not thread-safe on 3.11
+                    "--workers",
+                    "1",
+                    "--request-timeout",
+                    "30",
+                    "--seed",
+                    "1",
+                    "--no-shrink",
+                    "--generation-database",
+                    "none",
+                    "--suppress-health-check",
+                    "all",
+                    "--no-color",
+                    "--report",
+                    "json",
+                    "--report-json-path",
+                    str(report),
+                    *selected,
+                    *args,
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                cwd=report.parent,  # its crash cache stays out of the checkout
+                env={**os.environ, "PYTHONPATH": str(ROOT), **env},
+            )
 
-def _assert_clean(verdict: dict[str, object], expected_operations: int) -> None:
-    console = verdict["console"]
-    operations = verdict["operations"]
-    assert isinstance(operations, dict)
-    assert verdict["returncode"] == 0, console
-    assert verdict["failures"] == [] and verdict["errors"] == [], console
-    assert operations["selected"] == operations["tested"] == expected_operations, console
+    def verdict(self) -> dict[str, Any]:
+        """Wait for the run; its report, and the console output when it is not clean."""
+        returncode = self.proc.wait(timeout=900)
+        console = self.log.read_text()[-12000:]
+        assert returncode == 0 and self.report.exists(), console
+        found: dict[str, Any] = json.loads(self.report.read_text())
+        assert found["failures"] == [] and found["errors"] == [], console
+        assert found["operations"]["selected"] == found["operations"]["tested"] == self.expected, console
+        return found
 
 
 async def _throwaway_actions(settings) -> dict[str, int]:
@@ -111,6 +116,7 @@ async def _throwaway_actions(settings) -> dict[str, int]:
     return {r["action"]: r["n"] for r in rows}
 
 
+@pytest.mark.timeout(900)
 async def test_every_operation_survives_the_fuzzer(fuzz_url, superadmin_headers, settings, tmp_path):
     document = httpx.get(f"{fuzz_url}/openapi.json").json()
     operations = [op for item in document["paths"].values() for op in item.values()]
@@ -125,22 +131,36 @@ async def test_every_operation_survives_the_fuzzer(fuzz_url, superadmin_headers,
     )
     assert warm.status_code == 200, warm.text
 
+    ids = [op["operationId"] for op in operations if not op.get("x-ends-session")]
+    ending_ids = [op["operationId"] for op in session_ending]
+    assert len(set(ids + ending_ids)) == len(operations), "operation ids are unique"
+
     started = time.monotonic()
-    everyday = _fuzz(fuzz_url, tmp_path / "everyday.json", "--exclude-by", ENDS_SESSION, "--header", f"{header}: {value}")
-    throwaway = _fuzz(
-        fuzz_url,
-        tmp_path / "throwaway.json",
-        "--include-by",
-        ENDS_SESSION,
-        env={"SCHEMATHESIS_HOOKS": "tests.support.fuzz_hooks", "SWITCHBOARD_FUZZ_URL": fuzz_url},
+    passes = [
+        Pass(fuzz_url, ids[shard::SHARDS], tmp_path / f"everyday-{shard}.json", "--header", f"{header}: {value}")
+        for shard in range(SHARDS)
+    ]
+    passes.append(
+        Pass(
+            fuzz_url,
+            ending_ids,
+            tmp_path / "throwaway.json",
+            SCHEMATHESIS_HOOKS="tests.support.fuzz_hooks",
+            SWITCHBOARD_FUZZ_URL=fuzz_url,
+        )
     )
+    try:
+        verdicts = [p.verdict() for p in passes]
+    finally:
+        for p in passes:
+            if p.proc.poll() is None:
+                p.proc.kill()
+                p.proc.wait()
     seconds = time.monotonic() - started
 
-    _assert_clean(everyday, len(operations) - len(session_ending))
-    _assert_clean(throwaway, len(session_ending))
     # the throwaway pass ended sessions for real, and carried on with fresh accounts
     done = await _throwaway_actions(settings)
     assert done.get("user.password_changed") and done.get("account.deletion_requested"), done
     assert done.get("auth.login", 0) > 2, done
-    cases = sum(v["test_cases"]["generated"] for v in (everyday, throwaway))  # type: ignore[index]
+    cases = sum(v["test_cases"]["generated"] for v in verdicts)
     print(f"\nfuzz gate: {len(operations)} operations, {cases} requests, {seconds:.0f} s")

@@ -49,4 +49,3 @@ async def test_operations_that_end_the_session_are_marked(client):
         ("delete", "/api/v1/auth/api-keys/{key_id}"),
     } <= marked
     assert ("get", "/api/v1/auth/me") not in marked
-

@@ -1,8 +1,8 @@
 """Schemathesis hooks for the operations that end the caller's own session (`x-ends-session`).
 
-They are fuzzed with throwaway accounts: each is registered and signed in on demand, and when a
-call ends its session (a 401 next), schemathesis asks for credentials again and replays the call
-with a fresh account. A password field of these operations carries the account's real password,
+They are fuzzed with throwaway accounts, one per operation, each registered and signed in on
+demand: when a call ends its session (a 401 next), schemathesis asks for credentials again and
+replays the call with a fresh account. A password field of these operations carries the account's real password,
 so password changes and account deletion really happen (a wrong password is tested elsewhere).
 
 `SWITCHBOARD_FUZZ_URL` names the server; schemathesis loads this module from `SCHEMATHESIS_HOOKS`.
@@ -25,9 +25,13 @@ def _base_url() -> str:
     return os.environ["SWITCHBOARD_FUZZ_URL"]
 
 
-@schemathesis.auth()
+def _operation(case: Any, ctx: Any) -> str:
+    return str(ctx.operation.label)
+
+
+@schemathesis.auth(cache_by_key=_operation)
 class ThrowawayAccount:
-    """A newly registered, signed-in account whose access token is the credential."""
+    """A newly registered, signed-in account per operation, whose access token is the credential."""
 
     def get(self, case: Any, ctx: Any) -> str:
         email = f"fuzz-{uuid.uuid4().hex[:12]}@example.com"
@@ -43,10 +47,9 @@ class ThrowawayAccount:
 
 
 @schemathesis.hook
-def map_body(ctx: Any, body: Any) -> Any:
+def before_call(ctx: Any, case: Any, kwargs: dict[str, Any]) -> None:
     """The account's real password where the operation asks for it, so the call can succeed."""
-    if isinstance(body, dict):
+    if isinstance(case.body, dict):
         for field in PASSWORD_FIELDS:
-            if field in body:
-                body[field] = PASSWORD
-    return body
+            if field in case.body:
+                case.body[field] = PASSWORD
