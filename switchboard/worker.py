@@ -13,7 +13,6 @@ from arq.worker import Worker
 from switchboard import contexts
 from switchboard.config import Settings
 from switchboard.platform.queue import redis_settings, wake_channel
-from switchboard.platform.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -92,14 +91,19 @@ class SwitchboardWorker(Worker):
 
 
 def build_worker(
-    settings: Settings, *, ctx: dict[str, Any] | None = None, handle_signals: bool = True
+    settings: Settings,
+    *,
+    ctx: dict[str, Any] | None = None,
+    handle_signals: bool = True,
+    seams: contexts.Seams | None = None,
 ) -> SwitchboardWorker:
-    """A worker for the resolved settings. Without `ctx`, it opens its own runtime on start-up."""
+    """A worker for the resolved settings. Without `ctx`, it opens its own runtime on start-up, on `seams`
+    (production's by default); jobs find it in their ctx as `ctx["runtime"]`, with the agent registry on it.
+    """
     assert settings.redis_url, "resolve embedded servers first"
 
     async def on_startup(worker_ctx: dict[str, Any]) -> None:
-        runtime = await Runtime.open(settings, contexts.MODEL_APPS)
-        await contexts.open_resources(runtime)
+        runtime = await contexts.open_runtime(settings, seams)
         worker_ctx["runtime"] = runtime
         await contexts.warm_up(runtime)
         log.info("%s %s", READY_LOG, settings.queue_name)
@@ -107,8 +111,7 @@ def build_worker(
     async def on_shutdown(worker_ctx: dict[str, Any]) -> None:
         runtime = worker_ctx.get("runtime")
         if runtime is not None:
-            await contexts.close_resources(runtime)
-            await runtime.close()
+            await contexts.close_runtime(runtime)
 
     owns_runtime = ctx is None
     return SwitchboardWorker(

@@ -17,6 +17,7 @@ from switchboard.agents.access import (
     usable_agents,
 )
 from switchboard.agents.authorize import Verdict, decide_tool_call
+from switchboard.agents.chat_models import ChatModelFactory, ChatModels, ChosenModel, choose_chat_model
 from switchboard.agents.model_settings import ResolvedModelSettings, chat_model_for, resolved_model_settings
 from switchboard.agents.policies import authorize_tool_call, load_policies
 from switchboard.agents.registry import (
@@ -34,6 +35,9 @@ __all__ = [
     "Access",
     "Agent",
     "CallContext",
+    "ChatModelFactory",
+    "ChatModels",
+    "ChosenModel",
     "Confirmation",
     "Decision",
     "EventSink",
@@ -49,6 +53,7 @@ __all__ = [
     "Verdict",
     "authorize_tool_call",
     "chat_model_for",
+    "choose_chat_model",
     "decide_tool_call",
     "load_policies",
     "needs_confirmation_by_default",

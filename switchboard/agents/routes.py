@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
-
-from quart import Blueprint, current_app
+from quart import Blueprint
 from quart_schema import validate_querystring, validate_request, validate_response
 
 from switchboard.agents import authz as authz_service
@@ -32,26 +30,14 @@ from switchboard.agents.shapes import agent_out, override_out, permission_out, t
 from switchboard.platform.auth import current_principal, require_admin, require_superadmin, require_user
 from switchboard.platform.web import runtime
 
-REGISTRY = "agents.registry"
-
 agents = Blueprint("agents", __name__, url_prefix="/api/v1/agents")
 admin_agents = Blueprint("admin_agents", __name__, url_prefix="/api/v1/admin/agents")
 authz = Blueprint("authz", __name__, url_prefix="/api/v1")
 
 
-@agents.while_app_serving
-async def build_registry() -> AsyncGenerator[None, None]:
-    """One registry of every context's agents for this process (the runtime is open by now)."""
-    from switchboard import contexts
-
-    current_app.extensions[REGISTRY] = contexts.build_registry(runtime())
-    yield
-
-
 def registry() -> Registry:
-    """The registry of the app serving this request."""
-    found: Registry = current_app.extensions[REGISTRY]
-    return found
+    """The registry of the app serving this request, built at start-up."""
+    return runtime().resource(Registry)
 
 
 # --- the caller's agents ---------------------------------------------------------------------

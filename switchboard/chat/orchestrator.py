@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from switchboard.agents import ChatModels, Registry
 from switchboard.agents.providers.base import ChatModel, Message, TextDelta, complete
 from switchboard.agents.providers.offline import NOTHING_FOUND, SEARCH_TOOL, OfflineResponder, compose_answer
 from switchboard.agents.runner import RunOutcome, messages_from_json, messages_to_json, run_agents
@@ -121,7 +122,7 @@ class _Context:
     task: ChatTask
     principal: Principal
     runtime: Runtime
-    registry: Any
+    registry: Registry
     model: ChatModel
     emit: Emitter
     history: list[Message]
@@ -143,16 +144,19 @@ class _Context:
         return isinstance(self.model, OfflineResponder)
 
 
-async def run_task(
-    task: ChatTask, principal: Principal, runtime: Runtime, ctx: dict[str, Any], emit: Emitter
-) -> Outcome:
+async def run_task(task: ChatTask, principal: Principal, runtime: Runtime, emit: Emitter) -> Outcome:
     """Answer the task in its mode; returns `paused` when an approval is needed first."""
-    from switchboard.contexts import worker_registry
-
-    model, closer = await model_for(principal, runtime)
+    chosen = await runtime.resource(ChatModels).choose(principal, runtime.settings)
     try:
         run = _Context(
-            task, principal, runtime, worker_registry(ctx), model, emit, await _history(task), await _memories(task)
+            task,
+            principal,
+            runtime,
+            runtime.resource(Registry),
+            chosen.model,
+            emit,
+            await _history(task),
+            await _memories(task),
         )
         mode = run.state.get("mode") or await _choose_mode(run)
         if "mode" not in run.state:
@@ -164,25 +168,7 @@ async def run_task(
         except Paused:
             return Outcome(paused=True, mode=mode)
     finally:
-        if closer is not None:
-            await closer()
-
-
-async def model_for(principal: Principal, runtime: Runtime) -> tuple[ChatModel, Any]:
-    """The user's own model, else the platform's, else the offline responder; and how to close it."""
-    from switchboard.agents.model_settings import chat_model_for
-    from switchboard.agents.providers.openai_compat import OpenAIChatModel
-
-    own = await chat_model_for(principal, runtime.settings)
-    if own is not None:
-        return own, own.close
-    settings = runtime.settings
-    if settings.chat_base_url:
-        platform = OpenAIChatModel(
-            base_url=settings.chat_base_url, api_key=settings.chat_api_key or "none", model=settings.chat_model
-        )
-        return platform, platform.close
-    return OfflineResponder(), None
+        await chosen.aclose()
 
 
 async def _history(task: ChatTask) -> list[Message]:
