@@ -27,8 +27,8 @@ from switchboard.agents.registry import (
     Tool,
     ToolKind,
     needs_confirmation_by_default,
-    tool_result_text,
 )
+from switchboard.agents.results import FoundPassages, Passage, found_passages, tool_result_text
 from switchboard.agents.runner import EventSink, PendingCall, RunOutcome, run_agents
 
 __all__ = [
@@ -41,6 +41,8 @@ __all__ = [
     "Confirmation",
     "Decision",
     "EventSink",
+    "FoundPassages",
+    "Passage",
     "PendingCall",
     "PolicySet",
     "Registry",
@@ -55,6 +57,7 @@ __all__ = [
     "chat_model_for",
     "choose_chat_model",
     "decide_tool_call",
+    "found_passages",
     "load_policies",
     "needs_confirmation_by_default",
     "resolve_agent",

@@ -20,9 +20,10 @@ from typing import Any
 
 from switchboard.agents import ChatModels, Registry
 from switchboard.agents.providers.base import ChatModel, Message, TextDelta, complete
-from switchboard.agents.providers.offline import NOTHING_FOUND, SEARCH_TOOL, OfflineResponder, compose_answer
+from switchboard.agents.providers.offline import NOTHING_FOUND, OfflineResponder, compose_answer
 from switchboard.agents.runner import RunOutcome, messages_from_json, messages_to_json, run_agents
 from switchboard.chat import approvals, memory
+from switchboard.chat.citations import MAX_CITATIONS, Source, citations, from_state, sources_of, to_state
 from switchboard.chat.models import Approval, ChatTask
 from switchboard.chat.models import Message as StoredMessage
 from switchboard.platform.auth import Principal
@@ -30,7 +31,6 @@ from switchboard.platform.events import TERMINAL_TYPES, Entry, EventLog
 from switchboard.platform.runtime import Runtime
 
 HISTORY_CHARS = 12_000  # ~3k tokens of earlier conversation
-MAX_CITATIONS = 10
 SYSTEM_PROMPT = (
     "You are Switchboard, an assistant that answers with the tools you are given. Search the user's documents "
     "when the question may be answered by them, and cite passages as [n] using the numbers of the sources. "
@@ -104,7 +104,7 @@ class StepResult:
     """What one agent pass found."""
 
     text: str
-    hits: list[dict[str, Any]]
+    hits: list[Source]
 
     @property
     def weak(self) -> bool:
@@ -255,11 +255,13 @@ async def _step(
     """One agent pass, remembered once finished; raises Paused when a tool call needs approval."""
     done = run.state.setdefault("steps", {})
     if step_id in done:
-        return StepResult(done[step_id]["text"], done[step_id]["hits"])
+        return StepResult(done[step_id]["text"], from_state(done[step_id]["hits"]))
     await run.check_cancelled()
     paused = run.state.setdefault("paused", {}).get(step_id)
     decisions: dict[str, bool] = {}
+    found_before: list[Source] = []  # a resumed pass's transcript keeps text only: what it found is in the state
     if paused:
+        found_before = from_state(paused.get("hits", ()))
         decisions = await _decisions(paused["approvals"])
         if len(decisions) < len(paused["approvals"]):
             raise Paused()
@@ -286,10 +288,10 @@ async def _step(
         max_steps=run.runtime.settings.agent_max_steps,
     )
     if outcome.status == "needs_approval":
-        await _ask_for_approvals(run, step_id, outcome)
+        await _ask_for_approvals(run, step_id, outcome, found_before + sources_of(outcome))
         raise Paused()
-    result = StepResult(outcome.text, _hits(outcome))
-    done[step_id] = {"text": result.text, "hits": result.hits}
+    result = StepResult(outcome.text, found_before + sources_of(outcome))
+    done[step_id] = {"text": result.text, "hits": to_state(result.hits)}
     run.state["paused"].pop(step_id, None)
     await run.save()
     await run.emit(
@@ -307,7 +309,7 @@ async def _decisions(approval_ids: dict[str, str]) -> dict[str, bool]:
     return decided
 
 
-async def _ask_for_approvals(run: _Context, step_id: str, outcome: RunOutcome) -> None:
+async def _ask_for_approvals(run: _Context, step_id: str, outcome: RunOutcome, found: list[Source]) -> None:
     asked: dict[str, str] = {}
     for call in outcome.pending:
         approval = await approvals.request_approval(
@@ -327,46 +329,12 @@ async def _ask_for_approvals(run: _Context, step_id: str, outcome: RunOutcome) -
             approval_id=str(approval.id),
             data={"arguments": call.arguments, "step": step_id, "expires_at": approval.expires_at.isoformat()},
         )
-    run.state.setdefault("paused", {})[step_id] = {"messages": messages_to_json(outcome.messages), "approvals": asked}
-    await run.save()
-
-
-def _hits(outcome: RunOutcome) -> list[dict[str, Any]]:
-    """Passages the search tool returned during the pass, in the order the model saw them."""
-    search_calls = {
-        c.id for m in outcome.messages if m.role == "assistant" for c in m.tool_calls if c.name == SEARCH_TOOL
+    run.state.setdefault("paused", {})[step_id] = {
+        "messages": messages_to_json(outcome.messages),
+        "approvals": asked,
+        "hits": to_state(found),
     }
-    hits: list[dict[str, Any]] = []
-    for message in outcome.messages:
-        if message.role == "tool" and message.tool_call_id in search_calls:
-            try:
-                found = json.loads(message.content).get("results", [])
-            except (ValueError, AttributeError):
-                continue
-            hits.extend(h for h in found if isinstance(h, dict))
-    return hits
-
-
-def _citations(hits: list[dict[str, Any]], limit: int = MAX_CITATIONS) -> list[dict[str, Any]]:
-    seen: set[Any] = set()
-    cited: list[dict[str, Any]] = []
-    for hit in hits:
-        if hit.get("chunk_id") in seen:
-            continue
-        seen.add(hit.get("chunk_id"))
-        cited.append(
-            {
-                "number": len(cited) + 1,
-                "document_id": hit.get("document_id"),
-                "document_name": hit.get("document_name"),
-                "chunk_id": hit.get("chunk_id"),
-                "page": hit.get("page"),
-                "text": (hit.get("text") or "")[:500],
-            }
-        )
-        if len(cited) == limit:
-            break
-    return cited
+    await run.save()
 
 
 async def _emit_citations(run: _Context, citations: list[dict[str, Any]]) -> None:
@@ -386,9 +354,9 @@ async def _ask(run: _Context) -> Outcome:
             data={"from": "ask", "to": "research"},
         )
         return await _research(run)
-    citations = _citations(result.hits, limit=3 if run.offline else MAX_CITATIONS)
-    await _emit_citations(run, citations)
-    return Outcome(result.text, citations, "ask")
+    cited = citations(result.hits, limit=3 if run.offline else MAX_CITATIONS)
+    await _emit_citations(run, cited)
+    return Outcome(result.text, cited, "ask")
 
 
 def _sub_questions(question: str) -> list[str]:
@@ -498,8 +466,8 @@ async def _investigate(run: _Context) -> Outcome:
 
 
 async def _synthesise(run: _Context, results: list[StepResult], mode: str) -> Outcome:
-    hits = sorted((h for r in results for h in r.hits), key=lambda h: -float(h.get("score") or 0))
-    citations = _citations(hits, limit=3 if run.offline else MAX_CITATIONS)
+    hits = sorted((h for r in results for h in r.hits), key=lambda h: -h.score)
+    cited = citations(hits, limit=3 if run.offline else MAX_CITATIONS)
     await run.emit("agent_started", "Writing the answer", agent="synthesiser")
     if run.offline:
         text = compose_answer(run.task.question, hits)
@@ -507,7 +475,7 @@ async def _synthesise(run: _Context, results: list[StepResult], mode: str) -> Ou
             await run.emit("text_delta", piece)
     else:
         findings = "\n\n".join(f"Finding {i + 1}: {r.text}" for i, r in enumerate(results) if r.text.strip())
-        sources = "\n".join(f"[{c['number']}] {c['document_name']}: {c['text'][:300]}" for c in citations)
+        sources = "\n".join(f"[{c['number']}] {c['document_name']}: {c['text'][:300]}" for c in cited)
         prompt = (
             f"Question: {run.task.question}\n\nFindings:\n{findings or '(none)'}\n\nSources:\n{sources or '(none)'}"
             "\n\nWrite the answer from the findings; cite sources as [n]."
@@ -518,8 +486,8 @@ async def _synthesise(run: _Context, results: list[StepResult], mode: str) -> Ou
                 text += event.text
                 await run.emit("text_delta", event.text)
     await run.emit("agent_completed", "Answer written", agent="synthesiser")
-    await _emit_citations(run, citations)
-    return Outcome(text, citations, mode)
+    await _emit_citations(run, cited)
+    return Outcome(text, cited, mode)
 
 
 _MODES = {"ask": _ask, "research": _research, "investigate": _investigate}

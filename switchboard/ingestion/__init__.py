@@ -15,6 +15,7 @@ from switchboard.ingestion.embedder import (
 from switchboard.ingestion.errors import ExtractionFailed
 from switchboard.ingestion.extract import HEAD_SIZE, KINDS, Section, detect_type, extract
 from switchboard.ingestion.model_files import packaged_model_dir, prepare_onnx_model
+from switchboard.ingestion.search import SearchHit, SearchResults
 
 __all__ = [
     "DEFAULT_BACKEND",
@@ -27,6 +28,8 @@ __all__ = [
     "ModelTokenCounter",
     "OpenAIEmbedder",
     "QueryEmbeddingCache",
+    "SearchHit",
+    "SearchResults",
     "Section",
     "SentenceTransformerEmbedder",
     "TokenCounter",
