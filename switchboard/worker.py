@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import warnings
 from typing import Any
 
 from arq.constants import in_progress_key_prefix
@@ -76,7 +77,10 @@ class SwitchboardWorker(Worker):
             self._listener.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._listener
-        await super().close()
+        with warnings.catch_warnings():
+            # arq 0.28 closes its pool with redis-py's deprecated `close()`; the warning is arq's to fix
+            warnings.simplefilter("ignore", DeprecationWarning)
+            await super().close()
 
     async def start_jobs(self, job_ids: list[bytes]) -> None:
         """Start the queued jobs nobody runs yet."""
