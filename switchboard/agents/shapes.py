@@ -115,7 +115,7 @@ def override_out(found: UserOverride) -> OverrideOut:
     )
 
 
-def model_settings_out(row: ModelSettings | None, source: str) -> ModelSettingsOut:
+def model_settings_out(row: ModelSettings | None, source: str, key_problem: str | None = None) -> ModelSettingsOut:
     """Stored model settings without the key; None is the platform default (or nothing at that scope)."""
     if row is None:
         return ModelSettingsOut(source=source, configured=False)
@@ -128,6 +128,7 @@ def model_settings_out(row: ModelSettings | None, source: str) -> ModelSettingsO
         embedding_model=row.embedding_model,
         has_api_key=bool(row.api_key_encrypted),
         api_key_hint=row.api_key_hint,
+        api_key_problem=key_problem,
         validated_at=row.validated_at,
         updated_at=row.updated_at,
     )
