@@ -11,12 +11,13 @@ from switchboard.agents.access import (
     PolicySet,
     TierPolicy,
     UserPreferences,
+    Verdict,
+    decide_tool_call,
     resolve_agent,
     resolve_confirmation,
     resolve_tool,
     usable_agents,
 )
-from switchboard.agents.authorize import Verdict, decide_tool_call
 from switchboard.agents.chat_models import ChatModelFactory, ChatModels, ChosenModel, choose_chat_model
 from switchboard.agents.model_settings import ResolvedModelSettings, chat_model_for, resolved_model_settings
 from switchboard.agents.policies import authorize_tool_call, load_policies

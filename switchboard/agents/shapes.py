@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from switchboard.agents.access import Confirmation, Decision
 from switchboard.agents.models import AgentPolicy, ModelSettings
-from switchboard.agents.policies import AgentState, ToolState
 from switchboard.agents.schemas import (
     AgentOut,
     AgentPermissionOut,
@@ -17,7 +16,7 @@ from switchboard.agents.schemas import (
     ToolOut,
     ToolPermissionOut,
 )
-from switchboard.agents.tiers import TierAgentView, UserOverride
+from switchboard.agents.service import AgentState, TierAgentView, ToolState, UserOverride
 
 
 def decision_out(decision: Decision) -> DecisionOut:
