@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q torch==2.13.0
 	$(BIN)/pip install -q -e '.[dev]'
-	$(BIN)/python -m switchboard.ingestion.embedder prepare $(VENV)/share/switchboard/all-MiniLM-L6-v2-onnx
+	$(BIN)/python -m switchboard.ingestion.embedding prepare $(VENV)/share/switchboard/all-MiniLM-L6-v2-onnx
 	touch $(STAMP)
 
 install: $(STAMP)

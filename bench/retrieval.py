@@ -37,8 +37,8 @@ from switchboard.cli import prepare_database  # noqa: E402
 from switchboard.ingestion import search, service  # noqa: E402
 from switchboard.ingestion.chunk import Chunk as TextChunk  # noqa: E402
 from switchboard.ingestion.chunk import ModelTokenCounter, chunk  # noqa: E402
-from switchboard.ingestion.embedder import DEFAULT_BACKEND, QueryEmbeddingCache, SentenceTransformerEmbedder  # noqa: E402
-from switchboard.ingestion.extract import extract  # noqa: E402
+from switchboard.ingestion.embedding.local import DEFAULT_BACKEND, QueryEmbeddingCache, SentenceTransformerEmbedder  # noqa: E402
+from switchboard.ingestion.extraction import extract  # noqa: E402
 from switchboard.ingestion.index import write_chunks  # noqa: E402
 from switchboard.ingestion.models import Collection, Document  # noqa: E402
 from switchboard.ingestion.pipeline import embed_chunks  # noqa: E402

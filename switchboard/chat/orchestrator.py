@@ -18,10 +18,21 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from switchboard.agents import ChatModels, Registry
-from switchboard.agents.providers.base import ChatModel, Message, TextDelta, complete
-from switchboard.agents.providers.offline import NOTHING_FOUND, OfflineResponder, compose_answer
-from switchboard.agents.runner import RunOutcome, messages_from_json, messages_to_json, run_agents
+from switchboard.agents import (
+    NOTHING_FOUND,
+    ChatModel,
+    ChatModels,
+    Message,
+    OfflineResponder,
+    Registry,
+    RunOutcome,
+    TextDelta,
+    complete,
+    compose_answer,
+    messages_from_json,
+    messages_to_json,
+    run_agents,
+)
 from switchboard.chat import approvals, memory
 from switchboard.chat.citations import MAX_CITATIONS, Source, citations, from_state, sources_of, to_state
 from switchboard.chat.models import Approval, ChatTask

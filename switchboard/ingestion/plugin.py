@@ -9,7 +9,7 @@ from arq.cron import CronJob
 from quart import Blueprint
 
 from switchboard.agents import Agent
-from switchboard.ingestion.embedder import Embedder
+from switchboard.ingestion.embedding.local import Embedder
 from switchboard.platform.runtime import Runtime
 
 UPLOAD_PATHS = ("/api/v1/documents/upload", "/api/v1/documents/admin/upload")

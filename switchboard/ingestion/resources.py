@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from switchboard.config import Settings
-from switchboard.ingestion.embedder import Embedder, QueryEmbeddingCache, SentenceTransformerEmbedder
+from switchboard.ingestion.embedding.local import Embedder, QueryEmbeddingCache, SentenceTransformerEmbedder
+from switchboard.ingestion.embedding.openai_compat import OpenAIEmbedder
 from switchboard.ingestion.models import EMBEDDING_DIM
-from switchboard.ingestion.openai_embedder import OpenAIEmbedder
 from switchboard.ingestion.pipeline import IngestionPipeline
 from switchboard.platform.runtime import Runtime
 

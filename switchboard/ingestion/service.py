@@ -9,9 +9,9 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 
 from switchboard.ingestion import collections, search
-from switchboard.ingestion.detect import detect_type
 from switchboard.ingestion.errors import DuplicateDocument
-from switchboard.ingestion.extract import HEAD_SIZE
+from switchboard.ingestion.extraction import HEAD_SIZE
+from switchboard.ingestion.extraction.detect import detect_type
 from switchboard.ingestion.models import Chunk, Collection, Document
 from switchboard.ingestion.resources import query_cache_of
 from switchboard.ingestion.upload import ReceivedFile

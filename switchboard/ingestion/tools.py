@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from switchboard.agents.registry import Agent, CallContext, Tool
+from switchboard.agents import Agent, CallContext, Tool
 from switchboard.ingestion import collections, service
 from switchboard.ingestion.search import SearchResults
 from switchboard.platform.runtime import Runtime

@@ -21,7 +21,7 @@ from switchboard.ingestion import (
     SentenceTransformerEmbedder,
     chunk,
 )
-from switchboard.ingestion.embedder import WordPieceEmbedder
+from switchboard.ingestion.embedding.local import WordPieceEmbedder
 
 SENTENCE = "The invoice must be paid within thirty days of delivery."
 PARAPHRASE = "How long do I have to pay the bill after the goods arrive?"
@@ -37,7 +37,7 @@ def onnx_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The ONNX model, made the way an install makes it: by the module's command line."""
     target = tmp_path_factory.mktemp("models") / "minilm-onnx"
     done = subprocess.run(
-        [sys.executable, "-m", "switchboard.ingestion.embedder", "prepare", str(target)],
+        [sys.executable, "-m", "switchboard.ingestion.embedding", "prepare", str(target)],
         capture_output=True,
         text=True,
         timeout=300,
@@ -63,7 +63,7 @@ def test_prepare_writes_plain_and_quantised_models_once(onnx_dir: Path) -> None:
     before = quantised.stat().st_mtime_ns
     started = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "-m", "switchboard.ingestion.embedder", "prepare", str(onnx_dir)],
+        [sys.executable, "-m", "switchboard.ingestion.embedding", "prepare", str(onnx_dir)],
         capture_output=True,
         timeout=120,
         check=True,

@@ -9,8 +9,8 @@ import pytest
 from tokenizers import Tokenizer  # type: ignore[import-untyped]
 
 from switchboard.ingestion.chunk import Chunk
+from switchboard.ingestion.embedding.model_files import packaged_model_dir
 from switchboard.ingestion.errors import ExtractionFailed
-from switchboard.ingestion.model_files import packaged_model_dir
 from switchboard.ingestion.pipeline import IngestionPipeline
 
 
