@@ -14,8 +14,9 @@ from tortoise.transactions import in_transaction
 
 from switchboard.agents import ChatModels
 from switchboard.chat import approvals, memory
+from switchboard.chat.memory import extract_memories
 from switchboard.chat.models import ACTIVE_STATUSES, ChatTask, Message
-from switchboard.chat.orchestrator import Emitter, Outcome, TaskCancelled, extract_memories, run_task
+from switchboard.chat.orchestrator import Emitter, Outcome, TaskCancelled, run_task
 from switchboard.chat.service import task_stream
 from switchboard.platform import leases
 from switchboard.platform.auth import principal_for

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from switchboard.chat.orchestrator import Emitter
+from switchboard.chat.emitter import Emitter
 from switchboard.chat.service import task_stream
 
 WORDS = [f"word{i} " for i in range(60)]

@@ -163,7 +163,7 @@ async def test_unanswered_approval_times_out_as_a_refusal(signup, worker, fake_m
 
 async def test_the_model_picks_what_to_remember(fake_model):
     from switchboard.agents.providers.openai_compat import OpenAIChatModel
-    from switchboard.chat.orchestrator import extract_memories
+    from switchboard.chat.memory import extract_memories
 
     def respond(body: dict[str, Any]) -> Turn:
         assert _last_user(body).startswith("From the user's message below")
