@@ -4,6 +4,11 @@
 (label + models module, with its own migrations package `migrations/<label>/`), its blueprints,
 its arq jobs and its periodic jobs; the app, the worker and the migrations read them from here.
 A context without models (the web UI) says so with `HAS_MODELS = False` in its plugin module.
+
+A plugin may also offer `open_resources(runtime, *, embedder=None)` (provide its per-process
+objects on the runtime), `warm_up(runtime)`, `close_resources(runtime)` and `agents(runtime)`.
+`open_runtime` runs them and then builds the one agent `Registry` of the process; no feature
+imports this module.
 """
 
 from __future__ import annotations
