@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import time
+
+from tortoise.context import TortoiseContext
 
 from switchboard.app import create_app
 from switchboard.ingestion.service import document_stream
@@ -14,6 +17,17 @@ TEXT = b"Harbour notes.\n\nThe lighthouse keeper logs every passing ship in a le
 
 
 async def test_an_upload_is_stored_and_processed_through_the_seams_the_app_was_given(settings, migrated, clean):
+    # Tortoise keeps its state in a context variable, shared by this session's tests: this app opens and
+    # closes its own, in a context of its own, so the session's app keeps its database connections.
+    await asyncio.create_task(_upload_through_the_seams(settings), context=contextvars.Context())
+
+
+async def _upload_through_the_seams(settings) -> None:
+    with TortoiseContext():
+        await _upload(settings)
+
+
+async def _upload(settings) -> None:
     storage, events = MemoryStorage(), RecordingEventLog()
     # its own queue: the session's worker processes (on the production seams) never take these jobs
     own = settings.model_copy(update={"queue_name": "switchboard:test-seams"})
