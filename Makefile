@@ -35,6 +35,7 @@ lint: install
 
 bench: install
 	$(BIN)/python bench/queue.py
+	$(BIN)/python bench/pacing.py
 	$(BIN)/python bench/ingest.py --pages 10
 	$(BIN)/python bench/retrieval.py --pages 60 --backends onnx-quantized --no-sweep
 	$(BIN)/python bench/search.py --chunks 20000 --real 2000 --queries 100 --rounds 1
