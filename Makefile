@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q torch==2.13.0
 	$(BIN)/pip install -q -e '.[dev]'
-	$(BIN)/python -m switchboard.ingestion.embedder prepare $(VENV)/share/switchboard/all-MiniLM-L6-v2-onnx
+	$(BIN)/python -m switchboard.ingestion.embedding prepare $(VENV)/share/switchboard/all-MiniLM-L6-v2-onnx
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -31,9 +31,11 @@ test: install browser
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: install
 	$(BIN)/python bench/queue.py
+	$(BIN)/python bench/pacing.py
 	$(BIN)/python bench/ingest.py --pages 10
 	$(BIN)/python bench/retrieval.py --pages 60 --backends onnx-quantized --no-sweep
 	$(BIN)/python bench/search.py --chunks 20000 --real 2000 --queries 100 --rounds 1

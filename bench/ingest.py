@@ -36,11 +36,16 @@ from bench import pydocs  # noqa: E402
 from bench.common import serve_process, servers, worker_process  # noqa: E402
 from switchboard.cli import prepare_database  # noqa: E402
 from switchboard.config import Settings  # noqa: E402
+from switchboard.ingestion import (  # noqa: E402
+    DEFAULT_BACKEND,
+    HEAD_SIZE,
+    KINDS,
+    SentenceTransformerEmbedder,
+    detect_type,
+    extract,
+)
 from switchboard.ingestion.chunk import Chunk as TextChunk  # noqa: E402
 from switchboard.ingestion.chunk import ModelTokenCounter, chunk  # noqa: E402
-from switchboard.ingestion.detect import KINDS, detect_type  # noqa: E402
-from switchboard.ingestion.embedder import DEFAULT_BACKEND, SentenceTransformerEmbedder  # noqa: E402
-from switchboard.ingestion.extract import HEAD_SIZE, extract  # noqa: E402
 from switchboard.ingestion.pipeline import EMBEDDING_BATCH  # noqa: E402
 from switchboard.ingestion.resources import default_onnx_dir  # noqa: E402
 

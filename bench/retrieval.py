@@ -34,15 +34,20 @@ from bench import pydocs  # noqa: E402
 from bench.common import servers  # noqa: E402
 from switchboard import contexts  # noqa: E402
 from switchboard.cli import prepare_database  # noqa: E402
-from switchboard.ingestion import search, service  # noqa: E402
+from switchboard.ingestion import (  # noqa: E402
+    DEFAULT_BACKEND,
+    QueryEmbeddingCache,
+    SentenceTransformerEmbedder,
+    extract,
+    search,
+    service,
+)
 from switchboard.ingestion.chunk import Chunk as TextChunk  # noqa: E402
 from switchboard.ingestion.chunk import ModelTokenCounter, chunk  # noqa: E402
-from switchboard.ingestion.embedder import DEFAULT_BACKEND, QueryEmbeddingCache, SentenceTransformerEmbedder  # noqa: E402
-from switchboard.ingestion.extract import extract  # noqa: E402
 from switchboard.ingestion.index import write_chunks  # noqa: E402
 from switchboard.ingestion.models import Collection, Document  # noqa: E402
-from switchboard.ingestion.pipeline import embed_chunks  # noqa: E402
-from switchboard.ingestion.resources import EMBEDDER, QUERY_CACHE, default_onnx_dir  # noqa: E402
+from switchboard.ingestion.pipeline import IngestionPipeline, embed_chunks  # noqa: E402
+from switchboard.ingestion.resources import IngestionResources, default_onnx_dir  # noqa: E402
 from switchboard.ingestion.tasks import BATCH  # noqa: E402
 from switchboard.platform.auth import Principal  # noqa: E402
 from switchboard.platform.runtime import Runtime  # noqa: E402
@@ -163,8 +168,7 @@ async def evaluate(
         result["backends"] = {}
         for backend in backends:
             collection_id, embedder, embedding_s = await index_pages(runtime, principal, backend, pages)
-            runtime.resources[EMBEDDER] = embedder
-            runtime.resources[QUERY_CACHE] = QueryEmbeddingCache(embedder)
+            runtime.provide(IngestionResources(embedder, QueryEmbeddingCache(embedder), IngestionPipeline(embedder)))
             figures: dict[str, Any] = {"embed_chunks_per_s": round(len(all_chunks) / embedding_s, 1)}
             for mode in MODES if backend == backends[0] else ("hybrid", "semantic"):
                 ranked, navigation = [], 0

@@ -39,14 +39,20 @@ from bench import pydocs  # noqa: E402
 from bench.common import percentile, servers  # noqa: E402
 from switchboard import contexts  # noqa: E402
 from switchboard.cli import prepare_database  # noqa: E402
-from switchboard.ingestion import search, service  # noqa: E402
+from switchboard.ingestion import (  # noqa: E402
+    DEFAULT_BACKEND,
+    QueryEmbeddingCache,
+    SentenceTransformerEmbedder,
+    extract,
+    search,
+    service,
+)
 from switchboard.ingestion.chunk import Chunk as TextChunk  # noqa: E402
 from switchboard.ingestion.chunk import ModelTokenCounter, chunk  # noqa: E402
-from switchboard.ingestion.embedder import DEFAULT_BACKEND, QueryEmbeddingCache, SentenceTransformerEmbedder  # noqa: E402
-from switchboard.ingestion.extract import extract  # noqa: E402
 from switchboard.ingestion.index import write_chunks  # noqa: E402
 from switchboard.ingestion.models import Collection, Document  # noqa: E402
-from switchboard.ingestion.resources import EMBEDDER, QUERY_CACHE, default_onnx_dir  # noqa: E402
+from switchboard.ingestion.pipeline import IngestionPipeline  # noqa: E402
+from switchboard.ingestion.resources import IngestionResources, default_onnx_dir  # noqa: E402
 from switchboard.platform.auth import Principal  # noqa: E402
 from switchboard.platform.runtime import Runtime  # noqa: E402
 
@@ -259,8 +265,8 @@ async def measure(settings: Any, args: argparse.Namespace) -> dict[str, Any]:
 
     runtime = await Runtime.open(settings, contexts.MODEL_APPS)
     principal = Principal(user_id=uuid.uuid4(), email="bench@example.com", org_id=uuid.uuid4(), role="member")
-    runtime.resources[EMBEDDER] = embedder
-    cache = runtime.resources[QUERY_CACHE] = QueryEmbeddingCache(embedder)
+    cache = QueryEmbeddingCache(embedder)
+    runtime.provide(IngestionResources(embedder, cache, IngestionPipeline(embedder)))
     try:
         log(f"loading {len(vectors)} chunks ({len(real)} real)")
         loaded = await load(chunks, vectors, sources, principal, args.ef_construction)

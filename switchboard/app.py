@@ -14,13 +14,17 @@ from quart_schema import Info, QuartSchema, RequestSchemaValidationError
 from werkzeug.exceptions import HTTPException
 
 from switchboard import __version__, contexts
+from switchboard.agents import ChatModelFactory
 from switchboard.config import Settings
+from switchboard.ingestion import Embedder
 from switchboard.platform import errors
 from switchboard.platform.auth import count_ip, signs_in
+from switchboard.platform.events import EventLog
 from switchboard.platform.logs import correlation_id, install_correlation_ids, new_correlation_id
 from switchboard.platform.openapi import SwitchboardOpenAPI
 from switchboard.platform.query import check_parameters
-from switchboard.platform.runtime import Runtime
+from switchboard.platform.ratelimit import RateLimiter
+from switchboard.platform.storage import Storage
 
 log = logging.getLogger(__name__)
 
@@ -125,8 +129,22 @@ def _register_error_handlers(app: Quart) -> None:
         )
 
 
-def create_app(settings: Settings, *, embedded_worker: bool = False) -> Quart:
-    """A Switchboard app for these (resolved) settings; with `embedded_worker`, one arq worker runs inside."""
+def create_app(
+    settings: Settings,
+    *,
+    embedded_worker: bool = False,
+    events: EventLog | None = None,
+    storage: Storage | None = None,
+    limiter: RateLimiter | None = None,
+    chat_model_factory: ChatModelFactory | None = None,
+    embedder: Embedder | None = None,
+) -> Quart:
+    """A Switchboard app for these (resolved) settings; with `embedded_worker`, one arq worker runs inside.
+
+    The seams (event log, storage, rate limiter, chat model factory, embedder) default to production's;
+    pass one to run the app on another (a test's in-memory storage, a deployment's S3).
+    """
+    seams = contexts.Seams(events, storage, limiter, chat_model_factory, embedder)
     install_correlation_ids()
     app = Quart("switchboard")
     app.request_class = type(  # type: ignore[assignment]
@@ -170,8 +188,7 @@ def create_app(settings: Settings, *, embedded_worker: bool = False) -> Quart:
 
     @app.while_serving
     async def lifecycle() -> AsyncGenerator[None, None]:
-        runtime = await Runtime.open(settings, contexts.MODEL_APPS)
-        await contexts.open_resources(runtime)
+        runtime = await contexts.open_runtime(settings, seams)
         app.extensions["runtime"] = runtime
         worker_task = warming = None
         if embedded_worker:
@@ -188,8 +205,7 @@ def create_app(settings: Settings, *, embedded_worker: bool = False) -> Quart:
             await asyncio.gather(worker_task, return_exceptions=True)
         if warming is not None:
             await asyncio.gather(warming, return_exceptions=True)
-        await contexts.close_resources(runtime)
-        await runtime.close()
+        await contexts.close_runtime(runtime)
 
     for blueprint in contexts.blueprints():
         app.register_blueprint(blueprint)

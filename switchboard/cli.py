@@ -19,7 +19,6 @@ from switchboard.platform import db
 from switchboard.platform.auth import Principal
 from switchboard.platform.embedded import EmbeddedServers, running_servers
 from switchboard.platform.logs import configure_logging
-from switchboard.platform.runtime import Runtime
 
 log = logging.getLogger("switchboard")
 
@@ -241,8 +240,7 @@ def ingest(paths: tuple[Path, ...], collection: str | None, email: str | None) -
 
     async def run(settings: Settings, attached: bool) -> None:
         await prepare_database(settings)
-        runtime = await Runtime.open(settings, contexts.MODEL_APPS)
-        await contexts.open_resources(runtime)
+        runtime = await contexts.open_runtime(settings)
         worker = None
         try:
             principal = await _owner(email)
@@ -261,8 +259,7 @@ def ingest(paths: tuple[Path, ...], collection: str | None, email: str | None) -
                 await worker.close()
                 worker_task.cancel()
                 await asyncio.gather(worker_task, return_exceptions=True)
-            await contexts.close_resources(runtime)
-            await runtime.close()
+            await contexts.close_runtime(runtime)
 
     base = Settings()
     attached = base.embedded and running_servers(base.data_dir) is not None

@@ -4,6 +4,11 @@
 (label + models module, with its own migrations package `migrations/<label>/`), its blueprints,
 its arq jobs and its periodic jobs; the app, the worker and the migrations read them from here.
 A context without models (the web UI) says so with `HAS_MODELS = False` in its plugin module.
+
+A plugin may also offer `open_resources(runtime, *, embedder=None)` (provide its per-process
+objects on the runtime), `warm_up(runtime)`, `close_resources(runtime)` and `agents(runtime)`.
+`open_runtime` runs them and then builds the one agent `Registry` of the process; no feature
+imports this module.
 """
 
 from __future__ import annotations
@@ -11,16 +16,20 @@ from __future__ import annotations
 import importlib
 import logging
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from arq.cron import CronJob
 from quart import Blueprint
 
+from switchboard.agents import Agent, ChatModelFactory, ChatModels, Registry, choose_chat_model
+from switchboard.config import Settings
+from switchboard.ingestion import Embedder
+from switchboard.platform.events import EventLog
+from switchboard.platform.ratelimit import RateLimiter
 from switchboard.platform.runtime import Runtime
-
-if TYPE_CHECKING:
-    from switchboard.agents.registry import Agent, Registry
+from switchboard.platform.storage import Storage
 
 log = logging.getLogger(__name__)
 
@@ -61,11 +70,52 @@ def jobs() -> list[Callable[..., Coroutine[Any, Any, Any]]]:
     return [job for plugin in _plugins() for job in plugin.jobs()]
 
 
-async def open_resources(runtime: Runtime) -> None:
-    """Let each context open its per-process clients into `runtime.resources`."""
+@dataclass(frozen=True)
+class Seams:
+    """The implementations a process runs on; None is production's default for each.
+
+    `create_app` and `build_worker` take them, so a test or a deployment chooses one by passing
+    it in (an in-memory storage, a recording event log, a scripted chat model), never by patching.
+    """
+
+    events: EventLog | None = None
+    storage: Storage | None = None
+    limiter: RateLimiter | None = None
+    chat_model_factory: ChatModelFactory | None = None
+    embedder: Embedder | None = None
+
+
+async def open_runtime(settings: Settings, seams: Seams | None = None) -> Runtime:
+    """The process's runtime on these seams, with every context's per-process objects and one agent registry."""
+    seams = seams or Seams()
+    runtime = await Runtime.open(
+        settings, MODEL_APPS, events=seams.events, storage=seams.storage, limiter=seams.limiter
+    )
+    try:
+        await open_resources(runtime, seams)
+    except BaseException:
+        await runtime.close()
+        raise
+    return runtime
+
+
+async def close_runtime(runtime: Runtime) -> None:
+    """Close what `open_runtime` opened."""
+    await close_resources(runtime)
+    await runtime.close()
+
+
+async def open_resources(runtime: Runtime, seams: Seams | None = None) -> None:
+    """Let each context open its per-process objects into the runtime, then build the agent registry.
+
+    The registry is built here, once per process, after every context is open: its tools use them.
+    """
+    seams = seams or Seams()
     for plugin in _plugins():
         if hasattr(plugin, "open_resources"):
-            await plugin.open_resources(runtime)
+            await plugin.open_resources(runtime, embedder=seams.embedder)
+    runtime.provide(ChatModels(seams.chat_model_factory or choose_chat_model))
+    runtime.provide(build_registry(runtime))
 
 
 async def warm_up(runtime: Runtime) -> None:
@@ -106,14 +156,4 @@ def agents(runtime: Runtime) -> list[Agent]:
 
 def build_registry(runtime: Runtime) -> Registry:
     """One `Registry` of every context's agents, built once per process at start-up."""
-    from switchboard.agents.registry import Registry
-
     return Registry(agents(runtime))
-
-
-def worker_registry(ctx: dict[str, Any]) -> Registry:
-    """The worker's registry, kept in its ctx: built on first use from `ctx["runtime"]`."""
-    registry: Registry | None = ctx.get("registry")
-    if registry is None:
-        registry = ctx["registry"] = build_registry(ctx["runtime"])
-    return registry

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import warnings
 from typing import Any
 
 from arq.constants import in_progress_key_prefix
@@ -13,7 +14,6 @@ from arq.worker import Worker
 from switchboard import contexts
 from switchboard.config import Settings
 from switchboard.platform.queue import redis_settings, wake_channel
-from switchboard.platform.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,10 @@ class SwitchboardWorker(Worker):
             self._listener.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._listener
-        await super().close()
+        with warnings.catch_warnings():
+            # arq 0.28 closes its pool with redis-py's deprecated `close()`; the warning is arq's to fix
+            warnings.simplefilter("ignore", DeprecationWarning)
+            await super().close()
 
     async def start_jobs(self, job_ids: list[bytes]) -> None:
         """Start the queued jobs nobody runs yet."""
@@ -92,14 +95,19 @@ class SwitchboardWorker(Worker):
 
 
 def build_worker(
-    settings: Settings, *, ctx: dict[str, Any] | None = None, handle_signals: bool = True
+    settings: Settings,
+    *,
+    ctx: dict[str, Any] | None = None,
+    handle_signals: bool = True,
+    seams: contexts.Seams | None = None,
 ) -> SwitchboardWorker:
-    """A worker for the resolved settings. Without `ctx`, it opens its own runtime on start-up."""
+    """A worker for the resolved settings. Without `ctx`, it opens its own runtime on start-up, on `seams`
+    (production's by default); jobs find it in their ctx as `ctx["runtime"]`, with the agent registry on it.
+    """
     assert settings.redis_url, "resolve embedded servers first"
 
     async def on_startup(worker_ctx: dict[str, Any]) -> None:
-        runtime = await Runtime.open(settings, contexts.MODEL_APPS)
-        await contexts.open_resources(runtime)
+        runtime = await contexts.open_runtime(settings, seams)
         worker_ctx["runtime"] = runtime
         await contexts.warm_up(runtime)
         log.info("%s %s", READY_LOG, settings.queue_name)
@@ -107,8 +115,7 @@ def build_worker(
     async def on_shutdown(worker_ctx: dict[str, Any]) -> None:
         runtime = worker_ctx.get("runtime")
         if runtime is not None:
-            await contexts.close_resources(runtime)
-            await runtime.close()
+            await contexts.close_runtime(runtime)
 
     owns_runtime = ctx is None
     return SwitchboardWorker(

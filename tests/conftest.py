@@ -6,14 +6,17 @@ every test starts from empty tables and an empty Redis.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import asyncpg
 import pytest
+from arq.constants import in_progress_key_prefix, job_key_prefix, retry_key_prefix
 from quart import Quart
 from quart.typing import TestClientProtocol
 from redis.asyncio import Redis
@@ -34,6 +37,8 @@ TEST_RATE_LIMITS = {
     "api_ip": "100000/minute",
 }
 TEST_SECRET = "test-secret-key-0123456789abcdef0123456789abcdef"
+JOBS_FINISH_SECONDS = 10.0
+"""How long `clean` lets the jobs still running finish (a marker a killed worker left lives on)."""
 
 
 @pytest.fixture(scope="session")
@@ -128,31 +133,36 @@ async def client(app: Quart, clean: None) -> TestClientProtocol:
 
 @pytest.fixture
 async def clean(settings: Settings, migrated: None) -> None:
-    """Empty every table (but the migration record), the Redis keys and the stored files."""
+    """Empty every table (but the migration record), the Redis keys, the job queue and the stored files.
+
+    The queue is emptied first and the jobs still running (a test's memories job, a document it did
+    not wait for) are let finish, so no job of an earlier test runs into this one, nor holds a table
+    the TRUNCATE needs.
+    """
     for folder in ("files", "tmp"):
         shutil.rmtree(settings.data_dir / folder, ignore_errors=True)
-    conn = await asyncpg.connect(settings.database_url)
-    try:
-        tables = await conn.fetch(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename NOT LIKE 'tortoise%'"
-        )
-        if tables:
-            names = ", ".join(f'"{t["tablename"]}"' for t in tables)
-            # TRUNCATE locks the tables one by one; a worker's query (the watchdog, a job left over
-            # from the test before) holding one of them while it waits for another is a deadlock,
-            # which PostgreSQL breaks by cancelling one side: take the locks again
-            for attempt in range(5):
-                try:
-                    await conn.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
-                    break
-                except asyncpg.exceptions.DeadlockDetectedError:
-                    if attempt == 4:
-                        raise
-    finally:
-        await conn.close()
     redis = Redis.from_url(settings.redis_url or "")
     try:
-        keys = [k async for k in redis.scan_iter("sb:*")]
+        queued = [k async for k in redis.scan_iter("switchboard:*")]  # the queues (sorted sets) and their checks
+        queued += [k async for k in redis.scan_iter(job_key_prefix + "*")]
+        queued += [k async for k in redis.scan_iter(retry_key_prefix + "*")]
+        if queued:
+            await redis.delete(*queued)
+        deadline = time.monotonic() + JOBS_FINISH_SECONDS
+        while [k async for k in redis.scan_iter(in_progress_key_prefix + "*")] and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        conn = await asyncpg.connect(settings.database_url)
+        try:
+            tables = await conn.fetch(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename NOT LIKE 'tortoise%'"
+            )
+            if tables:
+                names = ", ".join(f'"{t["tablename"]}"' for t in tables)
+                await conn.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+        finally:
+            await conn.close()
+        # results, markers of jobs a killed worker left behind, events, rate-limit counters, caches
+        keys = [k for pattern in ("sb:*", "arq:*") async for k in redis.scan_iter(pattern)]
         if keys:
             await redis.delete(*keys)
     finally:

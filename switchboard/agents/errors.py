@@ -9,7 +9,9 @@
     │   ├── UnknownAgent
     │   └── UnknownTool
     ├── Conflict (409)
-    │   └── DuplicateName              an agent or tool name is registered twice
+    │   ├── DuplicateName              an agent or tool name is registered twice
+    │   └── UndecryptableSecret
+    │       └── ModelKeyUnreadable     a stored model API key no longer decrypts: enter it again
     ├── ValidationFailed (422)
     │   └── InvalidToolArguments       a tool call's arguments do not match its schema
     └── IntegrationError (502)
@@ -32,6 +34,7 @@ from switchboard.platform.errors import (
     Forbidden,
     IntegrationError,
     NotFound,
+    UndecryptableSecret,
     ValidationFailed,
 )
 
@@ -64,6 +67,16 @@ class DuplicateName(Conflict):
     """An agent or tool name is already registered."""
 
     code, message = "duplicate_name", "This name is already registered"
+
+
+class ModelKeyUnreadable(UndecryptableSecret):
+    """The stored model API key decrypts under none of the server's keys (SECRET_KEY changed)."""
+
+    code = "model_key_unreadable"
+    message = (
+        "The stored model API key can no longer be read: the server's SECRET_KEY changed. "
+        "Enter the key again in the model settings."
+    )
 
 
 class InvalidToolArguments(ValidationFailed):

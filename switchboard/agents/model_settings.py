@@ -14,13 +14,13 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from switchboard.agents.builtin.network import check_public_url
-from switchboard.agents.errors import DestinationNotAllowed, ProviderUnreachable
+from switchboard.agents.errors import DestinationNotAllowed, ModelKeyUnreadable, ProviderUnreachable
 from switchboard.agents.models import ModelSettings
 from switchboard.agents.providers import OpenAIChatModel, validate
 from switchboard.config import Settings
 from switchboard.platform.audit import service as audit
 from switchboard.platform.auth import Principal
-from switchboard.platform.crypto import SecretBox
+from switchboard.platform.crypto import SecretBox, UndecryptableSecret
 from switchboard.platform.errors import BadRequest, Forbidden, ValidationFailed
 
 Scope = Literal["user", "organization"]
@@ -182,12 +182,38 @@ async def delete(principal: Principal, scope: Scope) -> bool:
     return True
 
 
+KEY_UNREADABLE = {
+    "user": ModelKeyUnreadable.message,
+    "organization": (
+        "The organization's stored model API key can no longer be read: the server's SECRET_KEY changed. "
+        "An organization admin must enter the key again in the model settings."
+    ),
+}
+
+
+def key_problem(row: ModelSettings | None, settings: Settings) -> str | None:
+    """What is wrong with the row's stored API key (it no longer decrypts), or None when it is fine or absent."""
+    if row is None or not row.api_key_encrypted:
+        return None
+    try:
+        SecretBox.from_settings(settings).decrypt(row.api_key_encrypted)
+    except UndecryptableSecret:
+        return KEY_UNREADABLE["user" if row.user_id else "organization"]
+    return None
+
+
 async def api_key_of(row: ModelSettings, settings: Settings) -> str | None:
-    """The row's decrypted key; a key under an earlier SECRET_KEY is re-encrypted under the current one."""
+    """The row's decrypted key; a key under an earlier SECRET_KEY is re-encrypted under the current one.
+
+    `ModelKeyUnreadable` when it decrypts under none of the server's keys: it must be entered again.
+    """
     if not row.api_key_encrypted:
         return None
     box = SecretBox.from_settings(settings)
-    key = box.decrypt(row.api_key_encrypted)
+    try:
+        key = box.decrypt(row.api_key_encrypted)
+    except UndecryptableSecret:
+        raise ModelKeyUnreadable(KEY_UNREADABLE["user" if row.user_id else "organization"]) from None
     if not box.is_current(row.api_key_encrypted):
         row.api_key_encrypted = box.rotate(row.api_key_encrypted)
         await row.save(update_fields=["api_key_encrypted", "updated_at"])

@@ -1,37 +1,30 @@
-"""Who may use which agent and tool, read from the database: the `PolicySet` of a principal and THE enforcement point.
+"""The stored settings of every tier: the `PolicySet` of a principal, writing a tier, and THE enforcement point.
 
 `authorize_tool_call` is what every executor of a tool call (the chat runner, workflow
-steps) asks before running anything: it loads the caller's settings, decides, and audits
-every refusal. The user-facing views (`usable`, `permissions`, the preference tier) live
-here too; the admin tiers are in `tiers`.
+steps) asks before running anything: it loads the caller's settings, decides (the rules are
+in `access`), and audits every refusal. The views built on these (the caller's agents, the
+admin tiers) are in `service`.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
 from typing import Any
 
 from switchboard.agents.access import (
     Access,
-    Confirmation,
-    Decision,
     PolicySet,
     TierPolicy,
     UserPreferences,
-    resolve_agent,
-    resolve_confirmation,
-    resolve_tool,
+    Verdict,
+    decide_tool_call,
 )
-from switchboard.agents.authorize import Verdict, decide_tool_call
-from switchboard.agents.errors import UnknownAgent
 from switchboard.agents.models import AgentPolicy, policy_scope
-from switchboard.agents.registry import Agent, Registry, Tool
+from switchboard.agents.registry import Agent, Tool
 from switchboard.platform.audit import service as audit
 from switchboard.platform.auth import Principal
-from switchboard.platform.errors import Forbidden, NotFound, ValidationFailed
-from switchboard.platform.orgs.models import GroupMember, Membership
+from switchboard.platform.errors import ValidationFailed
 
 
 def scopes_of(principal: Principal) -> list[str]:
@@ -113,130 +106,6 @@ async def authorize_tool_call(
             },
         )
     return verdict
-
-
-async def member_principal(acting: Principal, user_id: str | uuid.UUID) -> Principal:
-    """The principal of another member of the acting org (admins only); NotFound for anyone else."""
-    if str(user_id) == str(acting.user_id):
-        return acting
-    if not acting.is_admin:
-        raise Forbidden("Only an organization admin can look at another member's access")
-    try:
-        key = user_id if isinstance(user_id, uuid.UUID) else uuid.UUID(str(user_id))
-    except ValueError:
-        raise NotFound("Member not found") from None
-    membership = await Membership.get_or_none(org_id=acting.org_id, user_id=key).select_related("user")
-    if membership is None:
-        raise NotFound("Member not found")
-    groups = await GroupMember.filter(user_id=key, group__org_id=acting.org_id).values_list("group_id", flat=True)
-    return Principal(
-        user_id=key,
-        email=membership.user.email,
-        org_id=acting.org_id,
-        role=membership.role,
-        group_ids=frozenset(groups),  # type: ignore[arg-type]
-        auth_method=acting.auth_method,
-        is_superadmin=membership.user.is_superadmin,
-    )
-
-
-@dataclass(frozen=True)
-class ToolState:
-    """A tool as one user sees it: may they use it, is it on, must calls be confirmed."""
-
-    tool: Tool[Any]
-    access: Decision  # with the user's preference
-    granted: Decision  # without it: what the tiers above allow
-    confirmation: Confirmation
-
-    @property
-    def enabled(self) -> bool:
-        """Usable now (granted and not turned off by the user)."""
-        return self.access.allowed
-
-
-@dataclass(frozen=True)
-class AgentState:
-    """An agent as one user sees it, with every tool's state."""
-
-    agent: Agent
-    access: Decision
-    tools: tuple[ToolState, ...]
-
-
-def agent_state(policies: PolicySet, agent: Agent) -> AgentState:
-    """One agent's decisions for the user of `policies`."""
-    without_preference = replace(policies, preferences=UserPreferences())
-    tools = tuple(
-        ToolState(
-            tool,
-            resolve_tool(policies, agent, tool),
-            resolve_tool(without_preference, agent, tool),
-            resolve_confirmation(policies, tool),
-        )
-        for tool in agent.tools
-    )
-    return AgentState(agent, resolve_agent(policies, agent.name), tools)
-
-
-async def permissions(principal: Principal, registry: Registry) -> list[AgentState]:
-    """Every agent with the caller's decision and the reason for it, allowed or not."""
-    policies = await load_policies(principal)
-    return [agent_state(policies, agent) for agent in registry.agents()]
-
-
-async def usable(principal: Principal, registry: Registry) -> list[AgentState]:
-    """The agents the caller may use, each with the tools an admin granted (the caller may have turned some off)."""
-    policies = await load_policies(principal)
-    found: list[AgentState] = []
-    for agent in registry.agents():
-        state = agent_state(policies, agent)
-        if state.access.allowed:
-            found.append(replace(state, tools=tuple(t for t in state.tools if t.granted.allowed)))
-    return found
-
-
-async def usable_agent(principal: Principal, registry: Registry, agent_name: str) -> AgentState:
-    """One agent the caller may use; `UnknownAgent` (404) when there is none or it is denied to them."""
-    for state in await usable(principal, registry):
-        if state.agent.name == agent_name:
-            return state
-    raise UnknownAgent(f"No agent named {agent_name}")
-
-
-async def preferences(
-    principal: Principal, registry: Registry, agent_name: str
-) -> tuple[AgentState, AgentPolicy | None]:
-    """The caller's own settings for an agent they may use, and the agent's state."""
-    state = await usable_agent(principal, registry, agent_name)
-    row = await AgentPolicy.get_or_none(
-        scope=policy_scope("preference", principal.org_id, user_id=principal.user_id), agent=agent_name
-    )
-    return state, row
-
-
-async def set_preferences(
-    principal: Principal,
-    registry: Registry,
-    agent_name: str,
-    tools: Mapping[str, Access],
-    confirm: Mapping[str, bool],
-) -> tuple[AgentState, AgentPolicy | None]:
-    """Replace the caller's own settings for an agent; they can only narrow what admins allow."""
-    state = await usable_agent(principal, registry, agent_name)
-    check_tool_names(state.agent, {**tools, **confirm})
-    row = await store_policy(
-        principal,
-        tier="preference",
-        scope=policy_scope("preference", principal.org_id, user_id=principal.user_id),
-        agent=agent_name,
-        access="inherit",
-        tools=tools,
-        confirm=confirm,
-        org_id=principal.org_id,
-        user_id=principal.user_id,
-    )
-    return await preferences(principal, registry, agent_name) if row else (state, None)
 
 
 def check_tool_names(agent: Agent, names: Iterable[str]) -> None:

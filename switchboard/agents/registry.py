@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import copy
 import functools
-import json
 import re
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -56,6 +55,8 @@ class Tool(Generic[ArgsT]):
     args_model: type[ArgsT]
     function: Callable[[CallContext, ArgsT], Awaitable[Any]]
     kind: ToolKind = "read"
+    # A search: takes a `query` argument and returns `FoundPassages` (the offline responder calls it).
+    searches: bool = False
 
     def __post_init__(self) -> None:
         _check_name("tool", self.name)
@@ -68,7 +69,9 @@ class Tool(Generic[ArgsT]):
 
     def spec(self) -> ToolSpec:
         """What a model is told about this tool."""
-        return ToolSpec(name=self.name, description=self.description, parameters=self.parameters())
+        return ToolSpec(
+            name=self.name, description=self.description, parameters=self.parameters(), searches=self.searches
+        )
 
     def parse_arguments(self, arguments: str | Mapping[str, Any] | None) -> ArgsT:
         """The arguments, validated; `InvalidToolArguments` lists what is wrong."""
@@ -170,15 +173,6 @@ class Registry:
 
     def __len__(self) -> int:
         return len(self._agents)
-
-
-def tool_result_text(result: Any) -> str:
-    """A tool's result as the text sent back to the model: strings as they are, anything else as JSON."""
-    if isinstance(result, str):
-        return result
-    if isinstance(result, pydantic.BaseModel):
-        return result.model_dump_json()
-    return json.dumps(result, default=str, ensure_ascii=False)
 
 
 def _check_name(what: str, name: str) -> None:

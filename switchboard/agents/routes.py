@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
-
-from quart import Blueprint, current_app
+from quart import Blueprint
 from quart_schema import validate_querystring, validate_request, validate_response
 
-from switchboard.agents import authz as authz_service
-from switchboard.agents import policies, tiers
+from switchboard.agents import service
 from switchboard.agents.models import AgentPolicy
 from switchboard.agents.registry import Registry
 from switchboard.agents.schemas import (
@@ -32,26 +29,14 @@ from switchboard.agents.shapes import agent_out, override_out, permission_out, t
 from switchboard.platform.auth import current_principal, require_admin, require_superadmin, require_user
 from switchboard.platform.web import runtime
 
-REGISTRY = "agents.registry"
-
 agents = Blueprint("agents", __name__, url_prefix="/api/v1/agents")
 admin_agents = Blueprint("admin_agents", __name__, url_prefix="/api/v1/admin/agents")
 authz = Blueprint("authz", __name__, url_prefix="/api/v1")
 
 
-@agents.while_app_serving
-async def build_registry() -> AsyncGenerator[None, None]:
-    """One registry of every context's agents for this process (the runtime is open by now)."""
-    from switchboard import contexts
-
-    current_app.extensions[REGISTRY] = contexts.build_registry(runtime())
-    yield
-
-
 def registry() -> Registry:
-    """The registry of the app serving this request."""
-    found: Registry = current_app.extensions[REGISTRY]
-    return found
+    """The registry of the app serving this request, built at start-up."""
+    return runtime().resource(Registry)
 
 
 # --- the caller's agents ---------------------------------------------------------------------
@@ -62,7 +47,7 @@ def registry() -> Registry:
 @validate_response(AgentList)
 async def list_agents() -> AgentList:
     """The agents the caller may use, with their tools and each tool's effective state."""
-    found = await policies.usable(current_principal(), registry())
+    found = await service.usable(current_principal(), registry())
     return AgentList(items=[agent_out(s) for s in found], total=len(found))
 
 
@@ -71,7 +56,7 @@ async def list_agents() -> AgentList:
 @validate_response(AgentOut)
 async def get_agent(agent_name: str) -> AgentOut:
     """One agent the caller may use."""
-    return agent_out(await policies.usable_agent(current_principal(), registry(), agent_name))
+    return agent_out(await service.usable_agent(current_principal(), registry(), agent_name))
 
 
 @agents.get("/<agent_name>/tools")
@@ -79,11 +64,11 @@ async def get_agent(agent_name: str) -> AgentOut:
 @validate_response(list[ToolOut])
 async def list_tools(agent_name: str) -> list[ToolOut]:
     """The agent's tools the caller was granted, each with its effective state."""
-    state = await policies.usable_agent(current_principal(), registry(), agent_name)
+    state = await service.usable_agent(current_principal(), registry(), agent_name)
     return [tool_out(t) for t in state.tools]
 
 
-def _preferences_out(state: policies.AgentState, stored: AgentPolicy | None) -> PreferencesOut:
+def _preferences_out(state: service.AgentState, stored: AgentPolicy | None) -> PreferencesOut:
     return PreferencesOut(
         agent=state.agent.name,
         tools=stored.tools if stored else {},
@@ -98,7 +83,7 @@ def _preferences_out(state: policies.AgentState, stored: AgentPolicy | None) -> 
 @validate_response(PreferencesOut)
 async def get_settings(agent_name: str) -> PreferencesOut:
     """The caller's own settings for the agent's tools (the preference tier)."""
-    state, row = await policies.preferences(current_principal(), registry(), agent_name)
+    state, row = await service.preferences(current_principal(), registry(), agent_name)
     return _preferences_out(state, row)
 
 
@@ -108,15 +93,15 @@ async def get_settings(agent_name: str) -> PreferencesOut:
 @validate_response(PreferencesOut)
 async def put_settings(agent_name: str, data: PreferencesIn) -> PreferencesOut:
     """Replace the caller's own settings: turn tools off, or ask before every call. Never widens access."""
-    state, row = await policies.set_preferences(current_principal(), registry(), agent_name, data.tools, data.confirm)
+    state, row = await service.set_preferences(current_principal(), registry(), agent_name, data.tools, data.confirm)
     return _preferences_out(state, row)
 
 
 # --- admin tiers -----------------------------------------------------------------------------------
 
 
-async def _tier_list(target: tiers.TierTarget) -> TierAgentList:
-    views = await tiers.tier_view(registry(), target)
+async def _tier_list(target: service.TierTarget) -> TierAgentList:
+    views = await service.tier_view(registry(), target)
     return TierAgentList(
         tier=target.tier,
         org_id=target.org_id,
@@ -127,8 +112,8 @@ async def _tier_list(target: tiers.TierTarget) -> TierAgentList:
     )
 
 
-async def _tier_put(target: tiers.TierTarget, agent_name: str, data: PolicyIn) -> TierAgentOut:
-    view = await tiers.set_tier(registry(), target, agent_name, data.access, data.tools, data.confirm)
+async def _tier_put(target: service.TierTarget, agent_name: str, data: PolicyIn) -> TierAgentOut:
+    view = await service.set_tier(registry(), target, agent_name, data.access, data.tools, data.confirm)
     return tier_agent_out(target.tier, view)
 
 
@@ -137,7 +122,7 @@ async def _tier_put(target: tiers.TierTarget, agent_name: str, data: PolicyIn) -
 @validate_response(TierAgentList)
 async def platform_agents() -> TierAgentList:
     """Every agent's platform-wide settings (superadmins)."""
-    return await _tier_list(tiers.platform_tier(current_principal()))
+    return await _tier_list(service.platform_tier(current_principal()))
 
 
 @admin_agents.put("/platform/agents/<agent_name>")
@@ -146,7 +131,7 @@ async def platform_agents() -> TierAgentList:
 @validate_response(TierAgentOut)
 async def put_platform_agent(agent_name: str, data: PolicyIn) -> TierAgentOut:
     """Set an agent's platform-wide settings (superadmins)."""
-    return await _tier_put(tiers.platform_tier(current_principal()), agent_name, data)
+    return await _tier_put(service.platform_tier(current_principal()), agent_name, data)
 
 
 @admin_agents.get("/orgs/<org_id>/agents")
@@ -154,7 +139,7 @@ async def put_platform_agent(agent_name: str, data: PolicyIn) -> TierAgentOut:
 @validate_response(TierAgentList)
 async def org_agents(org_id: str) -> TierAgentList:
     """Every agent's settings for the org (its admins)."""
-    return await _tier_list(await tiers.org_tier(current_principal(), org_id))
+    return await _tier_list(await service.org_tier(current_principal(), org_id))
 
 
 @admin_agents.put("/orgs/<org_id>/agents/<agent_name>")
@@ -163,7 +148,7 @@ async def org_agents(org_id: str) -> TierAgentList:
 @validate_response(TierAgentOut)
 async def put_org_agent(org_id: str, agent_name: str, data: PolicyIn) -> TierAgentOut:
     """Set an agent's settings for the org (its admins)."""
-    return await _tier_put(await tiers.org_tier(current_principal(), org_id), agent_name, data)
+    return await _tier_put(await service.org_tier(current_principal(), org_id), agent_name, data)
 
 
 @admin_agents.get("/orgs/<org_id>/groups/<group_id>/agents")
@@ -171,7 +156,7 @@ async def put_org_agent(org_id: str, agent_name: str, data: PolicyIn) -> TierAge
 @validate_response(TierAgentList)
 async def group_agents(org_id: str, group_id: str) -> TierAgentList:
     """Every agent's settings for a group (the org's admins)."""
-    return await _tier_list(await tiers.group_tier(current_principal(), org_id, group_id))
+    return await _tier_list(await service.group_tier(current_principal(), org_id, group_id))
 
 
 @admin_agents.put("/orgs/<org_id>/groups/<group_id>/agents/<agent_name>")
@@ -180,7 +165,7 @@ async def group_agents(org_id: str, group_id: str) -> TierAgentList:
 @validate_response(TierAgentOut)
 async def put_group_agent(org_id: str, group_id: str, agent_name: str, data: PolicyIn) -> TierAgentOut:
     """Set an agent's settings for a group (the org's admins)."""
-    return await _tier_put(await tiers.group_tier(current_principal(), org_id, group_id), agent_name, data)
+    return await _tier_put(await service.group_tier(current_principal(), org_id, group_id), agent_name, data)
 
 
 @admin_agents.get("/users/<user_id>/agents")
@@ -188,7 +173,7 @@ async def put_group_agent(org_id: str, group_id: str, agent_name: str, data: Pol
 @validate_response(TierAgentList)
 async def user_agents(user_id: str) -> TierAgentList:
     """A member's overrides and what they may use, explained (admins of the active org)."""
-    return await _tier_list(await tiers.user_tier(current_principal(), user_id))
+    return await _tier_list(await service.user_tier(current_principal(), user_id))
 
 
 @admin_agents.put("/users/<user_id>/agents/<agent_name>")
@@ -197,11 +182,11 @@ async def user_agents(user_id: str) -> TierAgentList:
 @validate_response(TierAgentOut)
 async def put_user_agent(user_id: str, agent_name: str, data: PolicyIn) -> TierAgentOut:
     """Set a member's override for an agent (admins of the active org)."""
-    return await _tier_put(await tiers.user_tier(current_principal(), user_id), agent_name, data)
+    return await _tier_put(await service.user_tier(current_principal(), user_id), agent_name, data)
 
 
 async def _overrides(query_args: OverrideQuery) -> OverridePage:
-    found, total = await tiers.user_overrides(
+    found, total = await service.user_overrides(
         current_principal(),
         query=query_args.q,
         agent=query_args.agent,
@@ -240,7 +225,7 @@ async def search_overrides(query_args: OverrideQuery) -> OverridePage:
 async def my_permissions() -> PermissionsOut:
     """The caller's effective access to every agent and tool, explained."""
     principal = current_principal()
-    states = await policies.permissions(principal, registry())
+    states = await service.permissions(principal, registry())
     return PermissionsOut(
         user_id=principal.user_id,
         org_id=principal.org_id,
@@ -251,7 +236,7 @@ async def my_permissions() -> PermissionsOut:
     )
 
 
-def _check_out(answer: authz_service.Answer) -> AuthzCheckOut:
+def _check_out(answer: service.Answer) -> AuthzCheckOut:
     return AuthzCheckOut.model_validate(answer, from_attributes=True)
 
 
@@ -261,8 +246,8 @@ def _check_out(answer: authz_service.Answer) -> AuthzCheckOut:
 @validate_response(AuthzCheckOut)
 async def check(data: AuthzCheckIn) -> AuthzCheckOut:
     """May the caller (or, for admins, a member of their org) do `action` on `resource`?"""
-    asked = authz_service.Check(data.action, data.resource, data.user_id)
-    (answer,) = await authz_service.check_many(current_principal(), registry(), [asked])
+    asked = service.Check(data.action, data.resource, data.user_id)
+    (answer,) = await service.check_many(current_principal(), registry(), [asked])
     return _check_out(answer)
 
 
@@ -272,6 +257,6 @@ async def check(data: AuthzCheckIn) -> AuthzCheckOut:
 @validate_response(AuthzBatchOut)
 async def check_batch(data: AuthzBatchIn) -> AuthzBatchOut:
     """Several checks at once, answered in order."""
-    asked = [authz_service.Check(c.action, c.resource, c.user_id) for c in data.checks]
-    answers = await authz_service.check_many(current_principal(), registry(), asked)
+    asked = [service.Check(c.action, c.resource, c.user_id) for c in data.checks]
+    answers = await service.check_many(current_principal(), registry(), asked)
     return AuthzBatchOut(results=[_check_out(a) for a in answers])

@@ -34,7 +34,8 @@ from switchboard.agents.providers.base import (
     ToolSpec,
     Usage,
 )
-from switchboard.agents.registry import Agent, CallContext, Registry, Tool, tool_result_text
+from switchboard.agents.registry import Agent, CallContext, Registry, Tool
+from switchboard.agents.results import tool_result_text
 from switchboard.platform.audit import service as audit
 from switchboard.platform.auth import Principal
 from switchboard.platform.errors import AppError
@@ -235,10 +236,10 @@ class _Run:
             tool=tool.name,
             data={"status": "completed", "result": text[:1000]},
         )
-        self._answer(call, text[:MAX_RESULT_CHARS])
+        self._answer(call, text[:MAX_RESULT_CHARS], result)
 
-    def _answer(self, call: ToolCallRequest, content: str) -> None:
-        self.messages.append(Message.tool_result(call.id, content))
+    def _answer(self, call: ToolCallRequest, content: str, result: Any = None) -> None:
+        self.messages.append(Message.tool_result(call.id, content, result))
 
 
 def _unanswered_calls(messages: Sequence[Message]) -> list[ToolCallRequest]:

@@ -289,6 +289,9 @@ class ModelSettingsOut(BaseModel):
     embedding_model: str | None = None
     has_api_key: bool = False
     api_key_hint: str | None = Field(None, description="The key's last characters, to recognise it.")
+    api_key_problem: str | None = Field(
+        None, description="Set when the stored key can no longer be used (it must be entered again), and why."
+    )
     validated_at: datetime | None = None
     updated_at: datetime | None = None
 

@@ -31,8 +31,10 @@ async def get_model_settings(query_args: ScopeQuery) -> ModelSettingsOut:
     """The settings in effect (the caller's, else the org's, else the platform default), or of one scope."""
     principal = current_principal()
     if query_args.scope is not None:
-        return model_settings_out(await service.stored(principal, query_args.scope), query_args.scope)
-    return model_settings_out(await service.effective(principal), "platform")
+        row = await service.stored(principal, query_args.scope)
+        return model_settings_out(row, query_args.scope, service.key_problem(row, runtime().settings))
+    row = await service.effective(principal)
+    return model_settings_out(row, "platform", service.key_problem(row, runtime().settings))
 
 
 @model_settings.put("")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from switchboard.agents.access import Confirmation, Decision
 from switchboard.agents.models import AgentPolicy, ModelSettings
-from switchboard.agents.policies import AgentState, ToolState
 from switchboard.agents.schemas import (
     AgentOut,
     AgentPermissionOut,
@@ -17,7 +16,7 @@ from switchboard.agents.schemas import (
     ToolOut,
     ToolPermissionOut,
 )
-from switchboard.agents.tiers import TierAgentView, UserOverride
+from switchboard.agents.service import AgentState, TierAgentView, ToolState, UserOverride
 
 
 def decision_out(decision: Decision) -> DecisionOut:
@@ -115,7 +114,7 @@ def override_out(found: UserOverride) -> OverrideOut:
     )
 
 
-def model_settings_out(row: ModelSettings | None, source: str) -> ModelSettingsOut:
+def model_settings_out(row: ModelSettings | None, source: str, key_problem: str | None = None) -> ModelSettingsOut:
     """Stored model settings without the key; None is the platform default (or nothing at that scope)."""
     if row is None:
         return ModelSettingsOut(source=source, configured=False)
@@ -128,6 +127,7 @@ def model_settings_out(row: ModelSettings | None, source: str) -> ModelSettingsO
         embedding_model=row.embedding_model,
         has_api_key=bool(row.api_key_encrypted),
         api_key_hint=row.api_key_hint,
+        api_key_problem=key_problem,
         validated_at=row.validated_at,
         updated_at=row.updated_at,
     )

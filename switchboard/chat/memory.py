@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from typing import Any
@@ -10,6 +11,7 @@ from tortoise.connection import get_connection
 from tortoise.exceptions import IntegrityError
 from tortoise.functions import Avg, Count
 
+from switchboard.agents import ChatModel, Message, OfflineResponder, complete
 from switchboard.chat.models import Memory
 from switchboard.platform.auth import Principal
 from switchboard.platform.errors import Conflict, NotFound
@@ -128,3 +130,45 @@ def extract_statements(text: str) -> list[tuple[str, str]]:
         category = "preferences" if _PREFERENCE.search(statement) else "facts"
         found.append((category, statement[0].upper() + statement[1:]))
     return found[:5]
+
+
+MEMORY_PROMPT = (
+    "From the user's message below, list what is worth remembering about the user for later conversations "
+    "(their preferences, facts about them, recurring patterns). Reply with a JSON list of objects "
+    '{"category": "preferences"|"facts"|"patterns"|"memories", "content": "...", "importance": 0..1}, '
+    "or [] if nothing.\n\nMessage: "
+)
+
+
+async def extract_memories(model: ChatModel, question: str) -> list[tuple[str, str, float]]:
+    """(category, content, importance) the model finds worth remembering; offline, first-person statements."""
+    if isinstance(model, OfflineResponder):
+        return [(category, text, 0.6) for category, text in extract_statements(question)]
+    try:
+        found = json.loads((await complete(model, [Message.user(MEMORY_PROMPT + question)])).text)
+    except ValueError:
+        return []
+    kept = []
+    for item in found if isinstance(found, list) else []:
+        if isinstance(item, dict) and isinstance(item.get("content"), str) and item["content"].strip():
+            category = item.get("category") if item.get("category") in CATEGORIES else "memories"
+            importance = min(1.0, max(0.0, float(item.get("importance") or 0.5)))
+            kept.append((str(category), item["content"].strip()[:2000], importance))
+    return kept[:5]
+
+
+async def extractmemories(model: ChatModel, question: str) -> list[tuple[str, str, float]]:
+    """(category, content, importance) the model finds worth remembering; offline, first-person statements."""
+    if isinstance(model, OfflineResponder):
+        return [(category, text, 0.6) for category, text in extract_statements(question)]
+    try:
+        found = json.loads((await complete(model, [Message.user(MEMORY_PROMPT + question)])).text)
+    except ValueError:
+        return []
+    kept = []
+    for item in found if isinstance(found, list) else []:
+        if isinstance(item, dict) and isinstance(item.get("content"), str) and item["content"].strip():
+            category = item.get("category") if item.get("category") in CATEGORIES else "memories"
+            importance = min(1.0, max(0.0, float(item.get("importance") or 0.5)))
+            kept.append((str(category), item["content"].strip()[:2000], importance))
+    return kept[:5]

@@ -12,9 +12,11 @@ from arq import Retry, cron
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
+from switchboard.agents import ChatModels
 from switchboard.chat import approvals, memory
+from switchboard.chat.memory import extract_memories
 from switchboard.chat.models import ACTIVE_STATUSES, ChatTask, Message
-from switchboard.chat.orchestrator import Emitter, Outcome, TaskCancelled, extract_memories, model_for, run_task
+from switchboard.chat.orchestrator import Emitter, Outcome, TaskCancelled, run_task
 from switchboard.chat.service import task_stream
 from switchboard.platform import leases
 from switchboard.platform.auth import principal_for
@@ -55,7 +57,7 @@ async def run_chat_task(ctx: dict[str, Any], task_id: str) -> str:
         )
         try:
             principal = await principal_for(task.user_id, auth_method="task", ip=None, org_id=task.org_id)
-            outcome = await run_task(task, principal, runtime, ctx, emit)
+            outcome = await run_task(task, principal, runtime, emit)
         except TaskCancelled:
             await _finish(task, emit, "cancelled", error="Cancelled by the user")
             return "cancelled"
@@ -134,17 +136,16 @@ async def remember_from_task(ctx: dict[str, Any], task_id: str) -> int:
     if task is None or task.status != "completed":
         return 0
     principal = await principal_for(task.user_id, auth_method="task", ip=None, org_id=task.org_id)
-    model, closer = await model_for(principal, runtime)
+    chosen = await runtime.resource(ChatModels).choose(principal, runtime.settings)
     try:
-        found = await extract_memories(model, task.question)
+        found = await extract_memories(chosen.model, task.question)
     except AppError as exc:  # the model is down: try again a little later, then let it go
         if ctx.get("job_try", 1) < 3:
             raise Retry(defer=ctx.get("job_try", 1) * 10) from exc
         log.warning("no memories kept from task %s: %s", task.id, exc.message)
         return 0
     finally:
-        if closer is not None:
-            await closer()
+        await chosen.aclose()
     for category, content, importance in found:
         await memory.create_memory(
             principal, content, category, importance, source_conversation_id=task.conversation_id

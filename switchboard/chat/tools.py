@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from switchboard.agents.registry import Agent, CallContext, Tool
+from switchboard.agents import Agent, CallContext, Tool
 from switchboard.chat import memory
 
 

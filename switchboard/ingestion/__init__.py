@@ -1,20 +1,26 @@
-"""Documents: extract text from uploads, chunk it to the embedding model's limit, embed it.
+"""Documents: extract text from uploads, chunk it to the embedding model's limit, embed it, search it.
 
-Public names are re-exported here; import them from `switchboard.ingestion`.
+The context's public face: other contexts use these names (the `service` and `collections`
+functions, the types), never the modules inside. Inside: `extraction/` (file types -> sections),
+`chunk` (sections -> chunks), `embedding/` (the `Embedder` seam and its implementations),
+`pipeline` and `tasks` (a document's processing), `search` and `service` (what routes ask).
 """
 
+from switchboard.ingestion import collections, service
 from switchboard.ingestion.chunk import Chunk, ModelTokenCounter, TokenCounter, chunk
-from switchboard.ingestion.embedder import (
+from switchboard.ingestion.embedding import (
     DEFAULT_BACKEND,
     Backend,
     Embedder,
     OpenAIEmbedder,
     QueryEmbeddingCache,
     SentenceTransformerEmbedder,
+    packaged_model_dir,
+    prepare_onnx_model,
 )
-from switchboard.ingestion.errors import ExtractionFailed
-from switchboard.ingestion.extract import HEAD_SIZE, KINDS, Section, detect_type, extract
-from switchboard.ingestion.model_files import packaged_model_dir, prepare_onnx_model
+from switchboard.ingestion.errors import DuplicateDocument, ExtractionFailed
+from switchboard.ingestion.extraction import HEAD_SIZE, KINDS, Section, detect_type, extract
+from switchboard.ingestion.search import SearchHit, SearchResults
 
 __all__ = [
     "DEFAULT_BACKEND",
@@ -22,17 +28,22 @@ __all__ = [
     "KINDS",
     "Backend",
     "Chunk",
+    "DuplicateDocument",
     "Embedder",
     "ExtractionFailed",
     "ModelTokenCounter",
     "OpenAIEmbedder",
     "QueryEmbeddingCache",
+    "SearchHit",
+    "SearchResults",
     "Section",
     "SentenceTransformerEmbedder",
     "TokenCounter",
     "chunk",
+    "collections",
     "detect_type",
     "extract",
     "packaged_model_dir",
     "prepare_onnx_model",
+    "service",
 ]

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from switchboard.ingestion import collections, service
-from switchboard.ingestion.extract import KINDS
+from switchboard.ingestion.extraction import KINDS
 from switchboard.ingestion.models import Collection, Document
 from switchboard.ingestion.upload import ReceivedFile
 from switchboard.platform.auth import Principal

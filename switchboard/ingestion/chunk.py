@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from switchboard.ingestion.sections import Section
+from switchboard.ingestion.extraction.sections import Section
 
 MAX_TOKENS = 256
 OVERLAP_TOKENS = 32
@@ -79,7 +79,7 @@ class ModelTokenCounter:
     @classmethod
     def from_model_dir(cls, model_dir: Path | None = None) -> ModelTokenCounter:
         """The tokenizer of a sentence-transformers model folder; the packaged all-MiniLM-L6-v2 by default."""
-        from switchboard.ingestion.model_files import packaged_model_dir
+        from switchboard.ingestion.embedding.model_files import packaged_model_dir
 
         return cls.from_file((model_dir or packaged_model_dir()) / "tokenizer.json")
 

@@ -45,9 +45,9 @@ from pathlib import Path
 from typing import Any
 
 from switchboard.ingestion.chunk import Chunk, ModelTokenCounter, chunk
-from switchboard.ingestion.embedder import Embedder, WordPieceEmbedder
+from switchboard.ingestion.embedding.local import Embedder, WordPieceEmbedder
 from switchboard.ingestion.errors import ExtractionFailed
-from switchboard.ingestion.extract import extract
+from switchboard.ingestion.extraction import extract
 
 log = logging.getLogger(__name__)
 

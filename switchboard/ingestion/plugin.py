@@ -8,6 +8,8 @@ from typing import Any
 from arq.cron import CronJob
 from quart import Blueprint
 
+from switchboard.agents import Agent
+from switchboard.ingestion.embedding.local import Embedder
 from switchboard.platform.runtime import Runtime
 
 UPLOAD_PATHS = ("/api/v1/documents/upload", "/api/v1/documents/admin/upload")
@@ -34,11 +36,11 @@ def cron_jobs() -> list[CronJob]:
     return [*tasks.CRON]
 
 
-async def open_resources(runtime: Runtime) -> None:
-    """One embedder (and its query cache) per process."""
+async def open_resources(runtime: Runtime, *, embedder: Embedder | None = None) -> None:
+    """One embedder (the given one, else the settings'), its query cache and the pipeline per process."""
     from switchboard.ingestion.resources import open_embedder
 
-    await open_embedder(runtime)
+    await open_embedder(runtime, embedder)
 
 
 async def warm_up(runtime: Runtime) -> None:
@@ -55,7 +57,7 @@ async def close_resources(runtime: Runtime) -> None:
     await close_embedder(runtime)
 
 
-def agents(runtime: Runtime) -> list[Any]:
+def agents(runtime: Runtime) -> list[Agent]:
     """The knowledge agent, searching this context's documents."""
     from switchboard.ingestion.tools import knowledge_agent
 

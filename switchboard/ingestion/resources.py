@@ -5,20 +5,26 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from switchboard.config import Settings
-from switchboard.ingestion.embedder import Embedder, QueryEmbeddingCache, SentenceTransformerEmbedder
+from switchboard.ingestion.embedding.local import Embedder, QueryEmbeddingCache, SentenceTransformerEmbedder
+from switchboard.ingestion.embedding.openai_compat import OpenAIEmbedder
 from switchboard.ingestion.models import EMBEDDING_DIM
-from switchboard.ingestion.openai_embedder import OpenAIEmbedder
 from switchboard.ingestion.pipeline import IngestionPipeline
 from switchboard.platform.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-EMBEDDER = "ingestion.embedder"
-PIPELINE = "ingestion.pipeline"
-QUERY_CACHE = "ingestion.query_cache"
+
+@dataclass(frozen=True)
+class IngestionResources:
+    """The process's embedder, its query cache and the ingestion pipeline, opened once at start-up."""
+
+    embedder: Embedder
+    query_cache: QueryEmbeddingCache
+    pipeline: IngestionPipeline
 
 
 def default_onnx_dir() -> Path:
@@ -43,13 +49,13 @@ def build_embedder(settings: Settings) -> Embedder:
     return SentenceTransformerEmbedder(backend, onnx_dir=settings.embedding_onnx_dir or default_onnx_dir())  # type: ignore[arg-type]
 
 
-async def open_embedder(runtime: Runtime) -> None:
-    """Put the embedder and its query cache in the runtime; the model itself loads on first use (or `warm_embedder`)."""
-    embedder = build_embedder(runtime.settings)
-    runtime.resources[EMBEDDER] = embedder
-    runtime.resources[QUERY_CACHE] = QueryEmbeddingCache(embedder)
-    # its child process starts with the first document, so a web-only process never has one
-    runtime.resources[PIPELINE] = IngestionPipeline(embedder)
+async def open_embedder(runtime: Runtime, embedder: Embedder | None = None) -> None:
+    """Provide the embedder (the settings' one unless given) and its query cache; the model loads on first use.
+
+    The pipeline's child process starts with the first document, so a web-only process never has one.
+    """
+    embedder = embedder or build_embedder(runtime.settings)
+    runtime.provide(IngestionResources(embedder, QueryEmbeddingCache(embedder), IngestionPipeline(embedder)))
 
 
 async def warm_embedder(runtime: Runtime) -> None:
@@ -58,7 +64,7 @@ async def warm_embedder(runtime: Runtime) -> None:
     Loading takes seconds of CPU (the libraries' imports, one model session per lane); a worker
     does it before it takes jobs, so its first question or document does not wait for it.
     """
-    load = getattr(runtime.resources.get(EMBEDDER), "load", None)
+    load = getattr(runtime.resource(IngestionResources).embedder, "load", None)
     if load is not None:
         started = time.monotonic()
         await load()
@@ -67,12 +73,11 @@ async def warm_embedder(runtime: Runtime) -> None:
 
 async def close_embedder(runtime: Runtime) -> None:
     """Stop the ingestion pipeline and the embedder's thread."""
-    pipeline: IngestionPipeline | None = runtime.resources.pop(PIPELINE, None)
-    if pipeline is not None:
-        await pipeline.close()
-    embedder = runtime.resources.pop(EMBEDDER, None)
-    runtime.resources.pop(QUERY_CACHE, None)
-    close = getattr(embedder, "close", None)
+    resources = runtime.release(IngestionResources)
+    if resources is None:
+        return
+    await resources.pipeline.close()
+    close = getattr(resources.embedder, "close", None)
     if close is not None:
         result = close()
         if hasattr(result, "__await__"):
@@ -81,17 +86,14 @@ async def close_embedder(runtime: Runtime) -> None:
 
 def embedder_of(runtime: Runtime) -> Embedder:
     """The process's embedder."""
-    embedder: Embedder = runtime.resources[EMBEDDER]
-    return embedder
+    return runtime.resource(IngestionResources).embedder
 
 
 def pipeline_of(runtime: Runtime) -> IngestionPipeline:
     """The process's ingestion pipeline: preparation in a child process, embedding in batches across documents."""
-    pipeline: IngestionPipeline = runtime.resources[PIPELINE]
-    return pipeline
+    return runtime.resource(IngestionResources).pipeline
 
 
 def query_cache_of(runtime: Runtime) -> QueryEmbeddingCache:
     """The process's cache of query vectors."""
-    cache: QueryEmbeddingCache = runtime.resources[QUERY_CACHE]
-    return cache
+    return runtime.resource(IngestionResources).query_cache

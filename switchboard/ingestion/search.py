@@ -28,7 +28,7 @@ class SearchHit:
     heading: str | None
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-ready form (also what agents' tools return)."""
+        """JSON-ready form (what the API and the model are sent)."""
         return {
             "chunk_id": self.chunk_id,
             "document_id": str(self.document_id),
@@ -39,6 +39,23 @@ class SearchHit:
             "page": self.page,
             "heading": self.heading,
         }
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    """What the `search_documents` tool found: the model reads `as_dict()`, chat reads `passages`."""
+
+    query: str
+    hits: tuple[SearchHit, ...]
+
+    @property
+    def passages(self) -> tuple[SearchHit, ...]:
+        """The hits, best first (`switchboard.agents.FoundPassages`)."""
+        return self.hits
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form, what the model is sent."""
+        return {"query": self.query, "results": [hit.as_dict() for hit in self.hits]}
 
 
 _SELECT = (

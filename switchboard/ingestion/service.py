@@ -9,22 +9,17 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 
 from switchboard.ingestion import collections, search
-from switchboard.ingestion.detect import detect_type
-from switchboard.ingestion.extract import HEAD_SIZE
+from switchboard.ingestion.errors import DuplicateDocument
+from switchboard.ingestion.extraction import HEAD_SIZE
+from switchboard.ingestion.extraction.detect import detect_type
 from switchboard.ingestion.models import Chunk, Collection, Document
 from switchboard.ingestion.resources import query_cache_of
 from switchboard.ingestion.upload import ReceivedFile
 from switchboard.platform.audit import service as audit
 from switchboard.platform.auth import Principal
-from switchboard.platform.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from switchboard.platform.errors import Forbidden, NotFound, ValidationFailed
 from switchboard.platform.ids import parse_id
 from switchboard.platform.runtime import Runtime
-
-
-class DuplicateDocument(Conflict):
-    """The same content is already in the collection."""
-
-    code, message = "duplicate_document", "This document is already in the collection"
 
 
 def document_stream(document_id: uuid.UUID | str) -> str:

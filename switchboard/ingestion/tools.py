@@ -7,8 +7,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from switchboard.agents.registry import Agent, CallContext, Tool
+from switchboard.agents import Agent, CallContext, Tool
 from switchboard.ingestion import collections, service
+from switchboard.ingestion.search import SearchResults
 from switchboard.platform.runtime import Runtime
 
 
@@ -35,11 +36,11 @@ class NoArgs(BaseModel):
 def knowledge_agent(runtime: Runtime) -> Agent:
     """The agent that answers from the user's documents."""
 
-    async def search_documents(ctx: CallContext, args: SearchArgs) -> dict[str, Any]:
+    async def search_documents(ctx: CallContext, args: SearchArgs) -> SearchResults:
         hits = await service.query(
             ctx.principal, runtime, args.query, collection_ids=args.collection_ids, top_k=args.top_k, research=True
         )
-        return {"query": args.query, "results": [hit.as_dict() for hit in hits]}
+        return SearchResults(args.query, tuple(hits))
 
     async def read_document(ctx: CallContext, args: ReadArgs) -> dict[str, Any]:
         document = await service.get(ctx.principal, str(args.document_id))
@@ -69,6 +70,7 @@ def knowledge_agent(runtime: Runtime) -> Agent:
                 "Search the user's documents by meaning and words; returns passages with document names and pages.",
                 SearchArgs,
                 search_documents,
+                searches=True,
             ),
             Tool("read_document", "Read consecutive passages of one document.", ReadArgs, read_document),
             Tool("list_collections", "List the document collections the user can read.", NoArgs, list_collections),

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from quart import current_app, g, request
 from tortoise.connection import get_connection
 
-from switchboard.platform.errors import AppError, Forbidden, Unauthorized
+from switchboard.platform.errors import CsrfOriginError, Forbidden, Unauthorized
 from switchboard.platform.identity.models import ApiKey, Session
 from switchboard.platform.security import API_KEY_PREFIX, hash_token, read_access_token
 
@@ -42,12 +42,6 @@ class Principal:
     def is_admin(self) -> bool:
         """Owner or admin of the active org."""
         return self.role in ADMIN_ROLES
-
-
-class CsrfOriginError(AppError):
-    """A cookie-authenticated write without a matching Origin."""
-
-    status, code, message = 403, "csrf_origin", "Cross-site request refused: Origin does not match"
 
 
 # A user, the membership that makes their principal (the org asked for; else their active org, else

@@ -16,13 +16,13 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from switchboard.config import Settings
+from switchboard.platform.errors import UndecryptableSecret
 
 MODEL_API_KEYS = b"switchboard:model-api-keys:v1"
 TOTP_SEEDS = b"switchboard:totp-seeds:v1"
 
 
-class UndecryptableSecret(Exception):
-    """A stored secret decrypts under none of the configured keys (SECRET_KEY changed without SECRET_KEY_PREVIOUS)."""
+__all__ = ["MODEL_API_KEYS", "TOTP_SEEDS", "SecretBox", "UndecryptableSecret", "derive_fernet_key"]
 
 
 def derive_fernet_key(secret_key: str, purpose: bytes = MODEL_API_KEYS) -> bytes:
@@ -54,7 +54,7 @@ class SecretBox:
         try:
             return self._all.decrypt(token.encode()).decode()
         except InvalidToken:
-            raise UndecryptableSecret("A stored secret cannot be decrypted with the configured keys") from None
+            raise UndecryptableSecret() from None
 
     def is_current(self, token: str) -> bool:
         """True when the token was made under the current key (no re-encryption needed)."""
@@ -69,4 +69,4 @@ class SecretBox:
         try:
             return self._all.rotate(token.encode()).decode()
         except InvalidToken:
-            raise UndecryptableSecret("A stored secret cannot be decrypted with the configured keys") from None
+            raise UndecryptableSecret() from None

@@ -6,11 +6,18 @@ Every error the API answers with is an `AppError`; one handler turns it into
     AppError
     ├── BadRequest (400)
     ├── Unauthorized (401)
+    │   ├── InvalidCredentials      wrong email or password
+    │   ├── RefreshReused           a rotated refresh token came back: the session is revoked
+    │   ├── InvalidCode             a wrong or expired two-factor code
+    │   └── CodeRequired            the account has two-factor sign-in: a code must come along
     ├── Forbidden (403)
+    │   └── CsrfOriginError         a cookie-authenticated write from another origin
     ├── NotFound (404)
     ├── MethodNotAllowed (405)
     ├── Conflict (409)
-    │   └── TaskActive
+    │   ├── TaskActive
+    │   └── UndecryptableSecret     a stored secret no longer decrypts (SECRET_KEY changed
+    │                               without SECRET_KEY_PREVIOUS): it must be entered again
     ├── Gone (410)
     ├── VersionMismatch (412)
     ├── PayloadTooLarge (413)
@@ -20,6 +27,7 @@ Every error the API answers with is an `AppError`; one handler turns it into
     ├── IntegrationError (502)
     └── ServiceUnavailable (503)
 
+Each context adds its own errors under these (their trees are in `switchboard/<context>/errors.py`).
 Libraries' exceptions are translated at the boundary (`raise IntegrationError(...) from exc`).
 """
 
@@ -66,10 +74,40 @@ class Unauthorized(AppError):
     status, code, message = 401, "unauthorized", "Authentication required"
 
 
+class InvalidCredentials(Unauthorized):
+    """Wrong email or password."""
+
+    code, message = "invalid_credentials", "Wrong email or password"
+
+
+class RefreshReused(Unauthorized):
+    """A rotated refresh token came back: the whole session is revoked."""
+
+    code, message = "refresh_reused", "This sign-in was revoked because its token was reused"
+
+
+class InvalidCode(Unauthorized):
+    """The one-time code is wrong or expired."""
+
+    code, message = "invalid_otp", "The code is not valid"
+
+
+class CodeRequired(Unauthorized):
+    """The account has two-factor sign-in: the code must come with the password."""
+
+    code, message = "otp_required", "Enter the code from your authenticator app"
+
+
 class Forbidden(AppError):
     """Credentials are valid but do not allow this."""
 
     status, code, message = 403, "forbidden", "You are not allowed to do this"
+
+
+class CsrfOriginError(Forbidden):
+    """A cookie-authenticated write without a matching Origin."""
+
+    code, message = "csrf_origin", "Cross-site request refused: Origin does not match"
 
 
 class NotFound(AppError):
@@ -94,6 +132,16 @@ class TaskActive(Conflict):
     """The user already has a running task."""
 
     code, message = "task_active", "You already have a task running"
+
+
+class UndecryptableSecret(Conflict):
+    """A stored secret decrypts under none of the configured keys (SECRET_KEY changed without SECRET_KEY_PREVIOUS)."""
+
+    code = "secret_unreadable"
+    message = (
+        "A stored secret can no longer be read: the server's SECRET_KEY changed and the old one is not in "
+        "SECRET_KEY_PREVIOUS. Enter the secret again."
+    )
 
 
 class Gone(AppError):

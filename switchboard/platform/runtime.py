@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypeVar
 
 from redis.asyncio import Redis
 
@@ -14,6 +14,8 @@ from switchboard.platform.mailer import Mailer, OutboxMailer
 from switchboard.platform.queue import Queue
 from switchboard.platform.ratelimit import RateLimiter
 from switchboard.platform.storage import LocalStorage, Storage
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -28,12 +30,40 @@ class Runtime:
     storage: Storage
     limiter: RateLimiter
     mailer: Mailer
-    # per-process clients the feature contexts open at start-up (embedder, agent registry, ...)
-    resources: dict[str, Any] = field(default_factory=dict)
+    # Per-process objects of the feature contexts (the agent registry, the embedder, ...), one per
+    # class: `platform` cannot name their types, so each is found by its class (see `resource`).
+    _resources: dict[type, object] = field(default_factory=dict, repr=False)
+
+    def provide(self, resource: object) -> None:
+        """Keep a context's per-process object (opened at start-up), found again by its class."""
+        self._resources[type(resource)] = resource
+
+    def resource(self, kind: type[T]) -> T:
+        """The per-process object of that class; `LookupError` when start-up provided none."""
+        found = self._resources.get(kind)
+        if not isinstance(found, kind):
+            raise LookupError(f"this process provided no {kind.__name__} at start-up")
+        return found
+
+    def release(self, kind: type[T]) -> T | None:
+        """Forget the object of that class (at shut-down) and return it, to be closed."""
+        found = self._resources.pop(kind, None)
+        return found if isinstance(found, kind) else None
 
     @classmethod
-    async def open(cls, settings: Settings, apps: dict[str, str]) -> Runtime:
-        """Connect to the database and Redis named by `settings` (which must be resolved)."""
+    async def open(
+        cls,
+        settings: Settings,
+        apps: dict[str, str],
+        *,
+        events: EventLog | None = None,
+        storage: Storage | None = None,
+        limiter: RateLimiter | None = None,
+    ) -> Runtime:
+        """Connect to the database and Redis named by `settings` (which must be resolved).
+
+        The seams default to production's: Redis Streams, a local folder, Redis-backed rate limits.
+        """
         assert settings.database_url and settings.redis_url, "resolve embedded servers first"
         # The pool is opened whole, now: a burst of requests or jobs never waits for new connections
         # (each costs PostgreSQL a new process, and this one a handshake and the pgvector codec).
@@ -41,14 +71,17 @@ class Runtime:
         await db.open_database(config)
         await db.ping_database()
         redis = Redis.from_url(settings.redis_url, max_connections=None)
-        events = RedisEventLog(
-            redis,
-            retention_seconds=settings.event_retention_seconds,
-            max_age_seconds=settings.event_max_age_seconds,
-        )
+        if events is None:
+            events = RedisEventLog(
+                redis,
+                retention_seconds=settings.event_retention_seconds,
+                max_age_seconds=settings.event_max_age_seconds,
+            )
         queue = await Queue.connect(settings.redis_url, settings.queue_name)
-        storage = LocalStorage(settings.data_dir / "files")
-        limiter = RateLimiter(settings.redis_url, settings.rate_limits)
+        if storage is None:
+            storage = LocalStorage(settings.data_dir / "files")
+        if limiter is None:
+            limiter = RateLimiter(settings.redis_url, settings.rate_limits)
         mailer = OutboxMailer(settings.smtp_host, settings.smtp_port, settings.mail_from)
         return cls(settings, config, redis, events, queue, storage, limiter, mailer)
 

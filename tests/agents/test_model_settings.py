@@ -132,6 +132,7 @@ async def test_org_settings_apply_to_members_until_they_bring_their_own(signup, 
         "embedding_model": None,
         "has_api_key": False,
         "api_key_hint": None,
+        "api_key_problem": None,
         "validated_at": None,
         "updated_at": None,
     }
@@ -167,3 +168,18 @@ def test_keys_rotate_from_a_previous_secret_key():
         pass
     else:
         raise AssertionError("a key from an unknown secret must not decrypt")
+
+
+async def test_an_org_key_stored_under_a_former_secret_key_must_be_entered_again_by_an_admin(signup):
+    owner = await signup()
+    member = await signup()
+    await join_org(owner, member)
+    body = {"provider": "openai", "chat_model": "gpt-4o-mini", "api_key": "sk-org-key-0000000000"}
+    assert (await owner.put(f"{PATH}?scope=organization", json=body)).status_code == 200
+    await ModelSettings.filter(org_id=owner.org_id, user_id=None).update(
+        api_key_encrypted=SecretBox("a-former-secret-key-0123456789").encrypt("sk-org-key-0000000000")
+    )
+    seen = await (await member.get(PATH)).get_json()
+    assert seen["source"] == "organization" and "admin must enter the key again" in seen["api_key_problem"]
+    tested = await owner.post(f"{PATH}/validate", json={"scope": "organization"})
+    assert tested.status_code == 409 and (await tested.get_json())["error"] == "model_key_unreadable"

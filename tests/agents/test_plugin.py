@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from switchboard import contexts
 from switchboard.agents import Registry
 from switchboard.agents.plugin import agents
-from switchboard.agents.routes import REGISTRY
 
 
 async def test_the_app_holds_one_registry_with_the_builtin_agents(app):
-    registry = app.extensions[REGISTRY]
+    registry = app.extensions["runtime"].resource(Registry)
     assert isinstance(registry, Registry)
     assert "calculator" in registry
     assert "http" not in registry  # no destinations configured, so no http agent
@@ -21,9 +19,3 @@ def test_the_http_agent_comes_with_configured_destinations(settings):
     configured = settings.model_copy(update={"http_agent_allowed": ["api.example.com"]})
     names = [a.name for a in agents(SimpleNamespace(settings=configured))]  # type: ignore[arg-type]
     assert names == ["calculator", "http"]
-
-
-def test_a_worker_builds_its_registry_once(app):
-    ctx = {"runtime": app.extensions["runtime"]}
-    first = contexts.worker_registry(ctx)
-    assert contexts.worker_registry(ctx) is first and "calculator" in first

@@ -1,13 +1,15 @@
-"""A task's events reach its stream in the order they were emitted; fast steps and text cost few appends."""
+"""A task's events reach its stream in the order they were emitted, each once; a failed append is not lost silently.
+
+How few events and appends they cost is measured in bench/pacing.py (it depends on the machine's pace).
+"""
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
-from switchboard.chat.orchestrator import Emitter
+from switchboard.chat.emitter import Emitter
 from switchboard.chat.service import task_stream
+from tests.support.doubles import RecordingEventLog
 
 WORDS = [f"word{i} " for i in range(60)]
 
@@ -16,7 +18,7 @@ def _emitter(app, name: str) -> Emitter:
     return Emitter(app.extensions["runtime"].events, task_stream(name), task=None)  # type: ignore[arg-type]
 
 
-async def test_text_faster_than_its_appends_goes_out_in_few_events_in_order(app, clean):
+async def test_text_produced_at_once_reaches_the_stream_whole_in_order(app, clean):
     emit = _emitter(app, "fast")
     await emit("agent_started", "Writing")
     for word in WORDS:  # produced with no pause, like the offline responder
@@ -28,18 +30,7 @@ async def test_text_faster_than_its_appends_goes_out_in_few_events_in_order(app,
     assert kinds[0] == "agent_started" and kinds[-1] == "agent_completed"
     deltas = [e for e in stored if e.update_type == "text_delta"]
     assert "".join(e.payload["message"] for e in deltas) == "".join(WORDS), "every word, once, in order"
-    assert len(deltas) < 5, f"{len(deltas)} events for text produced at once"
     assert all(e.payload["agent"] == "synthesiser" for e in deltas)
-
-
-async def test_text_at_a_models_pace_goes_out_token_by_token(app, clean):
-    emit = _emitter(app, "paced")
-    for word in WORDS[:8]:
-        await emit("text_delta", word)
-        await asyncio.sleep(0.02)  # ~50 tokens/s
-    await emit.flush()
-    stored = await app.extensions["runtime"].events.read_all(task_stream("paced"))
-    assert [e.payload["message"] for e in stored] == WORDS[:8]
 
 
 async def test_text_of_another_step_is_not_merged(app, clean):
@@ -55,35 +46,25 @@ async def test_text_of_another_step_is_not_merged(app, clean):
     assert [s for s, _ in by_step] == sorted(s for s, _ in by_step)
 
 
-async def test_a_failed_append_fails_the_next_emit(app, clean, monkeypatch):
-    emit = _emitter(app, "broken")
-    events = app.extensions["runtime"].events
+class DownEventLog(RecordingEventLog):
+    """An event log whose server is gone."""
 
-    async def down(*args, **kwargs):
+    async def append_many(self, stream, entries):  # type: ignore[no-untyped-def]
         raise ConnectionError("event log down")
 
-    monkeypatch.setattr(events, "append_many", down)
+
+async def test_a_failed_append_fails_the_next_flush():
+    emit = Emitter(DownEventLog(), task_stream("broken"), task=None)  # type: ignore[arg-type]
     await emit("text_delta", "lost ")
     with pytest.raises(ConnectionError):
         await emit.flush()
 
 
-async def test_steps_emitted_during_an_append_go_out_together_in_order_and_the_end_waits(app, clean, monkeypatch):
+async def test_the_terminal_event_returns_once_every_step_before_it_is_in_the_stream(app, clean):
     emit = _emitter(app, "steps-at-once")
-    events = app.extensions["runtime"].events
-    appends: list[list[str]] = []
-    append_many = events.append_many
-
-    async def counted(stream, entries):
-        appends.append([update_type for update_type, _, _ in entries])
-        return await append_many(stream, entries)
-
-    monkeypatch.setattr(events, "append_many", counted)
     kinds = ["task_started", "agent_started", "tool_started", "tool_completed", "agent_completed"]
     for kind in kinds:  # no pause between the steps
         await emit(kind, kind)
-    await emit("complete", "Answer ready")  # returns once it is in the stream
-    stored = await events.read_all(task_stream("steps-at-once"))
+    await emit("complete", "Answer ready")  # no flush: the terminal event waits by itself
+    stored = await app.extensions["runtime"].events.read_all(task_stream("steps-at-once"))
     assert [e.update_type for e in stored] == [*kinds, "complete"]
-    assert appends == [[*kinds, "complete"]], "one round trip for steps that came at once"
-    assert len({e.payload["timestamp"] for e in stored}) == 1

@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 
+from switchboard.agents.models import ModelSettings
 from switchboard.chat.models import Approval, ChatTask
+from switchboard.platform.crypto import SecretBox
 from tests.chat.helpers import ask, follow, wait_status
 from tests.fakes.openai_server import FakeOpenAI, Turn
 from tests.ingestion.test_documents import wait_processed
@@ -161,7 +163,7 @@ async def test_unanswered_approval_times_out_as_a_refusal(signup, worker, fake_m
 
 async def test_the_model_picks_what_to_remember(fake_model):
     from switchboard.agents.providers.openai_compat import OpenAIChatModel
-    from switchboard.chat.orchestrator import extract_memories
+    from switchboard.chat.memory import extract_memories
 
     def respond(body: dict[str, Any]) -> Turn:
         assert _last_user(body).startswith("From the user's message below")
@@ -209,3 +211,29 @@ async def test_memory_agent_recalls_without_asking_and_keeps_facts_only_when_app
     await wait_status(ada, kept["task_id"], ("completed",))
     contents = [m["content"] for m in (await (await ada.get("/api/v1/memories")).get_json())["items"]]
     assert "Prefers tea" in contents
+
+
+async def test_a_model_key_stored_under_a_former_secret_key_ends_the_chat_with_a_clear_error(
+    signup, worker, fake_model
+):
+    ada = await signup()
+    await _bring_own_model(ada, fake_model)
+    # as if SECRET_KEY changed and the old one is not in SECRET_KEY_PREVIOUS
+    await ModelSettings.filter(user_id=ada.user_id).update(
+        api_key_encrypted=SecretBox("a-former-secret-key-0123456789").encrypt("sk-test")
+    )
+    started = await ask(ada, "What is the meal allowance?", mode="ask")
+    events = await follow(ada, started["task_id"])
+    assert events[-1]["event"] == "error"
+    message = events[-1]["data"]["message"]
+    assert "model API key can no longer be read" in message and "SECRET_KEY" in message
+    assert "enter the key again" in message.lower()
+    await wait_status(ada, started["task_id"], ("error",))
+    assert fake_model.requests == []  # nothing was sent with a key that is not the user's
+
+    settings = await (await ada.get("/api/v1/settings/models")).get_json()
+    assert settings["has_api_key"] and "enter the key again" in settings["api_key_problem"].lower()
+    # entering it again clears the problem
+    await _bring_own_model(ada, fake_model)
+    settings = await (await ada.get("/api/v1/settings/models")).get_json()
+    assert settings["api_key_problem"] is None

@@ -12,7 +12,7 @@ import pytest
 from tokenizers import Tokenizer  # type: ignore[import-untyped]
 
 from switchboard.ingestion import Chunk, ModelTokenCounter, Section, chunk
-from switchboard.ingestion.model_files import packaged_model_dir
+from switchboard.ingestion.embedding.model_files import packaged_model_dir
 
 WORDS = [
     *("river", "mountain", "engine", "ledger", "invoice", "harbour", "lantern", "orchard", "violin", "granite"),

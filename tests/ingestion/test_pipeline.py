@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import math
 
 import pytest
 from tokenizers import Tokenizer  # type: ignore[import-untyped]
 
 from switchboard.ingestion.chunk import Chunk
+from switchboard.ingestion.embedding.model_files import packaged_model_dir
 from switchboard.ingestion.errors import ExtractionFailed
-from switchboard.ingestion.model_files import packaged_model_dir
 from switchboard.ingestion.pipeline import IngestionPipeline
 
 
@@ -163,29 +162,4 @@ async def test_vectors_are_handed_out_in_call_order_whichever_call_ends_first() 
     after = pipeline.embed(texts(6, 2))
     assert await spanning == [[float(i)] for i in range(6)]
     assert await after == [[6.0], [7.0]]
-    await pipeline.close()
-
-
-async def test_documents_of_a_few_chunks_each_fill_the_embedders_calls() -> None:
-    class TimedEmbedder(CountingEmbedder):
-        async def embed(self, texts: list[str]) -> list[list[float]]:
-            await asyncio.sleep(0.002 * len(texts))  # time goes by while a call runs, as it does for a model
-            return await super().embed(texts)
-
-    embedder = TimedEmbedder()
-    pipeline = IngestionPipeline(embedder)  # the defaults: 64 texts a call, DOCUMENTS_AHEAD
-
-    async def document(number: int, chunks: int) -> list[list[float]]:
-        async with pipeline.slot() as slot:
-            await asyncio.sleep(0.005)  # read and prepared
-            return await pipeline.embed(texts(100 * number, chunks), slot=slot)
-
-    # 40 documents of 5-30 chunks (the Python manual's pages average 18), all taken at once by a worker
-    sizes = [5, 30, 12, 18, 25, 8, 22, 15] * 5
-    vectors = await asyncio.gather(*(document(number, n) for number, n in enumerate(sizes)))
-    assert [len(v) for v in vectors] == sizes
-    # As few calls as full ones would take, each but the last at least three quarters full (a call
-    # taken ahead, while another runs, takes what is queued then).
-    assert len(embedder.calls) == math.ceil(sum(sizes) / 64), embedder.calls
-    assert all(n >= 48 for n in embedder.calls[:-1]), embedder.calls
     await pipeline.close()

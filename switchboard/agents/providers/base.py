@@ -22,6 +22,8 @@ class ToolSpec:
     name: str
     description: str
     parameters: dict[str, Any]
+    # not for the model: the tool searches documents by a `query` (see `switchboard.agents.Tool.searches`)
+    searches: bool = False
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,9 @@ class Message:
     content: str = ""
     tool_calls: tuple[ToolCallRequest, ...] = ()
     tool_call_id: str | None = None
+    # A tool message's result as the tool returned it (the model reads `content`, its JSON). Kept in
+    # memory only: a transcript stored for a paused run keeps the text.
+    result: Any = field(default=None, compare=False, repr=False)
 
     @classmethod
     def system(cls, content: str) -> Message:
@@ -91,9 +96,9 @@ class Message:
         return cls("assistant", content, tool_calls=tuple(tool_calls))
 
     @classmethod
-    def tool_result(cls, tool_call_id: str, content: str) -> Message:
-        """The result of a tool call, sent back to the model."""
-        return cls("tool", content, tool_call_id=tool_call_id)
+    def tool_result(cls, tool_call_id: str, content: str, result: Any = None) -> Message:
+        """The result of a tool call, sent back to the model as `content`; `result` is the tool's own object."""
+        return cls("tool", content, tool_call_id=tool_call_id, result=result)
 
 
 @dataclass(frozen=True)

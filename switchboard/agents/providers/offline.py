@@ -1,7 +1,7 @@
 """The offline responder: the default `ChatModel` when no language model is configured.
 
-It writes no prose of its own. Asked a question, it calls the document search tool (when the
-user may use it), then answers by quoting the best passages with numbered citations, word by
+It writes no prose of its own. Asked a question, it calls a search tool (one marked `searches`,
+when the user may use one), then answers by quoting the best passages with numbered citations, word by
 word like a streamed model, and says plainly that it is the offline responder.
 """
 
@@ -11,7 +11,6 @@ import json
 import re
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from typing import Any
 
 from switchboard.agents.providers.base import (
     ChatEvent,
@@ -22,8 +21,8 @@ from switchboard.agents.providers.base import (
     ToolCallRequest,
     ToolSpec,
 )
+from switchboard.agents.results import FoundPassages, Passage
 
-SEARCH_TOOL = "search_documents"
 LABEL = "Offline responder (no language model is configured): these passages from your documents match best."
 NOTHING_FOUND = (
     "Offline responder (no language model is configured): I found nothing in your documents that answers this. "
@@ -48,8 +47,9 @@ class OfflineResponder:
         """Call the search tool for the last question, then quote what it found."""
         question = _last_user_question(messages)
         results = _search_results_since_question(messages)
-        if results is None and any(t.name == SEARCH_TOOL for t in tools):
-            call = ToolCallRequest(f"call_{uuid.uuid4().hex[:12]}", SEARCH_TOOL, json.dumps({"query": question}))
+        search = next((t for t in tools if t.searches), None)
+        if results is None and search is not None:
+            call = ToolCallRequest(f"call_{uuid.uuid4().hex[:12]}", search.name, json.dumps({"query": question}))
             yield call
             yield Completion("tool_calls", tool_calls=(call,))
             return
@@ -59,18 +59,18 @@ class OfflineResponder:
         yield Completion("stop", text=text)
 
 
-def compose_answer(question: str, results: list[dict[str, Any]]) -> str:
+def compose_answer(question: str, results: Sequence[Passage]) -> str:
     """An extractive answer: the best passages, each with its numbered source."""
     if not results:
         return NOTHING_FOUND
     lines = [LABEL, ""]
     for number, hit in enumerate(results[:MAX_QUOTES], start=1):
-        lines.append(f"> {_best_sentences(hit.get('text', ''), question)} [{number}]")
+        lines.append(f"> {_best_sentences(hit.text, question)} [{number}]")
         lines.append("")
     lines.append("Sources:")
     for number, hit in enumerate(results[:MAX_QUOTES], start=1):
-        page = f", page {hit['page']}" if hit.get("page") else ""
-        lines.append(f"[{number}] {hit.get('document_name', 'document')}{page}")
+        page = f", page {hit.page}" if hit.page else ""
+        lines.append(f"[{number}] {hit.document_name or 'document'}{page}")
     return "\n".join(lines)
 
 
@@ -96,24 +96,12 @@ def _last_user_question(messages: Sequence[Message]) -> str:
     return ""
 
 
-def _search_results_since_question(messages: Sequence[Message]) -> list[dict[str, Any]] | None:
-    """Results of the search call made after the last user message, or None if there was none."""
-    search_ids: set[str] = set()
-    results: list[dict[str, Any]] | None = None
+def _search_results_since_question(messages: Sequence[Message]) -> list[Passage] | None:
+    """Passages the searches since the last user message found, or None if no search answered yet."""
+    results: list[Passage] | None = None
     for message in messages:
         if message.role == "user":
-            search_ids, results = set(), None
-        elif message.role == "assistant":
-            search_ids |= {c.id for c in message.tool_calls if c.name == SEARCH_TOOL}
-        elif message.role == "tool" and message.tool_call_id in search_ids:
-            results = (results or []) + _parse_hits(message.content)
+            results = None
+        elif message.role == "tool" and isinstance(message.result, FoundPassages):
+            results = (results or []) + list(message.result.passages)
     return results
-
-
-def _parse_hits(content: str) -> list[dict[str, Any]]:
-    try:
-        data = json.loads(content)
-    except ValueError:
-        return []
-    hits = data.get("results", data) if isinstance(data, dict) else data
-    return [h for h in hits if isinstance(h, dict)] if isinstance(hits, list) else []

@@ -12,7 +12,16 @@ from tortoise.transactions import in_transaction
 from switchboard.config import Settings
 from switchboard.platform.audit import service as audit
 from switchboard.platform.auth import Principal
-from switchboard.platform.errors import AppError, Conflict, Gone, NotFound, Unauthorized, ValidationFailed
+from switchboard.platform.errors import (
+    Conflict,
+    Gone,
+    InvalidCode,
+    InvalidCredentials,
+    NotFound,
+    RefreshReused,
+    Unauthorized,
+    ValidationFailed,
+)
 from switchboard.platform.identity import twofactor
 from switchboard.platform.identity.models import ApiKey, OneTimeToken, RefreshToken, Session, User
 from switchboard.platform.identity.schemas import MAX_SETTINGS
@@ -32,18 +41,6 @@ SESSION_DAYS = 30
 VERIFY_HOURS = 48
 RESET_MINUTES = 60
 DELETION_GRACE_DAYS = 30
-
-
-class InvalidCredentials(AppError):
-    """Wrong email or password."""
-
-    status, code, message = 401, "invalid_credentials", "Wrong email or password"
-
-
-class RefreshReused(AppError):
-    """A rotated refresh token came back: the whole session is revoked."""
-
-    status, code, message = 401, "refresh_reused", "This sign-in was revoked because its token was reused"
 
 
 @dataclass(frozen=True)
@@ -163,7 +160,7 @@ async def login(
         assert settings is not None
         try:
             await twofactor.check(user, otp, settings)
-        except twofactor.InvalidCode:
+        except InvalidCode:
             await limiter.hit("login_failures", email, "Too many failed sign-ins; try again later")
             await audit.record(
                 "auth.login",

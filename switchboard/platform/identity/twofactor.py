@@ -12,24 +12,12 @@ from switchboard.config import Settings
 from switchboard.platform.audit import service as audit
 from switchboard.platform.auth import Principal
 from switchboard.platform.crypto import TOTP_SEEDS, SecretBox
-from switchboard.platform.errors import AppError, Conflict
+from switchboard.platform.errors import CodeRequired, Conflict, InvalidCode
 from switchboard.platform.identity.models import User
 from switchboard.platform.security import hash_token, new_token, verify_password
 
 ISSUER = "Switchboard"
 RECOVERY_CODES = 10
-
-
-class InvalidCode(AppError):
-    """The one-time code is wrong or expired."""
-
-    status, code, message = 401, "invalid_otp", "The code is not valid"
-
-
-class CodeRequired(AppError):
-    """The account has two-factor sign-in: the code must come with the password."""
-
-    status, code, message = 401, "otp_required", "Enter the code from your authenticator app"
 
 
 def _box(settings: Settings) -> SecretBox:

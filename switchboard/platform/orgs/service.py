@@ -33,6 +33,31 @@ async def in_org(principal: Principal, org_id: str) -> Principal:
     return replace(principal, org_id=key, role=membership.role, group_ids=frozenset(groups))  # type: ignore[arg-type]
 
 
+async def member_principal(acting: Principal, user_id: str | uuid.UUID) -> Principal:
+    """The principal of another member of the acting org (admins only); NotFound for anyone else."""
+    if str(user_id) == str(acting.user_id):
+        return acting
+    if not acting.is_admin:
+        raise Forbidden("Only an organization admin can look at another member's access")
+    try:
+        key = user_id if isinstance(user_id, uuid.UUID) else uuid.UUID(str(user_id))
+    except ValueError:
+        raise NotFound("Member not found") from None
+    membership = await Membership.get_or_none(org_id=acting.org_id, user_id=key).select_related("user")
+    if membership is None:
+        raise NotFound("Member not found")
+    groups = await GroupMember.filter(user_id=key, group__org_id=acting.org_id).values_list("group_id", flat=True)
+    return Principal(
+        user_id=key,
+        email=membership.user.email,
+        org_id=acting.org_id,
+        role=membership.role,
+        group_ids=frozenset(groups),  # type: ignore[arg-type]
+        auth_method=acting.auth_method,
+        is_superadmin=membership.user.is_superadmin,
+    )
+
+
 def require_admin(principal: Principal) -> None:
     """Forbidden unless owner or admin of the org acted in."""
     if not principal.is_admin:

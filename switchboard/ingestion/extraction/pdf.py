@@ -9,7 +9,7 @@ from pypdf import PdfReader
 from pypdf.errors import FileNotDecryptedError, PdfReadError, PyPdfError
 
 from switchboard.ingestion.errors import ExtractionFailed
-from switchboard.ingestion.sections import Section
+from switchboard.ingestion.extraction.sections import Section
 
 log = logging.getLogger(__name__)
 

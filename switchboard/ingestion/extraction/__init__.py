@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from switchboard.ingestion.detect import HEAD_SIZE, KINDS, detect_type
 from switchboard.ingestion.errors import ExtractionFailed
-from switchboard.ingestion.markup import extract_html, extract_markdown, extract_text
-from switchboard.ingestion.office import extract_docx
-from switchboard.ingestion.pdf import extract_pdf
-from switchboard.ingestion.sections import Section
-from switchboard.ingestion.tables import extract_csv, extract_xlsx
+from switchboard.ingestion.extraction.detect import HEAD_SIZE, KINDS, detect_type
+from switchboard.ingestion.extraction.markup import extract_html, extract_markdown, extract_text
+from switchboard.ingestion.extraction.office import extract_docx
+from switchboard.ingestion.extraction.pdf import extract_pdf
+from switchboard.ingestion.extraction.sections import Section
+from switchboard.ingestion.extraction.tables import extract_csv, extract_xlsx
 
 __all__ = ["HEAD_SIZE", "KINDS", "Section", "detect_type", "extract"]
 

