@@ -124,8 +124,8 @@ def _register_error_handlers(app: Quart) -> None:
         )
 
 
-def create_app(settings: Settings, *, embedded_worker: bool = False) -> Quart:
-    """A Switchboard app for these (resolved) settings; with `embedded_worker`, one arq worker runs inside."""
+def create_app(settings: Settings) -> Quart:
+    """A Switchboard app for these (resolved) settings; its jobs run in worker processes."""
     install_correlation_ids()
     app = Quart("switchboard")
     app.request_class = type(  # type: ignore[assignment]
@@ -166,21 +166,7 @@ def create_app(settings: Settings, *, embedded_worker: bool = False) -> Quart:
         runtime = await Runtime.open(settings, contexts.MODEL_APPS)
         await contexts.open_resources(runtime)
         app.extensions["runtime"] = runtime
-        worker_task = warming = None
-        if embedded_worker:
-            from switchboard.worker import build_worker
-
-            worker = build_worker(settings, ctx={"runtime": runtime}, handle_signals=False)
-            worker_task = asyncio.create_task(worker.main())
-            # The process answers at once; the embedding model loads beside it (a request needing it waits).
-            warming = asyncio.create_task(contexts.warm_up(runtime))
         yield
-        if worker_task is not None:
-            await worker.close()
-            worker_task.cancel()
-            await asyncio.gather(worker_task, return_exceptions=True)
-        if warming is not None:
-            await asyncio.gather(warming, return_exceptions=True)
         await contexts.close_resources(runtime)
         await runtime.close()
 
