@@ -13,6 +13,7 @@ from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 # arq's enqueue (WATCH the job key, check it and the result key, MULTI/PSETEX/ZADD/EXEC) plus the
 # wake-up, as one atomic script: one round trip instead of four, and no WatchError to retry.
@@ -36,7 +37,13 @@ def _reconnects() -> Retry:
     then delays the commands made meanwhile instead of failing them: a chat task's progress
     events wait for it rather than ending the task in an error.
     """
-    return Retry(ExponentialBackoff(cap=0.5, base=0.05), retries=25)
+    # OSError too: a refused connection (the server not listening yet) is one, and redis-py retries a
+    # new connection's connect only on the errors its Retry names
+    return Retry(
+        ExponentialBackoff(cap=0.5, base=0.05),
+        retries=25,
+        supported_errors=(RedisConnectionError, RedisTimeoutError, OSError),  # type: ignore[arg-type]
+    )
 
 
 def redis_client(url: str) -> Redis:

@@ -5,6 +5,7 @@ chat task that was streaming when the child died still completes with its whole 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 from collections.abc import Iterator
@@ -19,13 +20,19 @@ from tests.support import processes
 
 ANSWER = [f"word{i} " for i in range(16)]
 HEALTHY_AGAIN_S = 15
+pytestmark = pytest.mark.timeout(240)
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[processes.Proc, str]]:
     """A `switchboard serve` with its embedded servers and one worker process of its own."""
     home = tmp_path_factory.mktemp("serve-recovery")
-    env = {"SWITCHBOARD_DATA_DIR": str(home / "var"), "EMBEDDED_WORKER": "1", "LOG_LEVEL": "INFO"}
+    env = {
+        "SWITCHBOARD_DATA_DIR": str(home / "var"),
+        "EMBEDDED_WORKER": "1",
+        "LOG_LEVEL": "INFO",
+        "RATE_LIMITS": json.dumps({"register": "100/minute", "api_user": "100000/minute", "api_ip": "100000/minute"}),
+    }
     port = processes.free_port()
     proc = processes.start_serve(env, port, home / "serve.log")
     url = f"http://127.0.0.1:{port}"
@@ -55,7 +62,12 @@ async def _signed_in_with_model(http: httpx.AsyncClient, fake: FakeOpenAI) -> No
     http.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
     saved = await http.put(
         "/api/v1/settings/models",
-        json={"provider": "openai_compatible", "base_url": fake.base_url, "chat_model": "fake", "api_key": "sk-test"},
+        json={
+            "provider": "openai_compatible",
+            "base_url": fake.base_url,
+            "chat_model": "fake-model",
+            "api_key": "sk-test",
+        },
     )
     assert saved.status_code == 200, saved.text
 
@@ -65,9 +77,10 @@ async def _until_streaming(http: httpx.AsyncClient, task_id: str) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         state = (await http.get(f"/api/v1/chat/{task_id}/progress/state")).json()
+        assert state.get("status") in ("queued", "processing"), state
         if sum(e["update_type"] == "text_delta" for e in state["events"]) >= 3:
             return
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.1)
     raise AssertionError(f"the task never streamed: {state}")
 
 
