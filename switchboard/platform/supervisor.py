@@ -136,9 +136,9 @@ class Supervisor:
             self._stop(self.servers)
 
     def _run(self) -> None:
-        for child in self.workers:
-            child.start()
         try:
+            for watch in self._watches[len(self.servers) :]:
+                self._restart(watch, first=True)
             while not self._stopping_workers.wait(CHECK_S):
                 self._check(self._watches)
             self._stop(self.workers)
@@ -163,16 +163,19 @@ class Supervisor:
             elif now >= watch.restart_at:
                 self._restart(watch)
 
-    def _restart(self, watch: _Watch) -> None:
+    def _restart(self, watch: _Watch, *, first: bool = False) -> None:
         watch.started_at = time.monotonic()
         watch.restart_at = None
         try:
             watch.child.start()
-        except Exception as exc:  # its exit is seen on the next look and it is tried again, later
-            log.error("%s did not start again: %s", watch.child.name, exc)
+        except Exception as exc:  # tried again after the pause
+            log.error("%s did not start: %s; trying again in %.1fs", watch.child.name, exc, watch.backoff)
+            watch.restart_at = watch.started_at + watch.backoff
+            watch.backoff = min(MAX_BACKOFF_S, watch.backoff * 2)
             return
-        watch.restarts += 1
-        log.warning("%s restarted (%d restarts)", watch.child.name, watch.restarts)
+        if not first:
+            watch.restarts += 1
+            log.warning("%s restarted (%d restarts)", watch.child.name, watch.restarts)
 
     @staticmethod
     def _stop(children: list[Child]) -> None:
