@@ -26,6 +26,16 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[rank]
 
 
+def stop(proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    """SIGTERM, then SIGKILL if it is still there after `timeout` (a loaded machine stops slowly)."""
+    proc.terminate()
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 @contextlib.contextmanager
 def servers() -> Iterator[Settings]:
     """Settings pointing at running servers, embedded ones in a temporary data dir unless URLs are given."""
@@ -69,8 +79,7 @@ def worker_process(settings: Settings, extra_env: dict[str, str] | None = None) 
     try:
         yield proc
     finally:
-        proc.terminate()
-        proc.wait(10)
+        stop(proc)
 
 
 @contextlib.contextmanager
@@ -110,8 +119,7 @@ def serve_process(settings: Settings, extra_env: dict[str, str] | None = None) -
             time.sleep(0.05)
         yield base_url
     finally:
-        proc.terminate()
-        proc.wait(10)
+        stop(proc)
 
 
 @contextlib.contextmanager
@@ -160,5 +168,4 @@ def make_run_process(extra_env: dict[str, str] | None = None) -> Iterator[tuple[
             ),
         )
     finally:
-        proc.terminate()
-        proc.wait(30)
+        stop(proc)
