@@ -26,6 +26,16 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[rank]
 
 
+def stop(proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    """SIGTERM, then SIGKILL if it is still there after `timeout` (a loaded machine stops slowly)."""
+    proc.terminate()
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 @contextlib.contextmanager
 def servers() -> Iterator[Settings]:
     """Settings pointing at running servers, embedded ones in a temporary data dir unless URLs are given."""
@@ -69,8 +79,7 @@ def worker_process(settings: Settings, extra_env: dict[str, str] | None = None) 
     try:
         yield proc
     finally:
-        proc.terminate()
-        proc.wait(10)
+        stop(proc)
 
 
 @contextlib.contextmanager
@@ -110,5 +119,53 @@ def serve_process(settings: Settings, extra_env: dict[str, str] | None = None) -
             time.sleep(0.05)
         yield base_url
     finally:
-        proc.terminate()
-        proc.wait(10)
+        stop(proc)
+
+
+@contextlib.contextmanager
+def make_run_process(extra_env: dict[str, str] | None = None) -> Iterator[tuple[str, int, Settings]]:
+    """A plain `switchboard serve` as `make run` starts it: its own embedded servers in a new data dir and the
+    worker processes it supervises (EMBEDDED_WORKER, default sized to the machine). Yields its base URL, its
+    process id and settings naming the servers it started."""
+    import httpx
+
+    from switchboard.platform.embedded import running_servers
+
+    data_dir = Path(tempfile.mkdtemp(prefix="switchboard-bench-serve-"))
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "EMBEDDED_WORKER")}
+    env.update({"SWITCHBOARD_DATA_DIR": str(data_dir), "SECRET_KEY": BENCH_SECRET, "LOG_LEVEL": "WARNING"})
+    env.update(extra_env or {})
+    base_url = f"http://127.0.0.1:{port}"
+    log = data_dir / "serve.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "switchboard", "serve", "--port", str(port)], env=env, stdout=out, stderr=out
+        )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"serve did not start:\n{log.read_text()}")
+            try:
+                if httpx.get(f"{base_url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        urls = running_servers(data_dir) or {}
+        yield (
+            base_url,
+            proc.pid,
+            Settings(
+                _env_file=None,  # type: ignore[call-arg]
+                database_url=urls.get("database_url"),
+                redis_url=urls.get("redis_url"),
+                SWITCHBOARD_DATA_DIR=data_dir,
+                secret_key=BENCH_SECRET,
+            ),
+        )
+    finally:
+        stop(proc)

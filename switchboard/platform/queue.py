@@ -9,6 +9,11 @@ from arq import ArqRedis, create_pool
 from arq.connections import RedisSettings
 from arq.constants import job_key_prefix, result_key_prefix
 from arq.jobs import serialize_job
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 # arq's enqueue (WATCH the job key, check it and the result key, MULTI/PSETEX/ZADD/EXEC) plus the
 # wake-up, as one atomic script: one round trip instead of four, and no WatchError to retry.
@@ -25,11 +30,37 @@ return 1
 """
 
 
+def _reconnects() -> Retry:
+    """A command whose connection broke is sent again on a new one, for about 10 seconds.
+
+    The server restarting (the embedded Valkey after a crash is back within a second or two)
+    then delays the commands made meanwhile instead of failing them: a chat task's progress
+    events wait for it rather than ending the task in an error.
+    """
+    # OSError too: a refused connection (the server not listening yet) is one, and redis-py retries a
+    # new connection's connect only on the errors its Retry names
+    return Retry(
+        ExponentialBackoff(cap=0.5, base=0.05),
+        retries=25,
+        supported_errors=(RedisConnectionError, RedisTimeoutError, OSError),  # type: ignore[arg-type]
+    )
+
+
+def redis_client(url: str) -> Redis:
+    """A client for a redis:// URL whose commands ride out a restart of the server."""
+    client: Redis = Redis.from_url(
+        url, max_connections=None, retry=_reconnects(), retry_on_error=[RedisConnectionError]
+    )
+    return client
+
+
 def redis_settings(url: str) -> RedisSettings:
-    """arq's connection settings for a redis:// URL (retries while the server starts)."""
+    """arq's connection settings for a redis:// URL (retries while the server starts, and when it restarts)."""
     settings: RedisSettings = RedisSettings.from_dsn(url)
     settings.conn_retries = 10
     settings.conn_retry_delay = 1
+    settings.retry = _reconnects()
+    settings.retry_on_error = [RedisConnectionError]
     return settings
 
 

@@ -11,7 +11,7 @@ from switchboard.config import Settings
 from switchboard.platform import db
 from switchboard.platform.events import EventLog, RedisEventLog
 from switchboard.platform.mailer import Mailer, OutboxMailer
-from switchboard.platform.queue import Queue
+from switchboard.platform.queue import Queue, redis_client
 from switchboard.platform.ratelimit import RateLimiter
 from switchboard.platform.storage import LocalStorage, Storage
 
@@ -70,7 +70,7 @@ class Runtime:
         config = db.tortoise_config(settings.database_url, apps, settings.db_pool_max, pool_min=settings.db_pool_max)
         await db.open_database(config)
         await db.ping_database()
-        redis = Redis.from_url(settings.redis_url, max_connections=None)
+        redis = redis_client(settings.redis_url)
         if events is None:
             events = RedisEventLog(
                 redis,
