@@ -29,6 +29,7 @@ PLUGINS: tuple[str, ...] = (
     "switchboard.agents.plugin",
     "switchboard.ingestion.plugin",
     "switchboard.chat.plugin",
+    "switchboard.workflows.plugin",
     "switchboard.web.plugin",
 )
 
