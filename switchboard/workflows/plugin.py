@@ -11,7 +11,9 @@ from quart import Blueprint
 
 def blueprints() -> list[Blueprint]:
     """The workflows context's blueprints."""
-    return []
+    from switchboard.workflows.routes import workflows
+
+    return [workflows]
 
 
 def jobs() -> list[Callable[..., Coroutine[Any, Any, Any]]]:

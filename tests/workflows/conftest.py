@@ -24,7 +24,11 @@ def simple_definition(name: str = "Numbers review", **extra: Any) -> dict[str, A
             {
                 "id": "calc",
                 "type": "tool",
-                "config": {"agent": "calculator", "tool": "calculate", "arguments": {"expression": "{{ input.a }} * 7"}},
+                "config": {
+                    "agent": "calculator",
+                    "tool": "calculate",
+                    "arguments": {"expression": "{{ input.a }} * 7"},
+                },
             },
         ],
         "edges": [{"from": "start", "to": "calc"}],
