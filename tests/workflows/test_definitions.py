@@ -98,7 +98,9 @@ async def test_malformed_if_match_is_422(admin, create_workflow):
 
 async def test_graph_problems_name_node_and_field(admin):
     definition = simple_definition()
-    definition["nodes"].append({"id": "check", "type": "condition", "config": {"conditions": [{"left": "1", "op": "eq"}]}})
+    definition["nodes"].append(
+        {"id": "check", "type": "condition", "config": {"conditions": [{"left": "1", "op": "eq"}]}}
+    )
     definition["nodes"].append({"id": "again", "type": "trigger", "config": {}})
     definition["edges"] += [
         {"from": "calc", "to": "check", "when": "true"},  # a tool has no branches
@@ -193,7 +195,11 @@ async def test_the_issues_example_with_branches_saves(admin, member):
             {
                 "id": "calc",
                 "type": "tool",
-                "config": {"agent": "calculator", "tool": "calculate", "arguments": {"expression": "{{ input.a }} * 7"}},
+                "config": {
+                    "agent": "calculator",
+                    "tool": "calculate",
+                    "arguments": {"expression": "{{ input.a }} * 7"},
+                },
             },
             {
                 "id": "review",
@@ -204,7 +210,11 @@ async def test_the_issues_example_with_branches_saves(admin, member):
                     "title": "Check {{ nodes.calc.output.result }}",
                 },
             },
-            {"id": "big", "type": "condition", "config": {"conditions": [{"left": "{{ input.a }}", "op": "gt", "right": 3}]}},
+            {
+                "id": "big",
+                "type": "condition",
+                "config": {"conditions": [{"left": "{{ input.a }}", "op": "gt", "right": 3}]},
+            },
             {"id": "done", "type": "transform", "config": {"value": "{{ nodes.calc.output }}"}},
             {"id": "no", "type": "transform", "config": {"value": "rejected"}},
         ],
