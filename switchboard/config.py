@@ -150,7 +150,29 @@ class IngestionSettings(BaseSettings):
     search_ef: int = Field(200, description="HNSW ef_search: higher finds more of the true nearest chunks, slower.")
 
 
+class WorkflowTriggerSettings(BaseSettings):
+    """What starts workflows without a person: schedules and inbound webhooks; the monthly run allowance."""
+
+    schedule_tick_seconds: int = Field(
+        1,
+        ge=0,
+        le=30,
+        description="Seconds between each worker's schedule ticks (claiming due fire times); 0: workers do not "
+        "tick on their own (POST /admin/tick still does).",
+    )
+    webhook_max_body_bytes: int = Field(
+        262_144, ge=1, le=1_048_576, description="Largest webhook delivery body accepted (413 above)."
+    )
+    webhook_secret_overlap_hours: float = Field(
+        24, ge=0, le=720, description="How long a rotated webhook secret still verifies after its replacement."
+    )
+    workflow_runs_monthly_limit: int = Field(
+        10_000, ge=0, description="Runs an org may start per calendar month (UTC), shown by /workflows/usage."
+    )
+
+
 class Settings(
+    WorkflowTriggerSettings,
     ChatSettings,
     IngestionSettings,
     ServerSettings,

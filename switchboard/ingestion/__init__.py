@@ -15,6 +15,7 @@ from switchboard.ingestion.embedder import (
 from switchboard.ingestion.errors import ExtractionFailed
 from switchboard.ingestion.extract import HEAD_SIZE, KINDS, Section, detect_type, extract
 from switchboard.ingestion.model_files import packaged_model_dir, prepare_onnx_model
+from switchboard.ingestion.resources import query_cache_of
 
 __all__ = [
     "DEFAULT_BACKEND",
@@ -35,4 +36,5 @@ __all__ = [
     "extract",
     "packaged_model_dir",
     "prepare_onnx_model",
+    "query_cache_of",
 ]

@@ -51,3 +51,6 @@ class WorkflowVersion(Model):
     class Meta:
         table = "workflow_versions"
         unique_together = (("workflow", "version"),)
+
+
+from switchboard.workflows.trigger_models import *  # noqa: E402, F403

@@ -11,9 +11,11 @@ from quart import Blueprint
 
 def blueprints() -> list[Blueprint]:
     """The workflows context's blueprints."""
+    from switchboard.workflows.flow_routes import flows
     from switchboard.workflows.routes import workflows
+    from switchboard.workflows.trigger_routes import triggers
 
-    return [workflows]
+    return [workflows, triggers, flows]
 
 
 def jobs() -> list[Callable[..., Coroutine[Any, Any, Any]]]:
@@ -23,4 +25,6 @@ def jobs() -> list[Callable[..., Coroutine[Any, Any, Any]]]:
 
 def cron_jobs() -> list[CronJob]:
     """The workflows context's periodic jobs."""
-    return []
+    from switchboard.workflows import trigger_tasks
+
+    return [*trigger_tasks.cron_jobs()]
