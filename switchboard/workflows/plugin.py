@@ -20,7 +20,9 @@ def blueprints() -> list[Blueprint]:
 
 def jobs() -> list[Callable[..., Coroutine[Any, Any, Any]]]:
     """The workflows context's arq jobs."""
-    return []
+    from switchboard.workflows import trigger_tasks
+
+    return [*trigger_tasks.JOBS]
 
 
 def cron_jobs() -> list[CronJob]:

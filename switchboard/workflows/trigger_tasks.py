@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from arq import cron
@@ -14,9 +15,12 @@ from switchboard.workflows import schedule_service
 log = logging.getLogger(__name__)
 
 
-async def tick_schedules(ctx: dict[str, Any]) -> int:
-    """Fire every schedule due now (in batches); the number of runs started."""
-    done = await schedule_service.tick(ctx["runtime"])
+async def tick_schedules(ctx: dict[str, Any], now: str | None = None) -> int:
+    """Fire every schedule due now (in batches); the number of runs started.
+
+    `now` (ISO 8601) ticks at another time, as `POST /admin/tick` can: the periodic job never passes it.
+    """
+    done = await schedule_service.tick(ctx["runtime"], datetime.fromisoformat(now) if now else None)
     if done.started or done.missed:
         log.info(
             "schedules ticked: %d started, %d skipped, %d queued, %d missed",
@@ -26,6 +30,9 @@ async def tick_schedules(ctx: dict[str, Any]) -> int:
             done.missed,
         )
     return done.started
+
+
+JOBS = [tick_schedules]
 
 
 def cron_jobs(settings: Settings | None = None) -> list[CronJob]:
