@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 PLUGINS: tuple[str, ...] = (
     "switchboard.platform.plugin",
     "switchboard.agents.plugin",
+    "switchboard.approvals.plugin",
     "switchboard.ingestion.plugin",
     "switchboard.chat.plugin",
     "switchboard.workflows.plugin",
