@@ -133,6 +133,23 @@ class ChatSettings(BaseSettings):
     chat_model: str = Field("gpt-4o-mini", description="The platform's default chat model.")
 
 
+class WorkflowEngineSettings(BaseSettings):
+    """The workflow engine: leases of running steps and limits of runs in progress."""
+
+    workflow_step_lease_seconds: float = Field(
+        15.0, gt=0, description="Lease of a running workflow step, renewed every third of it; a dead worker's "
+        "step is run again once it runs out (plus the watchdog's 3 s beat)."
+    )
+    workflow_org_max_concurrent_runs: int = Field(
+        200, ge=1, description="Workflow runs in progress at once in one org (a manual start over it is a 429)."
+    )
+    agent_plugins: list[str] = Field(
+        default_factory=list,
+        description="Extra agents, as JSON import paths `module:function` of functions `agents(runtime)` "
+        "returning agents (tests and private tools).",
+    )
+
+
 class IngestionSettings(BaseSettings):
     """Documents: uploads, embeddings, search."""
 
@@ -173,6 +190,7 @@ class WorkflowTriggerSettings(BaseSettings):
 
 class Settings(
     WorkflowTriggerSettings,
+    WorkflowEngineSettings,
     ChatSettings,
     IngestionSettings,
     ServerSettings,

@@ -8,7 +8,7 @@ from tortoise import fields
 
 
 class Migration(migrations.Migration):
-    dependencies = [('workflows', '0001_workflows')]
+    dependencies = [('workflows', '0002_runs')]
 
     initial = False
 

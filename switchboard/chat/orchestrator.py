@@ -21,8 +21,8 @@ from typing import Any
 from switchboard.agents.providers.base import ChatModel, Message, TextDelta, complete
 from switchboard.agents.providers.offline import NOTHING_FOUND, SEARCH_TOOL, OfflineResponder, compose_answer
 from switchboard.agents.runner import RunOutcome, messages_from_json, messages_to_json, run_agents
-from switchboard.chat import approvals, memory
-from switchboard.chat.models import Approval, ChatTask
+from switchboard.chat import confirmations, memory
+from switchboard.chat.models import ChatTask
 from switchboard.chat.models import Message as StoredMessage
 from switchboard.platform.auth import Principal
 from switchboard.platform.events import TERMINAL_TYPES, Entry, EventLog
@@ -313,18 +313,13 @@ async def _step(
 
 
 async def _decisions(approval_ids: dict[str, str]) -> dict[str, bool]:
-    decided = {}
-    for call_id, approval_id in approval_ids.items():
-        approval = await Approval.get(id=approval_id)
-        if approval.status != "pending":
-            decided[call_id] = approval.status == "approved"
-    return decided
+    return await confirmations.decisions(approval_ids)
 
 
 async def _ask_for_approvals(run: _Context, step_id: str, outcome: RunOutcome) -> None:
     asked: dict[str, str] = {}
     for call in outcome.pending:
-        approval = await approvals.request_approval(
+        approval = await confirmations.request(
             run.task,
             call_id=call.call_id,
             agent=call.agent,

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from switchboard.chat.models import Approval, ChatTask
+from switchboard.approvals import Approval
+from switchboard.chat.models import ChatTask
 from tests.chat.helpers import ask, follow, wait_status
 from tests.fakes.openai_server import FakeOpenAI, Turn
 from tests.ingestion.test_documents import wait_processed

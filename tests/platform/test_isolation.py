@@ -10,7 +10,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from switchboard.chat.models import Approval
+from switchboard.approvals import Approval
 from switchboard.platform.audit.models import AuditLog
 from switchboard.platform.identity.models import ApiKey
 from switchboard.platform.orgs.models import Invitation
@@ -60,13 +60,14 @@ async def _org_with_data(signup, label: str) -> dict[str, Any]:
     memory = await remembered.get_json()
     approval = await Approval.create(
         org_id=owner.org_id,
-        user_id=owner.user_id,
-        task_id=task["task_id"],
-        call_id=f"call-{label}",
-        agent="http",
-        tool="http_post",
-        arguments={"secret": f"args-{label}-secret"},
-        summary=f"approval-{label}-secret",
+        kind="tool_call",
+        subject_id=task["task_id"],
+        key=f"call-{label}",
+        title=f"approval-{label}-secret",
+        context={"agent": "http", "tool": "http_post", "arguments": {"secret": f"args-{label}-secret"}},
+        requested_by=owner.user_id,
+        approvers={"users": [owner.user_id], "groups": [], "roles": ["owner", "admin", "member"]},
+        allow_self_approval=True,
         expires_at=datetime.now(UTC) + timedelta(hours=1),
     )
     return {

@@ -69,3 +69,49 @@ def create_workflow(admin: Account):  # type: ignore[no-untyped-def]
         return created
 
     return create
+
+
+# --- the engine's tests (runs, approvals, kills) ---------------------------------------------------
+
+
+@pytest.fixture
+def tool_calls(settings):  # type: ignore[no-untyped-def]
+    """The counter agent's log, emptied: `tool_calls()` -> [(label, idempotency key), ...] so far."""
+    from tests.support.workflow_tools import calls_log, read_calls
+
+    log = calls_log(settings.data_dir)
+    log.unlink(missing_ok=True)
+    log.with_name("tool-tries.log").unlink(missing_ok=True)
+    return lambda: read_calls(settings.data_dir)
+
+
+async def run_workflow(account: Account, workflow_id: str, payload: Any = None, **kwargs: Any) -> str:
+    """Start a run; its id."""
+    response = await account.post(f"{WORKFLOWS}/{workflow_id}/run", json={"input": payload}, **kwargs)
+    assert response.status_code == 202, await response.get_data(as_text=True)
+    body: dict[str, Any] = await response.get_json()
+    return str(body["run_id"])
+
+
+async def wait_run(
+    account: Account, workflow_id: str, run_id: str, statuses: tuple[str, ...] = ("completed", "failed", "cancelled"),
+    timeout: float = 60,
+) -> dict[str, Any]:
+    """Poll the run's detail until its status is one of `statuses`; the detail."""
+    import asyncio
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        response = await account.get(f"{WORKFLOWS}/{workflow_id}/executions/{run_id}")
+        assert response.status_code == 200, await response.get_data(as_text=True)
+        detail: dict[str, Any] = await response.get_json()
+        if detail["status"] in statuses:
+            return detail
+        assert time.monotonic() < deadline, f"run still {detail['status']}: {detail}"
+        await asyncio.sleep(0.1)
+
+
+def steps_by_node(detail: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The run's steps by node id (iteration 0)."""
+    return {s["node_id"]: s for s in detail["steps"] if s["iteration"] == 0}
