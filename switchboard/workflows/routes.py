@@ -14,7 +14,7 @@ from quart_schema import RequestSchemaValidationError, validate_querystring, val
 
 from switchboard.agents import Registry
 from switchboard.platform.auth import current_principal, require_user
-from switchboard.platform.errors import ValidationFailed
+from switchboard.platform.errors import NotFound, ValidationFailed
 from switchboard.workflows import catalog, service, versions
 from switchboard.workflows.definition import Definition
 from switchboard.workflows.models import Workflow, WorkflowVersion
@@ -249,6 +249,14 @@ async def patch_node(workflow_id: str, node_id: str, data: NodePatch) -> tuple[W
 # --- versions ----------------------------------------------------------------------------------------
 
 
+def _version_number(text: str) -> int:
+    """The version number in a path; anything else names no version (404). No `<int:>` converter: the
+    OpenAPI document would lose the path's other parameters."""
+    if not (text.isascii() and text.isdigit() and len(text) <= 10):
+        raise NotFound(f"The workflow has no version {text[:20]!r}", code="version_not_found")
+    return int(text)
+
+
 def _version_summary(row: WorkflowVersion) -> VersionSummary:
     definition = row.definition
     return VersionSummary(
@@ -295,12 +303,12 @@ async def compare_versions(workflow_id: str, query_args: CompareQuery) -> Compar
     )
 
 
-@workflows.get("/<workflow_id>/versions/<int:version>")
+@workflows.get("/<workflow_id>/versions/<version>")
 @require_user
 @validate_response(VersionOut)
-async def get_version(workflow_id: str, version: int) -> VersionOut:
+async def get_version(workflow_id: str, version: str) -> VersionOut:
     """One immutable version, exactly as saved."""
-    row = await versions.get_version(current_principal(), workflow_id, version)
+    row = await versions.get_version(current_principal(), workflow_id, _version_number(version))
     definition = Definition.model_validate(row.definition)
     return VersionOut(
         **_version_summary(row).model_dump(),
@@ -312,12 +320,12 @@ async def get_version(workflow_id: str, version: int) -> VersionOut:
     )
 
 
-@workflows.post("/<workflow_id>/versions/<int:version>/restore")
+@workflows.post("/<workflow_id>/versions/<version>/restore")
 @require_user
 @validate_response(WorkflowOut)
-async def restore_version(workflow_id: str, version: int) -> tuple[WorkflowOut, int, Headers]:
+async def restore_version(workflow_id: str, version: str) -> tuple[WorkflowOut, int, Headers]:
     """A new version equal to an old one (no body); takes `If-Match`."""
     workflow = await versions.restore(
-        current_principal(), workflow_id, version, expected=_if_match(), registry=_registry()
+        current_principal(), workflow_id, _version_number(version), expected=_if_match(), registry=_registry()
     )
     return await _workflow_out(workflow)

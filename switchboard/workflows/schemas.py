@@ -186,10 +186,10 @@ class VersionPage(BaseModel):
 
 
 class CompareQuery(BaseModel):
-    """The two versions to compare."""
+    """The two versions to compare; by default what the latest save changed (the one before -> the current)."""
 
-    a: int = Field(ge=1, le=MAX_VERSION)
-    b: int = Field(ge=1, le=MAX_VERSION)
+    a: int | None = Field(None, ge=1, le=MAX_VERSION, description="Default: the version before `b`.")
+    b: int | None = Field(None, ge=1, le=MAX_VERSION, description="Default: the current version.")
 
 
 class NodeChange(BaseModel):
