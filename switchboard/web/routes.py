@@ -110,6 +110,36 @@ async def approvals() -> PageResponse:
     return await _page("approvals.html", principal)
 
 
+@web.get("/workflows")
+@hide
+async def workflows() -> PageResponse:
+    """The org's workflows: status, trigger, last run; create, activate, pause, archive."""
+    principal = await signed_in()
+    if principal is None:
+        return _to_login()
+    return await _page("workflows.html", principal)
+
+
+@web.get("/workflows/<workflow_id>")
+@hide
+async def workflow_editor(workflow_id: str) -> PageResponse:
+    """The editor: the drawing, node forms, versions, schedules, webhook and runs of one workflow."""
+    principal = await signed_in()
+    if principal is None:
+        return _to_login()
+    return await _page("workflow_editor.html", principal, workflow_id=workflow_id)
+
+
+@web.get("/workflows/<workflow_id>/runs/<run_id>")
+@hide
+async def workflow_run(workflow_id: str, run_id: str) -> PageResponse:
+    """One run: each node's live state, the timeline, and every step's input, output and error."""
+    principal = await signed_in()
+    if principal is None:
+        return _to_login()
+    return await _page("workflow_run.html", principal, workflow_id=workflow_id, run_id=run_id)
+
+
 @web.get("/admin/agents")
 @hide
 async def admin_agents() -> PageResponse:
