@@ -131,6 +131,7 @@ async def workflow_editor(workflow_id: str) -> PageResponse:
 
 
 @web.get("/workflows/<workflow_id>/runs/<run_id>")
+@web.get("/workflows/<workflow_id>/executions/<run_id>")
 @hide
 async def workflow_run(workflow_id: str, run_id: str) -> PageResponse:
     """One run: each node's live state, the timeline, and every step's input, output and error."""

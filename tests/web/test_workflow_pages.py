@@ -8,6 +8,7 @@ import re
 import time
 
 import httpx
+import pytest
 from playwright.async_api import Browser, Page, expect
 
 from tests.support.hook import HookServer
@@ -39,6 +40,7 @@ async def _submit_new_step(page: Page, step_id: str) -> None:
     await expect(page.locator("#editor-notice")).to_contain_text("Saved as version")
 
 
+@pytest.mark.timeout(300)
 async def test_build_run_and_approve_a_workflow_in_the_browser(
     browser: Browser, page: Page, person: Person, live_url: str, fake_model, hook_server: HookServer
 ):
@@ -65,7 +67,7 @@ async def test_build_run_and_approve_a_workflow_in_the_browser(
     await _add_step(page, "condition", "Research", "check", "Large amount?")
     form = page.get_by_role("form", name="New step")
     await form.get_by_label("Left").fill("{{ input.amount }}")
-    await form.get_by_label("Op").select_option("gt")
+    await form.get_by_label("Op", exact=True).select_option("gt")
     await form.get_by_label("Right (optional)").fill("100")
     await _submit_new_step(page, "check")
 
@@ -75,6 +77,9 @@ async def test_build_run_and_approve_a_workflow_in_the_browser(
     await form.get_by_label("admin", exact=True).uncheck()
     await form.get_by_label("member", exact=True).check()
     await form.get_by_label("Title").fill("Approve {{ input.amount }} EUR")
+    await form.get_by_role("button", name="Add an entry").click()
+    await form.get_by_label("Entry name").fill("amount")
+    await form.get_by_label("Entry value").fill("{{ input.amount }}")
     await _submit_new_step(page, "review")
     edge = page.locator("#graph .edge[data-from='check'][data-to='review']")
     await expect(edge).to_have_attribute("data-when", "true")
@@ -98,7 +103,7 @@ async def test_build_run_and_approve_a_workflow_in_the_browser(
     bad = page.locator("#graph [data-node-id='check']")
     await expect(bad).to_have_class(re.compile(r"\bhas-error\b"))
     await expect(bad).to_have_attribute("aria-label", re.compile("error: .*nowhere"))
-    await expect(step_form.locator(".field-error").first).to_contain_text("nowhere")
+    await expect(step_form.locator(".field-error:not([hidden])")).to_contain_text("nowhere")
     await expect(page.locator("#workflow-version")).to_have_text("version 5")  # nothing was saved
     await step_form.get_by_label("Left").fill("{{ input.amount }}")
     await step_form.get_by_role("button", name="Save step").click()
@@ -140,7 +145,9 @@ async def test_build_run_and_approve_a_workflow_in_the_browser(
         await expect(card).to_contain_text("1 more approval needed")
         await expect(card).to_contain_text("every member")
         await expect(card.locator(".time-left")).to_have_text(re.compile(r"\d+ h"))
-        await expect(card.get_by_role("link", name="Open the run")).to_have_attribute("href", re.compile(r"/runs/"))
+        await expect(card.get_by_role("link", name="Open the run")).to_have_attribute(
+            "href", re.compile(r"/executions/")
+        )
         await card.get_by_label("Comment (optional)").fill("Within budget")
         await card.get_by_role("button", name="Approve").click()
         await expect(bob_page.get_by_text("Nothing waits for you.")).to_be_visible()
@@ -216,7 +223,7 @@ async def test_compare_two_versions_restore_one_and_a_stale_save_says_reload(pag
     )
     assert other.status_code == 200, other.text
     await graph.locator("[data-node-id='research']").click()
-    await page.get_by_role("form", name="Settings of Research").get_by_label("Name").fill("Research more")
+    await page.get_by_role("form", name="Settings of Research").get_by_label("Name", exact=True).fill("Research more")
     await page.get_by_role("button", name="Save step").click()
     conflict = page.locator("#conflict")
     await expect(conflict).to_contain_text("Someone else saved this workflow first (it is at version 4 now)")
@@ -226,6 +233,7 @@ async def test_compare_two_versions_restore_one_and_a_stale_save_says_reload(pag
     await expect(page.locator("#workflow-version")).to_have_text("version 4")
 
 
+@pytest.mark.timeout(300)
 async def test_every_workflow_page_fits_a_phone_and_passes_axe(
     page: Page, person: Person, live_url: str, hook_server: HookServer, fake_model
 ):

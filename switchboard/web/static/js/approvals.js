@@ -66,9 +66,14 @@ function contextView(approval) {
       approval.summary ? el("p", { className: "muted", text: approval.summary }) : null,
       el("div", { className: "arguments" }, readableValue(approval.arguments || {})));
   }
-  const ctx = { ...(approval.context || {}) };
-  delete ctx.title; // the heading already says it
-  return el("div", { className: "context" }, readableValue(ctx));
+  // a workflow step: its description and what its author chose to show; the ids are in the link
+  const ctx = approval.context || {};
+  const known = new Set(["workflow_id", "run_id", "node_id", "description", "show", "title"]);
+  const rest = Object.fromEntries(Object.entries(ctx).filter(([k]) => !known.has(k)));
+  const shown = { ...(ctx.show || {}), ...rest };
+  return el("div", { className: "context stack" },
+    ctx.description ? el("p", { className: "description", text: ctx.description }) : null,
+    Object.keys(shown).length ? readableValue(shown) : null);
 }
 
 function labelOf(approval) {

@@ -215,8 +215,8 @@ function keyValues(key, schema, value, ctx, legend, path) {
     valueInput.value = showLoose(v);
     const row = { keyInput, valueInput };
     row.node = el("div", { className: "row wrap kv" },
-      el("div", { className: "field" }, el("label", { for: keyId, text: "Name" }), keyInput),
-      el("div", { className: "field grow" }, el("label", { for: valueId, text: "Value" }), valueInput, variablePicker(valueInput, ctx.variables || [])),
+      el("div", { className: "field" }, el("label", { for: keyId, text: "Entry name" }), keyInput),
+      el("div", { className: "field grow" }, el("label", { for: valueId, text: "Entry value" }), valueInput, variablePicker(valueInput, ctx.variables || [])),
       el("button", { type: "button", className: "secondary small danger", text: "Remove", "aria-label": `Remove ${k || "this entry"}`, onclick: () => { rows.splice(rows.indexOf(row), 1); row.node.remove(); } }));
     rows.push(row);
     holder.append(row.node);
