@@ -247,6 +247,8 @@ async def test_every_workflow_page_fits_a_phone_and_passes_axe(
     )
     assert started.status_code == 202, started.text
     run_path = f"/workflows/{created['id']}/runs/{started.json()['run_id']}"
+    console_errors: list[str] = []
+    page.on("console", lambda message: console_errors.append(message.text) if message.type == "error" else None)
     await sign_in(page, person, "/workflows")
     for width in (1280, 390):
         await page.set_viewport_size({"width": width, "height": 900})
@@ -267,3 +269,4 @@ async def test_every_workflow_page_fits_a_phone_and_passes_axe(
             assert scroll <= client, f"{path} at {width} px scrolls sideways ({scroll} > {client})"
             violations = await axe_violations(page)
             assert violations == [], f"{path} at {width} px: {violations}"
+    assert console_errors == [], f"console errors: {console_errors}"

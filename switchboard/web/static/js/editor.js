@@ -152,6 +152,8 @@ function select(id) {
     inspector.replaceChildren(el("p", { className: "muted", text: "Select a step in the drawing, or add one." }));
   } else {
     showNode(nodeById(id));
+    // one column (phones): the step's form is below the drawing
+    if (window.matchMedia("(max-width: 900px)").matches) document.getElementById("inspector").scrollIntoView({ block: "start" });
   }
   drawGraph(graphHolder, wf, {
     errors, selected, onSelect: select, marks: compare ? compare.marks : {},
@@ -168,7 +170,7 @@ function showNode(node) {
   const nameField = field("name", { type: "string", title: "Name" }, node.name || "", { root: {} }, true);
   const form = type ? configForm(type.config_schema, node.config, variablesFor(upstreamOf(node.id)), suggestions()) : null;
   const formNode = el("form", { className: "stack node-form", "aria-label": `Settings of ${node.name || node.id}` },
-    el("p", { className: "muted small" }, "Id ", el("code", { text: node.id }), type ? ` · ${type.description}` : ""),
+    el("p", { className: "muted small" }, "Id ", el("code", { text: node.id }), type ? ` · ${type.description.replace(/`/g, "")}` : ""),
     nameField.node, form ? form.node : null, error,
     el("div", { className: "row wrap" }, el("button", { type: "submit", text: "Save step" }),
       node.type === "trigger" ? null : el("button", {
@@ -254,7 +256,7 @@ function showAdd() {
   selected = null;
   inspectorHeading.textContent = "Add a step";
   const types = [...catalog.values()].filter((t) => t.type !== "trigger");
-  const typeSelect = el("select", { id: "add-type" }, types.map((t) => el("option", { value: t.type, text: `${TYPE_LABELS[t.type] || t.type} — ${t.description}` })));
+  const typeSelect = el("select", { id: "add-type" }, types.map((t) => el("option", { value: t.type, text: `${TYPE_LABELS[t.type] || t.type} — ${t.description.replace(/`/g, "")}` })));
   const after = el("select", { id: "add-after" }, wf.nodes.map((n) => el("option", { value: n.id, text: n.name || n.id })));
   const last = wf.nodes[wf.nodes.length - 1];
   after.value = last ? last.id : "";

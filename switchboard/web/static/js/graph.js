@@ -123,7 +123,7 @@ export function drawGraph(container, definition, options = {}) {
       class: classes.join(" "), "data-node-id": node.id, "data-state": state || "", "data-mark": mark || "",
       transform: `translate(${laid.x - NODE_W / 2} ${laid.y - NODE_H / 2})`,
       role: onSelect ? "button" : "img", tabindex: onSelect ? 0 : null,
-      "aria-label": `${name} (${parts.join(", ")})`, "aria-pressed": onSelect ? String(selected === node.id) : null,
+      "aria-pressed": onSelect ? String(selected === node.id) : null,
     });
     const title = svg("title");
     title.textContent = `${name} — ${parts.join(", ")}`;
@@ -134,8 +134,11 @@ export function drawGraph(container, definition, options = {}) {
     const nameText = svg("text", { class: "name", x: 52, y: 26 });
     nameText.textContent = clip(name, 20);
     const sub = svg("text", { class: "sub", x: 52, y: 45 });
-    sub.textContent = clip(error ? "⚠ " + error : state ? `${TYPE_LABELS[node.type]} · ${STATE_LABELS[state] || state}` : mark ? `${TYPE_LABELS[node.type]} · ${mark}` : `${TYPE_LABELS[node.type] || node.type} · ${node.id}`, 26);
+    // the icon says the type; the line under the name says what matters most now
+    sub.textContent = clip(error ? "⚠ " + error : state ? STATE_LABELS[state] || state : mark ? `${TYPE_LABELS[node.type]} · ${mark}` : `${TYPE_LABELS[node.type] || node.type} · ${node.id}`, 24);
     group.append(nameText, sub);
+    // the accessible name starts with the text shown, then says the rest in full
+    group.setAttribute("aria-label", `${nameText.textContent} ${sub.textContent} (${name}: ${parts.join(", ")})`);
     if (state === "running" || state === "waiting_approval" || state === "waiting") {
       group.append(svg("circle", { class: "pulse", cx: NODE_W - 14, cy: 14, r: 5 }));
     }

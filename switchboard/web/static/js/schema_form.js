@@ -97,6 +97,7 @@ export function field(key, schema, value, ctx, required = false) {
   if (schema.type === "integer" || schema.type === "number") {
     const input = el("input", { id, type: "number", step: schema.type === "integer" ? 1 : "any", min: schema.minimum ?? schema.exclusiveMinimum, max: schema.maximum, "aria-describedby": hintNode ? hintId : null });
     input.value = value ?? (required ? schema.default ?? "" : "");
+    if (input.value === "" && schema.default !== undefined && schema.default !== null) input.placeholder = `${schema.default} if empty`;
     return { node: wrap(input), read: () => (input.value === "" ? undefined : Number(input.value)) };
   }
   if (schema.type === "string") {
@@ -161,7 +162,10 @@ export function field(key, schema, value, ctx, required = false) {
 export function group(key, schema, value, ctx, legend) {
   const root = ctx.root;
   const required = new Set(schema.required || []);
-  const fields = Object.entries(schema.properties || {}).map(([name, sub]) => [name, field(name, sub, (value || {})[name], ctx, required.has(name))]);
+  // what must be filled first, then the rest, yes/no switches last (the schema's keys come sorted)
+  const rank = ([name, sub]) => (required.has(name) ? 0 : unwrap(sub, root).type === "boolean" ? 2 : 1);
+  const ordered = Object.entries(schema.properties || {}).sort((a, b) => rank(a) - rank(b));
+  const fields = ordered.map(([name, sub]) => [name, field(name, sub, (value || {})[name], ctx, required.has(name))]);
   const body = fields.map(([, f]) => f.node);
   const node = legend ? el("fieldset", { className: "group stack", dataset: { path: ctx.path || "" } }, el("legend", { text: legend }), body) : el("div", { className: "group stack" }, body);
   return {

@@ -81,7 +81,7 @@ async function loadTemplates() {
       el("p", {}, el("strong", { text: t.title })),
       el("p", { className: "muted small", text: t.description }),
       el("button", {
-        type: "button", className: "secondary small", text: "Use this template", "aria-label": `Use the template ${t.title}`,
+        type: "button", className: "secondary small", text: "Use this template", "aria-label": `Use this template: ${t.title}`,
         onclick: async (event) => {
           event.target.disabled = true;
           try {
