@@ -301,7 +301,7 @@ async def _claim_fires(conn: BaseDBAsyncClient, fires: list[_Fire]) -> list[_Fir
     """Insert the fire rows; the fires that were new (with their row ids), in order."""
     if not fires:
         return []
-    _, rows = await conn.execute_query(
+    rows = await conn.execute_query_dict(
         _CLAIM_FIRES,
         [[f.schedule_id for f in fires], [f.fire_time for f in fires], [f.outcome for f in fires]],
     )

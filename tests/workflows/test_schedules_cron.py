@@ -27,7 +27,12 @@ def test_a_daily_0230_in_berlin_runs_once_not_twice_on_the_fall_back_day():
     daily = parse("30 2 * * *", BERLIN)
     fires = fire_times(daily, utc(2027, 10, 29, 12), 4)
     # 02:30 happens twice on 31 October 2027: only the first (CEST, 00:30 UTC) fires
-    assert fires == [utc(2027, 10, 30, 0, 30), utc(2027, 10, 31, 0, 30), utc(2027, 11, 1, 1, 30), utc(2027, 11, 2, 1, 30)]
+    assert fires == [
+        utc(2027, 10, 30, 0, 30),
+        utc(2027, 10, 31, 0, 30),
+        utc(2027, 11, 1, 1, 30),
+        utc(2027, 11, 2, 1, 30),
+    ]
     # asked again just after the first 02:30, the repeated hour does not bring it back
     assert next_fire(daily, utc(2027, 10, 31, 1, 10)) == utc(2027, 11, 1, 1, 30)
 
