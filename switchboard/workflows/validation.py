@@ -89,7 +89,8 @@ async def validate(
         config = configs[node.id]
         if config is None:
             continue
-        upstream = ancestors.get(node.id, set())
+        # a broken graph (dangling edges, a cycle) has no order: then any other node may be named
+        upstream = ancestors[node.id] if ancestors else ids - {node.id}
         _check_templates(node.id, "config", node, config, upstream, SCOPE_NAMES, problems)
         _check_agents(node.id, "config", config, registry, problems)
         if isinstance(config, LoopConfig):
