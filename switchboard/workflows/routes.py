@@ -74,7 +74,12 @@ async def _body_error(exc: RequestSchemaValidationError) -> Response:
     for error in errors:
         loc = tuple(error["loc"])
         details.append(
-            {"node": _node_at(body, loc), "field": ".".join(str(p) for p in loc) or "body", "message": error["msg"]}
+            {
+                "node": _node_at(body, loc),
+                "field": ".".join(str(p) for p in loc) or "body",
+                "message": error["msg"],
+                "type": error["type"],
+            }
         )
     if not errors:
         details.append({"node": None, "field": "body", "message": str(exc.validation_error)})
