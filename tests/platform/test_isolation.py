@@ -58,10 +58,12 @@ async def _org_with_data(signup, label: str) -> dict[str, Any]:
     task = await asked.get_json()
     remembered = await owner.post("/api/v1/memories", json={"content": f"memory-{label}-secret"})
     memory = await remembered.get_json()
+    workflow, run = await _workflow_with_a_run(owner, member, label)
+    # a workflow step's approval: the inbox routes answer both kinds, /workflows/approvals/… only this one
     approval = await Approval.create(
         org_id=owner.org_id,
-        kind="tool_call",
-        subject_id=task["task_id"],
+        kind="workflow_step",
+        subject_id=run["run_id"],
         key=f"call-{label}",
         title=f"approval-{label}-secret",
         context={"agent": "http", "tool": "http_post", "arguments": {"secret": f"args-{label}-secret"}},
@@ -70,7 +72,6 @@ async def _org_with_data(signup, label: str) -> dict[str, Any]:
         allow_self_approval=True,
         expires_at=datetime.now(UTC) + timedelta(hours=1),
     )
-    workflow, run = await _workflow_with_a_run(owner, member, label)
     return {
         "owner": owner,
         "member": member,
