@@ -10,7 +10,13 @@ from typing import Any
 
 from pydantic import ValidationError
 from quart import Blueprint, Response, jsonify, request
-from quart_schema import RequestSchemaValidationError, validate_querystring, validate_request, validate_response
+from quart_schema import (
+    RequestSchemaValidationError,
+    document_headers,
+    validate_querystring,
+    validate_request,
+    validate_response,
+)
 
 from switchboard.agents import Registry
 from switchboard.platform.auth import current_principal, require_user
@@ -22,6 +28,7 @@ from switchboard.workflows.schemas import (
     CompareOut,
     CompareQuery,
     EdgeDiff,
+    IfMatch,
     NodeChange,
     NodeDiff,
     NodePatch,
@@ -178,6 +185,7 @@ async def get_workflow(workflow_id: str) -> tuple[WorkflowOut, int, Headers]:
 
 @workflows.put("/<workflow_id>")
 @require_user
+@document_headers(IfMatch)
 @validate_request(Definition)
 @validate_response(WorkflowOut)
 async def replace_workflow(workflow_id: str, data: Definition) -> tuple[WorkflowOut, int, Headers]:
@@ -224,6 +232,7 @@ async def archive(workflow_id: str) -> tuple[WorkflowOut, int, Headers]:
 
 @workflows.post("/<workflow_id>/operations")
 @require_user
+@document_headers(IfMatch)
 @validate_request(OperationsIn)
 @validate_response(WorkflowOut)
 async def apply_operations(workflow_id: str, data: OperationsIn) -> tuple[WorkflowOut, int, Headers]:
@@ -241,6 +250,7 @@ async def apply_operations(workflow_id: str, data: OperationsIn) -> tuple[Workfl
 
 @workflows.patch("/<workflow_id>/nodes/<node_id>")
 @require_user
+@document_headers(IfMatch)
 @validate_request(NodePatch)
 @validate_response(WorkflowOut)
 async def patch_node(workflow_id: str, node_id: str, data: NodePatch) -> tuple[WorkflowOut, int, Headers]:
@@ -327,6 +337,7 @@ async def get_version(workflow_id: str, version: str) -> VersionOut:
 
 @workflows.post("/<workflow_id>/versions/<version>/restore")
 @require_user
+@document_headers(IfMatch)
 @validate_response(WorkflowOut)
 async def restore_version(workflow_id: str, version: str) -> tuple[WorkflowOut, int, Headers]:
     """A new version equal to an old one (no body); takes `If-Match`."""
