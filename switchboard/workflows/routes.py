@@ -21,6 +21,7 @@ from quart_schema import (
 from switchboard.agents import Registry
 from switchboard.platform.auth import current_principal, require_user
 from switchboard.platform.errors import NotFound, ValidationFailed
+from switchboard.platform.idempotency import idempotent
 from switchboard.workflows import catalog, service, versions
 from switchboard.workflows.definition import Definition
 from switchboard.workflows.models import Workflow, WorkflowVersion
@@ -145,10 +146,11 @@ async def list_workflows(query_args: WorkflowQuery) -> WorkflowPage:
 
 @workflows.post("")
 @require_user
+@idempotent
 @validate_request(Definition)
 @validate_response(WorkflowOut, 201)
 async def create_workflow(data: Definition) -> tuple[WorkflowOut, int, Headers]:
-    """Create a draft workflow; its definition is validated and saved as version 1."""
+    """Create a draft workflow; its definition is validated and saved as version 1 (`Idempotency-Key` honoured)."""
     workflow = await service.create(current_principal(), data, _registry())
     out, _, headers = await _workflow_out(workflow)
     return out, 201, headers

@@ -320,3 +320,12 @@ async def test_node_catalog_filters_and_examples_validate(admin):
     definition["nodes"].append({**types["transform"]["example"], "id": "shape"})
     definition["edges"].append({"from": "calc", "to": "shape"})
     assert (await admin.post(WORKFLOWS, json=definition)).status_code == 201
+
+
+async def test_a_create_retried_with_its_idempotency_key_makes_one_workflow(admin):
+    headers = {"Idempotency-Key": "create-numbers-review"}
+    first = await admin.post(WORKFLOWS, json=simple_definition(), headers=headers)
+    again = await admin.post(WORKFLOWS, json=simple_definition(), headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert (await again.get_json())["id"] == (await first.get_json())["id"]
+    assert await Workflow.all().count() == 1
