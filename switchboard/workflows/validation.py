@@ -277,7 +277,7 @@ def _template_fields(config: BaseModel) -> Iterator[tuple[str, str]]:
     """(path inside the config, text) of every template-bearing string of a node config."""
     for name in type(config).model_fields:
         value = getattr(config, name)
-        if name in ("steps", "agent", "tool", "approvers", "url", "to", "workflow_id", "channel", "mode", "combine"):
+        if name in ("steps", "agent", "tool", "approvers", "to", "workflow_id", "channel", "mode", "combine"):
             continue  # plain values or inline nodes (checked on their own), never templates
         if isinstance(value, BaseModel):
             for path, text in _template_fields(value):

@@ -102,3 +102,17 @@ async def test_trigger_kind_follows_the_trigger_node(admin, create_workflow):
     assert (await patched.get_json())["trigger_kind"] == "webhook"
     nothing = await admin.post(WORKFLOWS, json={"name": "x", "nodes": [transform("only")]})
     assert "exactly one trigger" in named(await problems_of(nothing), None, "nodes")["message"]
+
+
+async def test_a_delivery_url_is_a_template_too(admin):
+    definition = simple_definition()
+    definition["nodes"].append(
+        {
+            "id": "send",
+            "type": "delivery",
+            "config": {"channel": "webhook", "url": "https://example.com/{{ nodes.nowhere.output }}"},
+        }
+    )
+    definition["edges"].append({"from": "calc", "to": "send"})
+    details = await problems_of(await admin.post(WORKFLOWS, json=definition))
+    assert "nodes.nowhere" in named(details, "send", "config.url")["message"]
