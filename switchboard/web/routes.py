@@ -103,7 +103,7 @@ async def documents() -> PageResponse:
 @web.get("/approvals")
 @hide
 async def approvals() -> PageResponse:
-    """The inbox of tool calls waiting for a decision."""
+    """The inbox of tool calls and workflow steps waiting for a decision."""
     principal = await signed_in()
     if principal is None:
         return _to_login()

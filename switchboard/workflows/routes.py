@@ -10,11 +10,18 @@ from typing import Any
 
 from pydantic import ValidationError
 from quart import Blueprint, Response, jsonify, request
-from quart_schema import RequestSchemaValidationError, validate_querystring, validate_request, validate_response
+from quart_schema import (
+    RequestSchemaValidationError,
+    document_headers,
+    validate_querystring,
+    validate_request,
+    validate_response,
+)
 
 from switchboard.agents import Registry
 from switchboard.platform.auth import current_principal, require_user
-from switchboard.platform.errors import ValidationFailed
+from switchboard.platform.errors import NotFound, ValidationFailed
+from switchboard.platform.idempotency import idempotent
 from switchboard.workflows import catalog, service, versions
 from switchboard.workflows.definition import Definition
 from switchboard.workflows.models import Workflow, WorkflowVersion
@@ -22,6 +29,7 @@ from switchboard.workflows.schemas import (
     CompareOut,
     CompareQuery,
     EdgeDiff,
+    IfMatch,
     NodeChange,
     NodeDiff,
     NodePatch,
@@ -74,7 +82,12 @@ async def _body_error(exc: RequestSchemaValidationError) -> Response:
     for error in errors:
         loc = tuple(error["loc"])
         details.append(
-            {"node": _node_at(body, loc), "field": ".".join(str(p) for p in loc) or "body", "message": error["msg"]}
+            {
+                "node": _node_at(body, loc),
+                "field": ".".join(str(p) for p in loc) or "body",
+                "message": error["msg"],
+                "type": error["type"],
+            }
         )
     if not errors:
         details.append({"node": None, "field": "body", "message": str(exc.validation_error)})
@@ -133,10 +146,11 @@ async def list_workflows(query_args: WorkflowQuery) -> WorkflowPage:
 
 @workflows.post("")
 @require_user
+@idempotent
 @validate_request(Definition)
 @validate_response(WorkflowOut, 201)
 async def create_workflow(data: Definition) -> tuple[WorkflowOut, int, Headers]:
-    """Create a draft workflow; its definition is validated and saved as version 1."""
+    """Create a draft workflow; its definition is validated and saved as version 1 (`Idempotency-Key` honoured)."""
     workflow = await service.create(current_principal(), data, _registry())
     out, _, headers = await _workflow_out(workflow)
     return out, 201, headers
@@ -173,6 +187,7 @@ async def get_workflow(workflow_id: str) -> tuple[WorkflowOut, int, Headers]:
 
 @workflows.put("/<workflow_id>")
 @require_user
+@document_headers(IfMatch)
 @validate_request(Definition)
 @validate_response(WorkflowOut)
 async def replace_workflow(workflow_id: str, data: Definition) -> tuple[WorkflowOut, int, Headers]:
@@ -219,6 +234,7 @@ async def archive(workflow_id: str) -> tuple[WorkflowOut, int, Headers]:
 
 @workflows.post("/<workflow_id>/operations")
 @require_user
+@document_headers(IfMatch)
 @validate_request(OperationsIn)
 @validate_response(WorkflowOut)
 async def apply_operations(workflow_id: str, data: OperationsIn) -> tuple[WorkflowOut, int, Headers]:
@@ -236,6 +252,7 @@ async def apply_operations(workflow_id: str, data: OperationsIn) -> tuple[Workfl
 
 @workflows.patch("/<workflow_id>/nodes/<node_id>")
 @require_user
+@document_headers(IfMatch)
 @validate_request(NodePatch)
 @validate_response(WorkflowOut)
 async def patch_node(workflow_id: str, node_id: str, data: NodePatch) -> tuple[WorkflowOut, int, Headers]:
@@ -247,6 +264,14 @@ async def patch_node(workflow_id: str, node_id: str, data: NodePatch) -> tuple[W
 
 
 # --- versions ----------------------------------------------------------------------------------------
+
+
+def _version_number(text: str) -> int:
+    """The version number in a path; anything else names no version (404). No `<int:>` converter: the
+    OpenAPI document would lose the path's other parameters."""
+    if not (text.isascii() and text.isdigit() and len(text) <= 10):
+        raise NotFound(f"The workflow has no version {text[:20]!r}", code="version_not_found")
+    return int(text)
 
 
 def _version_summary(row: WorkflowVersion) -> VersionSummary:
@@ -295,12 +320,12 @@ async def compare_versions(workflow_id: str, query_args: CompareQuery) -> Compar
     )
 
 
-@workflows.get("/<workflow_id>/versions/<int:version>")
+@workflows.get("/<workflow_id>/versions/<version>")
 @require_user
 @validate_response(VersionOut)
-async def get_version(workflow_id: str, version: int) -> VersionOut:
+async def get_version(workflow_id: str, version: str) -> VersionOut:
     """One immutable version, exactly as saved."""
-    row = await versions.get_version(current_principal(), workflow_id, version)
+    row = await versions.get_version(current_principal(), workflow_id, _version_number(version))
     definition = Definition.model_validate(row.definition)
     return VersionOut(
         **_version_summary(row).model_dump(),
@@ -312,12 +337,13 @@ async def get_version(workflow_id: str, version: int) -> VersionOut:
     )
 
 
-@workflows.post("/<workflow_id>/versions/<int:version>/restore")
+@workflows.post("/<workflow_id>/versions/<version>/restore")
 @require_user
+@document_headers(IfMatch)
 @validate_response(WorkflowOut)
-async def restore_version(workflow_id: str, version: int) -> tuple[WorkflowOut, int, Headers]:
+async def restore_version(workflow_id: str, version: str) -> tuple[WorkflowOut, int, Headers]:
     """A new version equal to an old one (no body); takes `If-Match`."""
     workflow = await versions.restore(
-        current_principal(), workflow_id, version, expected=_if_match(), registry=_registry()
+        current_principal(), workflow_id, _version_number(version), expected=_if_match(), registry=_registry()
     )
     return await _workflow_out(workflow)

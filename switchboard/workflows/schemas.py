@@ -68,6 +68,17 @@ class WorkflowPage(BaseModel):
     offset: int
 
 
+class IfMatch(BaseModel):
+    """Request headers of a save: the version it builds on."""
+
+    if_match: str | None = Field(
+        None,
+        max_length=20,
+        pattern=r'^(\*|(W/)?"?[0-9]{1,12}"?)$',
+        description='The version this save builds on (`3` or `"3"`); another is current -> 412 `version_mismatch`.',
+    )
+
+
 # --- edit operations (seed 000) -------------------------------------------------------------------
 
 
@@ -186,10 +197,10 @@ class VersionPage(BaseModel):
 
 
 class CompareQuery(BaseModel):
-    """The two versions to compare."""
+    """The two versions to compare; by default what the latest save changed (the one before -> the current)."""
 
-    a: int = Field(ge=1, le=MAX_VERSION)
-    b: int = Field(ge=1, le=MAX_VERSION)
+    a: int | None = Field(None, ge=1, le=MAX_VERSION, description="Default: the version before `b`.")
+    b: int | None = Field(None, ge=1, le=MAX_VERSION, description="Default: the current version.")
 
 
 class NodeChange(BaseModel):

@@ -42,9 +42,14 @@ class Comparison:
     edges_removed: list[dict[str, Any]] = field(default_factory=list)
 
 
-async def compare(principal: Principal, workflow_id: uuid.UUID | str, a: int, b: int) -> Comparison:
-    """Nodes added, removed and changed (with the changed fields), edges added and removed, from `a` to `b`."""
+async def compare(principal: Principal, workflow_id: uuid.UUID | str, a: int | None, b: int | None) -> Comparison:
+    """Nodes added, removed and changed (with the changed fields), edges added and removed, from `a` to `b`.
+
+    Without `b`, the current version; without `a`, the one before `b`: what the latest save changed.
+    """
     workflow = await service.get_workflow(principal, workflow_id)
+    b = workflow.version if b is None else b
+    a = max(b - 1, 1) if a is None else a
     old = Definition.model_validate((await service.version_row(workflow, a)).definition)
     new = Definition.model_validate((await service.version_row(workflow, b)).definition)
     return diff(old, new, a, b)

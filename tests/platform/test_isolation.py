@@ -58,10 +58,12 @@ async def _org_with_data(signup, label: str) -> dict[str, Any]:
     task = await asked.get_json()
     remembered = await owner.post("/api/v1/memories", json={"content": f"memory-{label}-secret"})
     memory = await remembered.get_json()
+    workflow, run = await _workflow_with_a_run(owner, member, label)
+    # a workflow step's approval: the inbox routes answer both kinds, /workflows/approvals/… only this one
     approval = await Approval.create(
         org_id=owner.org_id,
-        kind="tool_call",
-        subject_id=task["task_id"],
+        kind="workflow_step",
+        subject_id=run["run_id"],
         key=f"call-{label}",
         title=f"approval-{label}-secret",
         context={"agent": "http", "tool": "http_post", "arguments": {"secret": f"args-{label}-secret"}},
@@ -91,6 +93,10 @@ async def _org_with_data(signup, label: str) -> dict[str, Any]:
             "conversation_id": task["conversation_id"],
             "memory_id": memory["id"],
             "approval_id": str(approval.id),
+            "workflow_id": workflow["id"],
+            "node_id": "calc",
+            "version": "1",
+            "run_id": run["run_id"],
         },
         "markers": [
             owner.email,
@@ -112,8 +118,43 @@ async def _org_with_data(signup, label: str) -> dict[str, Any]:
             f"invitee@{label}.example",
             f"key-{label}",
             key["prefix"],
+            workflow["id"],
+            run["run_id"],
+            f"workflow-{label}-secret",
+            f"input-{label}-secret",
         ],
     }
+
+
+async def _workflow_with_a_run(owner, member, label: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A workflow of two versions (an approval by the member) and a run of it (left pending: no worker here)."""
+    definition = {
+        "name": f"workflow-{label}-secret",
+        "nodes": [
+            {"id": "start", "type": "trigger", "config": {"kind": "manual"}},
+            {
+                "id": "calc",
+                "type": "tool",
+                "config": {"agent": "calculator", "tool": "calculate", "arguments": {"expression": "{{ input.a }}"}},
+            },
+            {
+                "id": "review",
+                "type": "approval",
+                "config": {"approvers": {"users": [member.user_id]}, "title": f"review-{label}-secret"},
+            },
+        ],
+        "edges": [{"from": "start", "to": "calc"}, {"from": "calc", "to": "review"}],
+    }
+    created = await owner.post("/api/v1/workflows", json=definition)
+    assert created.status_code == 201, await created.get_data(as_text=True)
+    workflow = await created.get_json()
+    saved = await owner.put(f"/api/v1/workflows/{workflow['id']}", json={**definition, "description": "second"})
+    assert saved.status_code == 200, await saved.get_data(as_text=True)
+    started = await owner.post(
+        f"/api/v1/workflows/{workflow['id']}/run", json={"input": {"a": 6, "note": f"input-{label}-secret"}}
+    )
+    assert started.status_code == 202, await started.get_data(as_text=True)
+    return workflow, await started.get_json()
 
 
 def _agents(org_id: str) -> str:

@@ -9,8 +9,11 @@ from tests.workflows.conftest import WORKFLOWS, run_workflow, steps_by_node, wai
 
 
 def count(node_id: str, label: str, **extra: Any) -> dict[str, Any]:
-    return {"id": node_id, "type": "tool", "config": {"agent": "counter", "tool": "count_call",
-                                                     "arguments": {"label": label, **extra}}}
+    return {
+        "id": node_id,
+        "type": "tool",
+        "config": {"agent": "counter", "tool": "count_call", "arguments": {"label": label, **extra}},
+    }
 
 
 async def test_a_branching_run_runs_each_taken_step_once_and_never_the_other_branch(
@@ -22,24 +25,45 @@ async def test_a_branching_run_runs_each_taken_step_once_and_never_the_other_bra
             {"id": "start", "type": "trigger", "config": {"kind": "manual"}},
             count("left", "left {{ input.n }}"),
             count("right", "right"),
-            {"id": "calc", "type": "tool", "config": {"agent": "calculator", "tool": "calculate",
-                                                      "arguments": {"expression": "{{ input.n }} * 7"}}},
-            {"id": "big", "type": "condition",
-             "config": {"conditions": [{"left": "{{ nodes.calc.output.result }}", "op": "gt", "right": 20}]}},
+            {
+                "id": "calc",
+                "type": "tool",
+                "config": {
+                    "agent": "calculator",
+                    "tool": "calculate",
+                    "arguments": {"expression": "{{ input.n }} * 7"},
+                },
+            },
+            {
+                "id": "big",
+                "type": "condition",
+                "config": {"conditions": [{"left": "{{ nodes.calc.output.result }}", "op": "gt", "right": 20}]},
+            },
             count("yes", "big"),
             count("no", "small"),
             count("after_no", "after small"),
             {"id": "join", "type": "merge", "config": {"mode": "all"}},
-            {"id": "shape", "type": "transform",
-             "config": {"value": {"left": "{{ nodes.left.output.label }}", "sum": "{{ nodes.calc.output.result + 1 }}"}}},
+            {
+                "id": "shape",
+                "type": "transform",
+                "config": {
+                    "value": {"left": "{{ nodes.left.output.label }}", "sum": "{{ nodes.calc.output.result + 1 }}"}
+                },
+            },
         ],
         "edges": [
-            {"from": "start", "to": "left"}, {"from": "start", "to": "right"}, {"from": "start", "to": "calc"},
+            {"from": "start", "to": "left"},
+            {"from": "start", "to": "right"},
+            {"from": "start", "to": "calc"},
             {"from": "calc", "to": "big"},
-            {"from": "big", "to": "yes", "when": "true"}, {"from": "big", "to": "no", "when": "false"},
+            {"from": "big", "to": "yes", "when": "true"},
+            {"from": "big", "to": "no", "when": "false"},
             {"from": "no", "to": "after_no"},
-            {"from": "left", "to": "join"}, {"from": "right", "to": "join"}, {"from": "yes", "to": "join"},
-            {"from": "after_no", "to": "join"}, {"from": "join", "to": "shape"},
+            {"from": "left", "to": "join"},
+            {"from": "right", "to": "join"},
+            {"from": "yes", "to": "join"},
+            {"from": "after_no", "to": "join"},
+            {"from": "join", "to": "shape"},
         ],
     }
     workflow = await create_workflow(definition)

@@ -50,7 +50,9 @@ async def test_compare_names_nodes_fields_and_edges(admin, create_workflow):
     assert back["edges"]["removed"] == [{"from": "calc", "to": "report", "when": None}]
     missing = await admin.get(f"{WORKFLOWS}/{workflow_id}/versions/compare?a=1&b=9")
     assert missing.status_code == 404
-    assert (await admin.get(f"{WORKFLOWS}/{workflow_id}/versions/compare?a=1")).status_code == 422
+    latest = await (await admin.get(f"{WORKFLOWS}/{workflow_id}/versions/compare")).get_json()
+    assert latest == back
+    assert (await admin.get(f"{WORKFLOWS}/{workflow_id}/versions/compare?a=0")).status_code == 422
 
 
 async def test_restore_makes_a_new_version_equal_to_the_old_one(admin, create_workflow):
