@@ -186,7 +186,7 @@ class TickResult:
 
 _DUE = """
 SELECT s.id, s.org_id, s.workflow_id, s.cron, s.timezone, s.overlap, s.missed, s.catch_up_limit, s.input,
-       s.next_fire_at, w.owner_id, w.status AS workflow_status, w.deleted_at,
+       s.next_fire_at, w.owner_id, w.version, w.status AS workflow_status, w.deleted_at,
        r.status AS last_run_status,
        EXISTS (SELECT 1 FROM workflow_schedule_fires q WHERE q.schedule_id = s.id AND q.outcome = 'queued')
            AS has_queued
@@ -238,6 +238,7 @@ def _run_of(schedule_id: uuid.UUID, row: dict[str, Any], fire_time: datetime) ->
         trigger="schedule",
         input=row["input"],
         idempotency_key=f"schedule:{schedule_id}:{fire_time.isoformat()}",
+        version=row["version"],  # read with the schedule: one query for the batch, not one per run
     )
 
 
@@ -312,7 +313,7 @@ async def _claim_fires(conn: BaseDBAsyncClient, fires: list[_Fire]) -> list[_Fir
 
 
 _QUEUED = """
-SELECT f.id, f.schedule_id, f.fire_time, s.org_id, s.workflow_id, s.input, w.owner_id
+SELECT f.id, f.schedule_id, f.fire_time, s.org_id, s.workflow_id, s.input, w.owner_id, w.version
 FROM workflow_schedule_fires f
 JOIN workflow_schedules s ON s.id = f.schedule_id
 JOIN workflows w ON w.id = s.workflow_id

@@ -28,6 +28,7 @@ class TriggeredRun:
     trigger: str  # schedule | webhook
     input: Any
     idempotency_key: str
+    version: int | None = None  # None: the workflow's current version, read by the engine
 
 
 async def create_runs(
@@ -45,7 +46,7 @@ async def create_runs(
         RunStart(
             workflow_id=run.workflow_id,
             org_id=run.org_id,
-            version=None,
+            version=run.version,
             started_by=None,
             acting_user_id=run.acting_user_id,
             trigger=run.trigger,
