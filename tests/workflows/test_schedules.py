@@ -105,20 +105,23 @@ async def test_each_fire_time_runs_once_across_two_workers_and_a_restart(
     app, admin, superadmin, worker, second_worker, process_env
 ):
     workflow_id = await active_workflow(admin, quick_definition())
-    created = await schedule(admin, workflow_id, overlap="allow")  # runs may still be going a minute later
-    assert created["next_fire_times"][:2] == ["2027-05-03T09:00:00Z", "2027-05-03T09:01:00Z"]
-    for minute in range(6):
-        if minute == 3:  # a worker goes away and another takes its place between two fire times
+    # ten schedules due together: each tick claims them as one batch
+    made = [await schedule(admin, workflow_id, overlap="allow") for _ in range(10)]
+    assert made[0]["next_fire_times"][:2] == ["2027-05-03T09:00:00Z", "2027-05-03T09:01:00Z"]
+    for minute in range(4):
+        if minute == 2:  # a worker goes away and another takes its place between two fire times
             await asyncio.to_thread(restart, second_worker, process_env)
         now = START + timedelta(minutes=minute, seconds=2)
         await tick_everywhere(app, superadmin, now)
         await tick_everywhere(app, superadmin, now)  # and the same moment once more
-    fires = await ScheduleFire.filter(schedule_id=created["id"]).order_by("fire_time")
-    assert [f.fire_time for f in fires] == [START + timedelta(minutes=m) for m in range(6)]
-    assert all(f.outcome == "started" for f in fires)
+    for created in made:
+        fires = await ScheduleFire.filter(schedule_id=created["id"]).order_by("fire_time")
+        assert [f.fire_time for f in fires] == [START + timedelta(minutes=m) for m in range(4)]
+        assert all(f.outcome == "started" and f.run_id for f in fires)
     runs = await runs_of(admin, workflow_id)
-    assert len(runs) == 6 and {r["trigger"] for r in runs} == {"schedule"}
-    assert {r["id"] for r in runs} == {str(f.run_id) for f in fires}
+    assert len(runs) == 40 and {r["trigger"] for r in runs} == {"schedule"}
+    fired = await ScheduleFire.filter(schedule_id__in=[m["id"] for m in made]).values_list("run_id", flat=True)
+    assert {r["id"] for r in runs} == {str(run_id) for run_id in fired}
     for run in runs:
         assert (await wait_run(admin, workflow_id, run["id"]))["status"] == "completed"
 
