@@ -15,6 +15,7 @@ pass without runs.
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -89,7 +90,7 @@ async def create(
     """A new schedule of the caller's org's workflow; 422 naming `cron` or `timezone` when they do not parse."""
     workflow = await _workflow(principal, workflow_id)
     spec = _parse(wanted.cron, wanted.timezone or timezone_default)
-    return await WorkflowSchedule.create(
+    created = await WorkflowSchedule.create(
         org_id=principal.org_id,
         workflow_id=workflow.id,
         created_by=principal.user_id,
@@ -98,10 +99,13 @@ async def create(
         overlap=wanted.overlap,
         missed=wanted.missed,
         catch_up_limit=wanted.catch_up_limit,
-        input=wanted.input,
+        # as JSON text: the ORM would take a bare string for JSON text and refuse it
+        input=None if wanted.input is None else json.dumps(wanted.input),
         starts_at=wanted.starts_at,
         next_fire_at=_first_fire(spec, wanted.starts_at),
     )
+    created.input = wanted.input
+    return created
 
 
 async def _workflow(principal: Principal, workflow_id: str) -> Any:
@@ -230,13 +234,18 @@ class _Fire:
     run_id: uuid.UUID | None = None
 
 
+def _decoded(value: Any) -> Any:
+    """A JSON column read by raw SQL comes back as its text."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
 def _run_of(schedule_id: uuid.UUID, row: dict[str, Any], fire_time: datetime) -> TriggeredRun:
     return TriggeredRun(
         workflow_id=row["workflow_id"],
         org_id=row["org_id"],
         acting_user_id=row["owner_id"],
         trigger="schedule",
-        input=row["input"],
+        input=_decoded(row["input"]),
         idempotency_key=f"schedule:{schedule_id}:{fire_time.isoformat()}",
         version=row["version"],  # read with the schedule: one query for the batch, not one per run
     )
