@@ -5,6 +5,7 @@ Read-only queries over the engine's runs and step journal, always scoped by the 
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -50,6 +51,10 @@ WHERE seq > $2
 ORDER BY seq
 LIMIT $3
 """
+
+
+def _decoded(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
 
 
 def _ms(seconds: Any) -> int | None:
@@ -120,7 +125,8 @@ async def run_log(
         raise NotFound("Run not found", code="run_not_found")
     rows = await conn.execute_query_dict(_LOG, [found[0]["id"], after, limit + 1])
     more = len(rows) > limit
-    rows = rows[:limit]
+    # JSON columns read by raw SQL come back as their text
+    rows = [{**row, "error": _decoded(row["error"]), "output": _decoded(row["output"])} for row in rows[:limit]]
     return rows, (rows[-1]["seq"] if more else None)
 
 

@@ -16,8 +16,8 @@ if TYPE_CHECKING:
 
 def blueprints() -> list[Blueprint]:
     """The workflows context's blueprints."""
-    from switchboard.workflows.routes import workflows
     from switchboard.workflows.flow_routes import flows
+    from switchboard.workflows.routes import workflows
     from switchboard.workflows.routes_runs import runs
     from switchboard.workflows.trigger_routes import triggers
 

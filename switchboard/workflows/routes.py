@@ -10,11 +10,18 @@ from typing import Any
 
 from pydantic import ValidationError
 from quart import Blueprint, Response, jsonify, request
-from quart_schema import RequestSchemaValidationError, validate_querystring, validate_request, validate_response
+from quart_schema import (
+    RequestSchemaValidationError,
+    document_headers,
+    validate_querystring,
+    validate_request,
+    validate_response,
+)
 
 from switchboard.agents import Registry
 from switchboard.platform.auth import current_principal, require_user
 from switchboard.platform.errors import NotFound, ValidationFailed
+from switchboard.platform.idempotency import idempotent
 from switchboard.workflows import catalog, service, versions
 from switchboard.workflows.definition import Definition
 from switchboard.workflows.models import Workflow, WorkflowVersion
@@ -22,6 +29,7 @@ from switchboard.workflows.schemas import (
     CompareOut,
     CompareQuery,
     EdgeDiff,
+    IfMatch,
     NodeChange,
     NodeDiff,
     NodePatch,
@@ -74,7 +82,12 @@ async def _body_error(exc: RequestSchemaValidationError) -> Response:
     for error in errors:
         loc = tuple(error["loc"])
         details.append(
-            {"node": _node_at(body, loc), "field": ".".join(str(p) for p in loc) or "body", "message": error["msg"]}
+            {
+                "node": _node_at(body, loc),
+                "field": ".".join(str(p) for p in loc) or "body",
+                "message": error["msg"],
+                "type": error["type"],
+            }
         )
     if not errors:
         details.append({"node": None, "field": "body", "message": str(exc.validation_error)})
@@ -133,10 +146,11 @@ async def list_workflows(query_args: WorkflowQuery) -> WorkflowPage:
 
 @workflows.post("")
 @require_user
+@idempotent
 @validate_request(Definition)
 @validate_response(WorkflowOut, 201)
 async def create_workflow(data: Definition) -> tuple[WorkflowOut, int, Headers]:
-    """Create a draft workflow; its definition is validated and saved as version 1."""
+    """Create a draft workflow; its definition is validated and saved as version 1 (`Idempotency-Key` honoured)."""
     workflow = await service.create(current_principal(), data, _registry())
     out, _, headers = await _workflow_out(workflow)
     return out, 201, headers
@@ -173,6 +187,7 @@ async def get_workflow(workflow_id: str) -> tuple[WorkflowOut, int, Headers]:
 
 @workflows.put("/<workflow_id>")
 @require_user
+@document_headers(IfMatch)
 @validate_request(Definition)
 @validate_response(WorkflowOut)
 async def replace_workflow(workflow_id: str, data: Definition) -> tuple[WorkflowOut, int, Headers]:
@@ -219,6 +234,7 @@ async def archive(workflow_id: str) -> tuple[WorkflowOut, int, Headers]:
 
 @workflows.post("/<workflow_id>/operations")
 @require_user
+@document_headers(IfMatch)
 @validate_request(OperationsIn)
 @validate_response(WorkflowOut)
 async def apply_operations(workflow_id: str, data: OperationsIn) -> tuple[WorkflowOut, int, Headers]:
@@ -236,6 +252,7 @@ async def apply_operations(workflow_id: str, data: OperationsIn) -> tuple[Workfl
 
 @workflows.patch("/<workflow_id>/nodes/<node_id>")
 @require_user
+@document_headers(IfMatch)
 @validate_request(NodePatch)
 @validate_response(WorkflowOut)
 async def patch_node(workflow_id: str, node_id: str, data: NodePatch) -> tuple[WorkflowOut, int, Headers]:
@@ -322,6 +339,7 @@ async def get_version(workflow_id: str, version: str) -> VersionOut:
 
 @workflows.post("/<workflow_id>/versions/<version>/restore")
 @require_user
+@document_headers(IfMatch)
 @validate_response(WorkflowOut)
 async def restore_version(workflow_id: str, version: str) -> tuple[WorkflowOut, int, Headers]:
     """A new version equal to an old one (no body); takes `If-Match`."""

@@ -15,6 +15,7 @@ pass without runs.
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -89,7 +90,7 @@ async def create(
     """A new schedule of the caller's org's workflow; 422 naming `cron` or `timezone` when they do not parse."""
     workflow = await _workflow(principal, workflow_id)
     spec = _parse(wanted.cron, wanted.timezone or timezone_default)
-    return await WorkflowSchedule.create(
+    created = await WorkflowSchedule.create(
         org_id=principal.org_id,
         workflow_id=workflow.id,
         created_by=principal.user_id,
@@ -98,10 +99,13 @@ async def create(
         overlap=wanted.overlap,
         missed=wanted.missed,
         catch_up_limit=wanted.catch_up_limit,
-        input=wanted.input,
+        # as JSON text: the ORM would take a bare string for JSON text and refuse it
+        input=None if wanted.input is None else json.dumps(wanted.input),
         starts_at=wanted.starts_at,
         next_fire_at=_first_fire(spec, wanted.starts_at),
     )
+    created.input = wanted.input
+    return created
 
 
 async def _workflow(principal: Principal, workflow_id: str) -> Any:
@@ -186,7 +190,7 @@ class TickResult:
 
 _DUE = """
 SELECT s.id, s.org_id, s.workflow_id, s.cron, s.timezone, s.overlap, s.missed, s.catch_up_limit, s.input,
-       s.next_fire_at, w.owner_id, w.status AS workflow_status, w.deleted_at,
+       s.next_fire_at, w.owner_id, w.version, w.status AS workflow_status, w.deleted_at,
        r.status AS last_run_status,
        EXISTS (SELECT 1 FROM workflow_schedule_fires q WHERE q.schedule_id = s.id AND q.outcome = 'queued')
            AS has_queued
@@ -230,14 +234,20 @@ class _Fire:
     run_id: uuid.UUID | None = None
 
 
+def _decoded(value: Any) -> Any:
+    """A JSON column read by raw SQL comes back as its text."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
 def _run_of(schedule_id: uuid.UUID, row: dict[str, Any], fire_time: datetime) -> TriggeredRun:
     return TriggeredRun(
         workflow_id=row["workflow_id"],
         org_id=row["org_id"],
         acting_user_id=row["owner_id"],
         trigger="schedule",
-        input=row["input"],
+        input=_decoded(row["input"]),
         idempotency_key=f"schedule:{schedule_id}:{fire_time.isoformat()}",
+        version=row["version"],  # read with the schedule: one query for the batch, not one per run
     )
 
 
@@ -301,7 +311,7 @@ async def _claim_fires(conn: BaseDBAsyncClient, fires: list[_Fire]) -> list[_Fir
     """Insert the fire rows; the fires that were new (with their row ids), in order."""
     if not fires:
         return []
-    _, rows = await conn.execute_query(
+    rows = await conn.execute_query_dict(
         _CLAIM_FIRES,
         [[f.schedule_id for f in fires], [f.fire_time for f in fires], [f.outcome for f in fires]],
     )
@@ -312,7 +322,7 @@ async def _claim_fires(conn: BaseDBAsyncClient, fires: list[_Fire]) -> list[_Fir
 
 
 _QUEUED = """
-SELECT f.id, f.schedule_id, f.fire_time, s.org_id, s.workflow_id, s.input, w.owner_id
+SELECT f.id, f.schedule_id, f.fire_time, s.org_id, s.workflow_id, s.input, w.owner_id, w.version
 FROM workflow_schedule_fires f
 JOIN workflow_schedules s ON s.id = f.schedule_id
 JOIN workflows w ON w.id = s.workflow_id

@@ -41,6 +41,9 @@ _MAX_SHIFT = timedelta(hours=3)
 # A fire time this much in the past at the tick is still on time, not missed (ticks are seconds apart).
 DEFAULT_GRACE = timedelta(seconds=60)
 _MAX_STEPS = 10_000  # a valid 5-field expression fires at least once in 4 years of minutes
+# How many missed fire times a tick walks through one by one; past that it jumps to the last day.
+_MAX_WALK = 1_000
+_LOOKBACK = timedelta(days=1)
 
 
 class InvalidSchedule(ValueError):
@@ -78,7 +81,7 @@ def parse(expression: str, timezone: str) -> CronSpec:
     if len(text.split(" ")) != 5:
         raise InvalidSchedule("cron", "A cron expression has 5 fields: minute hour day-of-month month day-of-week")
     try:
-        croniter(text, datetime(2026, 1, 1))
+        croniter(text, datetime(2026, 1, 1)).get_next(datetime)  # `0 0 30 2 *` parses but never fires
     except (CroniterError, ValueError, KeyError) as exc:
         raise InvalidSchedule("cron", f"Invalid cron expression: {exc}") from None
     try:
@@ -156,11 +159,19 @@ def due_fire_times(
     # Past a catch-up's reach only the count matters: keep the latest few, count the rest.
     keep = max(catch_up_limit, 1) + 1
     dropped = 0
+    walked = 0
     while moment <= now:
         due.append(moment)
         if len(due) > keep * 2:
             dropped += len(due) - keep
             due = due[-keep:]
+        walked += 1
+        if walked == _MAX_WALK and now - moment > _LOOKBACK:
+            # a very long downtime: jump to its last day (what lies between only counts as dropped)
+            dropped += len(due)
+            due = []
+            moment = next_fire(spec, now - _LOOKBACK)
+            continue
         moment = next_fire(spec, moment)
     on_time = [t for t in due if now - t <= grace]
     late = [t for t in due if now - t > grace]

@@ -68,6 +68,17 @@ class WorkflowPage(BaseModel):
     offset: int
 
 
+class IfMatch(BaseModel):
+    """Request headers of a save: the version it builds on."""
+
+    if_match: str | None = Field(
+        None,
+        max_length=20,
+        pattern=r'^(\*|(W/)?"?[0-9]{1,12}"?)$',
+        description='The version this save builds on (`3` or `"3"`); another is current -> 412 `version_mismatch`.',
+    )
+
+
 # --- edit operations (seed 000) -------------------------------------------------------------------
 
 

@@ -6,12 +6,22 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from switchboard.workflows.schemas import WorkflowOut
 
 # text without NUL (PostgreSQL stores none)
 Text = Annotated[str, Field(pattern=r"^[^\x00]*$")]
+
+
+def _plausible(moment: datetime) -> datetime:
+    if not 1970 <= moment.year <= 2999:
+        raise ValueError("a time between the years 1970 and 2999")
+    return moment
+
+
+# a time with its offset, in years cron can step through
+Moment = Annotated[AwareDatetime, AfterValidator(_plausible)]
 
 
 class _In(BaseModel):
@@ -43,7 +53,7 @@ class ScheduleIn(_In):
     )
     catch_up_limit: int = Field(10, ge=1, le=1000, description="With missed=catch_up: the latest N missed fires run.")
     input: Any = Field(None, description="The input of every run it starts.")
-    starts_at: AwareDatetime | None = Field(None, description="No fire before this time.")
+    starts_at: Moment | None = Field(None, description="No fire before this time.")
 
 
 class ScheduleOut(BaseModel):
@@ -80,7 +90,7 @@ class SchedulePage(BaseModel):
 class TickIn(_In):
     """A manual tick; `now` (superadmins only, as this route is) sets the dispatcher's clock for this tick."""
 
-    now: AwareDatetime | None = Field(None, description="The time to tick at (default: the server's clock).")
+    now: Moment | None = Field(None, description="The time to tick at (default: the server's clock).")
 
 
 class TickOut(BaseModel):

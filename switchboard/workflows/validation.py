@@ -89,7 +89,8 @@ async def validate(
         config = configs[node.id]
         if config is None:
             continue
-        upstream = ancestors.get(node.id, set())
+        # a broken graph (dangling edges, a cycle) has no order: then any other node may be named
+        upstream = ancestors[node.id] if ancestors else ids - {node.id}
         _check_templates(node.id, "config", node, config, upstream, SCOPE_NAMES, problems)
         _check_agents(node.id, "config", config, registry, problems)
         if isinstance(config, LoopConfig):
@@ -276,7 +277,7 @@ def _template_fields(config: BaseModel) -> Iterator[tuple[str, str]]:
     """(path inside the config, text) of every template-bearing string of a node config."""
     for name in type(config).model_fields:
         value = getattr(config, name)
-        if name in ("steps", "agent", "tool", "approvers", "url", "to", "workflow_id", "channel", "mode", "combine"):
+        if name in ("steps", "agent", "tool", "approvers", "to", "workflow_id", "channel", "mode", "combine"):
             continue  # plain values or inline nodes (checked on their own), never templates
         if isinstance(value, BaseModel):
             for path, text in _template_fields(value):

@@ -37,6 +37,16 @@ async def test_a_double_click_counts_once(team, ask, resumed):
     assert resumed == []
 
 
+async def test_a_quorum_of_two_reached_by_two_approvals_at_once_resumes_once(team, ask, resumed):
+    approval = await ask(mode="quorum", quorum=2)
+    both = await asyncio.gather(_decide(team.bob, approval.id), _decide(team.cara, approval.id))
+    assert [r.status_code for r in both] == [200, 200], "both votes count"
+    assert sorted([(await r.get_json())["status"] for r in both]) == ["approved", "pending"]
+    stored = await Approval.get(id=approval.id)
+    assert stored.status == "approved" and stored.approvals == 2
+    assert resumed == [(str(approval.id), "approved")]
+
+
 async def test_a_quorum_of_two_from_a_group_waits_for_the_second_approval(team, ask, resumed):
     approval = await ask(mode="quorum", quorum=2)
     first = await _decide(team.bob, approval.id, comment="Numbers look right")

@@ -58,10 +58,17 @@ async def _org_with_data(signup, label: str) -> dict[str, Any]:
     task = await asked.get_json()
     remembered = await owner.post("/api/v1/memories", json={"content": f"memory-{label}-secret"})
     memory = await remembered.get_json()
+    workflow, run = await _workflow_with_a_run(owner, member, label)
+    scheduled = await owner.post(
+        f"/api/v1/workflows/{workflow['id']}/schedules", json={"cron": "@daily", "input": f"schedule-{label}-secret"}
+    )
+    assert scheduled.status_code == 201, await scheduled.get_data(as_text=True)
+    schedule = await scheduled.get_json()
+    # a workflow step's approval: the inbox routes answer both kinds, /workflows/approvals/… only this one
     approval = await Approval.create(
         org_id=owner.org_id,
-        kind="tool_call",
-        subject_id=task["task_id"],
+        kind="workflow_step",
+        subject_id=run["run_id"],
         key=f"call-{label}",
         title=f"approval-{label}-secret",
         context={"agent": "http", "tool": "http_post", "arguments": {"secret": f"args-{label}-secret"}},
@@ -70,7 +77,6 @@ async def _org_with_data(signup, label: str) -> dict[str, Any]:
         allow_self_approval=True,
         expires_at=datetime.now(UTC) + timedelta(hours=1),
     )
-    workflow, run = await _workflow_with_a_run(owner, member, label)
     return {
         "owner": owner,
         "member": member,
@@ -96,6 +102,9 @@ async def _org_with_data(signup, label: str) -> dict[str, Any]:
             "node_id": "calc",
             "version": "1",
             "run_id": run["run_id"],
+            "schedule_id": schedule["id"],
+            # templates are platform-wide: a name none has keeps the walk's 200-means-empty rule meaningful
+            "name": f"template_{label}_unknown",
         },
         "markers": [
             owner.email,
@@ -121,6 +130,8 @@ async def _org_with_data(signup, label: str) -> dict[str, Any]:
             run["run_id"],
             f"workflow-{label}-secret",
             f"input-{label}-secret",
+            schedule["id"],
+            f"schedule-{label}-secret",
         ],
     }
 

@@ -6,6 +6,7 @@ import asyncio
 import copy
 from typing import Any
 
+from switchboard.workflows.definition import NODE_CONFIGS
 from switchboard.workflows.models import Workflow, WorkflowVersion
 from tests.workflows.conftest import WORKFLOWS, simple_definition
 
@@ -310,6 +311,8 @@ async def test_node_catalog_filters_and_examples_validate(admin):
     assert [t["type"] for t in human["items"]] == ["approval"]
     found = await (await admin.get(f"{WORKFLOWS}/node-types?search=WEBHOOK")).get_json()
     assert {t["type"] for t in found["items"]} >= {"trigger", "delivery"}
+    for entry in catalog["items"]:  # every example's config is valid for its type
+        NODE_CONFIGS[entry["type"]].model_validate(entry["example"]["config"])
     nul = await admin.get(f"{WORKFLOWS}/node-types?search=a%00b")
     assert nul.status_code == 422
     # an example drops into a definition as it is
@@ -317,3 +320,12 @@ async def test_node_catalog_filters_and_examples_validate(admin):
     definition["nodes"].append({**types["transform"]["example"], "id": "shape"})
     definition["edges"].append({"from": "calc", "to": "shape"})
     assert (await admin.post(WORKFLOWS, json=definition)).status_code == 201
+
+
+async def test_a_create_retried_with_its_idempotency_key_makes_one_workflow(admin):
+    headers = {"Idempotency-Key": "create-numbers-review"}
+    first = await admin.post(WORKFLOWS, json=simple_definition(), headers=headers)
+    again = await admin.post(WORKFLOWS, json=simple_definition(), headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert (await again.get_json())["id"] == (await first.get_json())["id"]
+    assert await Workflow.all().count() == 1

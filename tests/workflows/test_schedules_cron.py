@@ -27,7 +27,12 @@ def test_a_daily_0230_in_berlin_runs_once_not_twice_on_the_fall_back_day():
     daily = parse("30 2 * * *", BERLIN)
     fires = fire_times(daily, utc(2027, 10, 29, 12), 4)
     # 02:30 happens twice on 31 October 2027: only the first (CEST, 00:30 UTC) fires
-    assert fires == [utc(2027, 10, 30, 0, 30), utc(2027, 10, 31, 0, 30), utc(2027, 11, 1, 1, 30), utc(2027, 11, 2, 1, 30)]
+    assert fires == [
+        utc(2027, 10, 30, 0, 30),
+        utc(2027, 10, 31, 0, 30),
+        utc(2027, 11, 1, 1, 30),
+        utc(2027, 11, 2, 1, 30),
+    ]
     # asked again just after the first 02:30, the repeated hour does not bring it back
     assert next_fire(daily, utc(2027, 10, 31, 1, 10)) == utc(2027, 11, 1, 1, 30)
 
@@ -60,6 +65,7 @@ def test_aliases_and_new_york_time():
         ("* * * *", "UTC", "cron"),
         ("* * * * * *", "UTC", "cron"),
         ("@sometimes", "UTC", "cron"),
+        ("0 0 30 2 *", "UTC", "cron"),  # 30 February: parses, never fires
         ("* * * * *", "Mars/Olympus", "timezone"),
         ("* * * * *", "", "timezone"),
     ],
@@ -94,3 +100,12 @@ def test_a_long_downtime_is_counted_without_listing_every_fire():
         catch_up_limit=2,
     )  # fmt: skip
     assert len(due.run) == 3 and due.missed == 24 * 60 + 1 - 3
+
+
+def test_years_of_downtime_end_at_the_right_next_fire_time():
+    every_minute = parse("* * * * *", "UTC")
+    due = due_fire_times(
+        every_minute, utc(2027, 1, 1), utc(2031, 6, 1, 12, 0, 30), missed_policy="catch_up", catch_up_limit=2
+    )
+    assert due.run == [utc(2031, 6, 1, 11, 58), utc(2031, 6, 1, 11, 59), utc(2031, 6, 1, 12, 0)]
+    assert due.next_fire_at == utc(2031, 6, 1, 12, 1) and due.missed > 1000
