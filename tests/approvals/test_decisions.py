@@ -145,6 +145,13 @@ async def test_the_inbox_lists_both_kinds_and_the_workflow_routes_only_workflow_
     assert {(a["id"], a["kind"]) for a in both} == expected
     tool_call = next(a for a in both if a["kind"] == "tool_call")
     assert tool_call["tool"] == "http_post" and tool_call["task_id"] == str(confirmation.subject_id)
+    counted = await (await team.bob.get(f"{INBOX}/pending/count")).get_json()
+    assert counted == {"total": 2, "tool_call": 1, "workflow_step": 1}
+    assert await (await team.dan.get(f"{INBOX}/pending/count")).get_json() == {
+        "total": 0,
+        "tool_call": 0,
+        "workflow_step": 0,
+    }
     only_steps = await (await team.bob.get(f"{INBOX}/pending", query_string={"kind": "workflow_step"})).get_json()
     assert [a["id"] for a in only_steps] == [str(step.id)]
     assert [a["id"] for a in await (await team.bob.get(f"{WORKFLOW_INBOX}/pending")).get_json()] == [str(step.id)]
