@@ -134,7 +134,7 @@ async def get(principal: Principal, approval_id: str | uuid.UUID, *, kind: str |
 
 # "the caller may decide": listed by user id, by one of their groups, or by their role in the org
 _PENDING = """
-SELECT a.id FROM approval_requests a
+SELECT a.id, a.kind FROM approval_requests a
 WHERE a.org_id = $1 AND ($2::text IS NULL OR a.kind = $2)
   AND (jsonb_exists(a.approvers->'users', $3) OR jsonb_exists_any(a.approvers->'groups', $4::text[])
        OR jsonb_exists(a.approvers->'roles', $5))
@@ -165,6 +165,15 @@ async def pending(principal: Principal, kind: str | None = None) -> list[Approva
     rows = await conn.execute_query_dict(_PENDING, _args(principal, kind))
     ids = [row["id"] for row in rows]
     return await Approval.filter(id__in=ids).order_by("created_at").prefetch_related("decisions") if ids else []
+
+
+async def pending_count(principal: Principal) -> dict[str, int]:
+    """How many approvals wait for the caller, per kind (for a badge: no approval is read whole)."""
+    rows = await Approval._meta.db.execute_query_dict(_PENDING, _args(principal, None))
+    counts = dict.fromkeys(KINDS, 0)
+    for row in rows:
+        counts[row["kind"]] += 1
+    return counts
 
 
 async def history(
