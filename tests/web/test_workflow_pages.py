@@ -102,7 +102,7 @@ async def test_build_run_and_approve_a_workflow_in_the_browser(
     await step_form.get_by_role("button", name="Save step").click()
     bad = page.locator("#graph [data-node-id='check']")
     await expect(bad).to_have_class(re.compile(r"\bhas-error\b"))
-    await expect(bad).to_have_attribute("aria-label", re.compile("error: .*nowhere"))
+    await expect(bad.locator("title")).to_have_text(re.compile("error: .*nowhere"))
     await expect(step_form.locator(".field-error:not([hidden])")).to_contain_text("nowhere")
     await expect(page.locator("#workflow-version")).to_have_text("version 5")  # nothing was saved
     await step_form.get_by_label("Left").fill("{{ input.amount }}")
@@ -197,7 +197,19 @@ async def test_compare_two_versions_restore_one_and_a_stale_save_says_reload(pag
     )
     assert changed.status_code == 200, changed.text
 
-    await sign_in(page, person, f"/workflows/{workflow_id}")
+    # no model of their own: writing a workflow from a sentence says why it cannot
+    await sign_in(page, person, "/workflows")
+    await expect(page.locator(".workflow-row", has_text="Versions demo")).to_be_visible()
+    await page.get_by_label("Or describe it in a sentence").fill("Every Monday, mail me a summary of new documents")
+    await page.get_by_role("button", name="Write it for me").click()
+    await expect(page.locator("#generate-error")).to_contain_text("needs a language model")
+    # a template becomes a draft of one's own, opened in the editor
+    await page.get_by_role("button", name="Use this template: Approval before a write").click()
+    await expect(page).to_have_url(re.compile(r"/workflows/[0-9a-f-]{36}$"))
+    await expect(page.locator("#graph .node.type-approval")).to_be_visible()
+    await expect(page.locator("#workflow-status")).to_have_text("draft")
+
+    await page.goto(f"/workflows/{workflow_id}")
     await expect(page.locator("#workflow-version")).to_have_text("version 2")
     await page.locator("#versions-section summary").click()
     await page.get_by_role("button", name="Compare version 1 with the current one").click()

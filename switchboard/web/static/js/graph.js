@@ -126,7 +126,8 @@ export function drawGraph(container, definition, options = {}) {
       "aria-pressed": onSelect ? String(selected === node.id) : null,
     });
     const title = svg("title");
-    title.textContent = `${name} — ${parts.join(", ")}`;
+    // the <title> is the step's accessible name and its tooltip: the full name, type, state, mark and error
+    title.textContent = `${name}: ${parts.join(", ")}`;
     group.append(title, svg("rect", { class: "box", width: NODE_W, height: NODE_H, rx: 10 }),
       svg("rect", { class: "stripe", width: 6, height: NODE_H, rx: 3 }),
       svg("circle", { class: "icon-bg", cx: 28, cy: NODE_H / 2, r: 15 }),
@@ -137,8 +138,6 @@ export function drawGraph(container, definition, options = {}) {
     // the icon says the type; the line under the name says what matters most now
     sub.textContent = clip(error ? "⚠ " + error : state ? STATE_LABELS[state] || state : mark ? `${TYPE_LABELS[node.type]} · ${mark}` : `${TYPE_LABELS[node.type] || node.type} · ${node.id}`, 24);
     group.append(nameText, sub);
-    // the accessible name starts with the text shown, then says the rest in full
-    group.setAttribute("aria-label", `${nameText.textContent} ${sub.textContent} (${name}: ${parts.join(", ")})`);
     if (state === "running" || state === "waiting_approval" || state === "waiting") {
       group.append(svg("circle", { class: "pulse", cx: NODE_W - 14, cy: 14, r: 5 }));
     }
