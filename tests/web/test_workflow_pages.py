@@ -246,7 +246,7 @@ async def test_compare_two_versions_restore_one_and_a_stale_save_says_reload(pag
 
 
 @pytest.mark.timeout(300)
-async def test_every_workflow_page_fits_a_phone_and_passes_axe(
+async def test_every_page_fits_a_phone_and_passes_axe(
     page: Page, person: Person, live_url: str, hook_server: HookServer, fake_model
 ):
     use_model(person, fake_model.base_url, live_url)
@@ -269,6 +269,9 @@ async def test_every_workflow_page_fits_a_phone_and_passes_axe(
             (f"/workflows/{created['id']}", "#graph .node"),
             (run_path, "#run-graph .node"),
             ("/approvals", "#history-heading"),
+            ("/chat", "#main h1, #main h2"),
+            ("/documents", "#main h1"),
+            ("/admin/agents", "#main h1"),
         ):
             await page.goto(path)
             await expect(page.locator(ready).first).to_be_visible()
