@@ -37,20 +37,20 @@ async def test_screenshots(page: Page, person: Person, live_url: str, hook_serve
     with httpx.Client(base_url=live_url, headers=headers, timeout=10) as client:
         assert client.post(f"/api/v1/workflows/{review['id']}/activate").is_success
         started = client.post(f"/api/v1/workflows/{review['id']}/run", json={"input": {"amount": 250}}).json()
-    await sign_in(page, person, "/workflows")
-    await expect(page.locator(".workflow-row .last-run .badge").first).to_be_visible()
+    await sign_in(page, person, f"/workflows/{review['id']}/runs/{started['run_id']}")
+    await expect(page.locator("#run-graph [data-node-id='review']")).to_have_attribute(
+        "data-state", "waiting_approval", timeout=60_000
+    )
+    await _shoot(page, "run")
+
+    await page.goto("/workflows")
+    await expect(page.locator(".workflow-row .last-run .badge").first).to_have_text("awaiting approval")
     await _shoot(page, "workflows")
 
     await page.goto(f"/workflows/{review['id']}")
     await page.locator("#graph [data-node-id='review']").click()
     await expect(page.locator("#inspector-heading")).to_contain_text("Manager review")
     await _shoot(page, "editor")
-
-    await page.goto(f"/workflows/{review['id']}/runs/{started['run_id']}")
-    await expect(page.locator("#run-graph [data-node-id='review']")).to_have_attribute(
-        "data-state", "waiting_approval", timeout=60_000
-    )
-    await _shoot(page, "run")
 
     # the inbox as an approver sees it (the run's starter may not approve their own request)
     bob_context = await page.context.browser.new_context(base_url=live_url)  # type: ignore[union-attr]
