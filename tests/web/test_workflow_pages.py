@@ -76,6 +76,9 @@ async def test_build_run_and_approve_a_workflow_in_the_browser(
     form = page.get_by_role("form", name="New step")
     await form.get_by_label("admin", exact=True).uncheck()
     await form.get_by_label("member", exact=True).check()
+    await expect(
+        form.get_by_role("group", name="Users (optional)").get_by_label(f"Bob ({bob.email})")
+    ).not_to_be_checked()
     await form.get_by_label("Title").fill("Approve {{ input.amount }} EUR")
     await form.get_by_role("button", name="Add an entry").click()
     await form.get_by_label("Entry name").fill("amount")

@@ -17,6 +17,7 @@ const notice = document.getElementById("editor-notice");
 let wf = null; // the workflow as last read or saved
 let catalog = new Map(); // type -> {config_schema, branches, example, description, category}
 let agents = []; // [{name, tools: [{name}]}]
+let choices = {}; // approvers: {users: [{value, label}], groups: [...]}
 let selected = null;
 let errors = {}; // node id -> message
 let compare = null; // {marks, extraNodes, extraEdges, markedEdges}
@@ -168,7 +169,7 @@ function showNode(node) {
   inspectorHeading.textContent = `${TYPE_LABELS[node.type] || node.type}: ${node.name || node.id}`;
   const error = el("p", { className: "error", role: "alert", hidden: !errors[node.id], text: errors[node.id] || "" });
   const nameField = field("name", { type: "string", title: "Name" }, node.name || "", { root: {} }, true);
-  const form = type ? configForm(type.config_schema, node.config, variablesFor(upstreamOf(node.id)), suggestions()) : null;
+  const form = type ? configForm(type.config_schema, node.config, variablesFor(upstreamOf(node.id)), suggestions(), choices) : null;
   const formNode = el("form", { className: "stack node-form", "aria-label": `Settings of ${node.name || node.id}` },
     el("p", { className: "muted small" }, "Id ", el("code", { text: node.id }), type ? ` · ${type.description.replace(/`/g, "")}` : ""),
     nameField.node, form ? form.node : null, error,
@@ -271,7 +272,7 @@ function showAdd() {
     idInput.value = newId(type.type);
     const upstream = upstreamOf(after.value);
     upstream.add(after.value);
-    form = configForm(type.config_schema, structuredClone(type.example.config || {}), variablesFor(upstream), suggestions());
+    form = configForm(type.config_schema, structuredClone(type.example.config || {}), variablesFor(upstream), suggestions(), choices);
     holder.replaceChildren(form.node);
   };
   typeSelect.addEventListener("change", build);
@@ -563,5 +564,14 @@ const [types, agentList] = await Promise.all([
   api("/agents").catch(() => ({ items: [] })),
 ]);
 catalog = new Map(types.items.map((t) => [t.type, t]));
+const orgId = document.body.dataset.org;
+const [members, groups] = await Promise.all([
+  api(`/orgs/${encodeURIComponent(orgId)}/members`).catch(() => []),
+  api(`/orgs/${encodeURIComponent(orgId)}/groups`).catch(() => []), // admins only; others type no groups
+]);
+choices = {
+  users: members.map((m) => ({ value: m.user_id, label: m.name ? `${m.name} (${m.email})` : m.email })),
+  groups: groups.map((g) => ({ value: g.id, label: g.name })),
+};
 agents = agentList.items || [];
 await load();

@@ -128,6 +128,25 @@ export function field(key, schema, value, ctx, required = false) {
         read: () => boxes.filter((b) => b.box.checked).map((b) => b.box.value),
       };
     }
+    const choices = ctx.choices && ctx.choices[key];
+    if (items.type === "string" && choices && choices.length) {
+      // people or groups of the org by name, not by id
+      const chosen = new Set(value || []);
+      const known = new Set(choices.map((c) => c.value));
+      const kept = [...chosen].filter((v) => !known.has(v)); // ids this page cannot name stay as they are
+      const boxes = choices.map((c) => {
+        const boxId = nextId();
+        const box = el("input", { id: boxId, type: "checkbox", value: c.value });
+        box.checked = chosen.has(c.value);
+        return { box, node: el("span", { className: "field inline" }, box, el("label", { for: boxId, text: c.label })) };
+      });
+      return {
+        node: el("fieldset", { className: "field", dataset: { path } }, el("legend", { text }), el("div", { className: "row wrap" }, boxes.map((b) => b.node)),
+          kept.length ? el("p", { className: "hint muted small", text: `Also ${kept.length} not listed here.` }) : null,
+          el("p", { className: "field-error error small", role: "alert", hidden: true })),
+        read: () => [...boxes.filter((b) => b.box.checked).map((b) => b.box.value), ...kept],
+      };
+    }
     if (items.type === "string") {
       const input = el("input", { id, type: "text", "aria-describedby": hintId });
       input.value = (value || []).join(", ");
@@ -245,8 +264,8 @@ function keyValues(key, schema, value, ctx, legend, path) {
 }
 
 /** The whole config form of a node type. */
-export function configForm(schema, value, variables, suggestions) {
-  return group("config", schema, value, { root: schema, variables, suggestions, path: "" }, null);
+export function configForm(schema, value, variables, suggestions, choices = {}) {
+  return group("config", schema, value, { root: schema, variables, suggestions, choices, path: "" }, null);
 }
 
 /** Show a server's field error in the form: `config.conditions.0.left` finds the field of path `conditions.0.left`. */
