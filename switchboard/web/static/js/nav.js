@@ -19,8 +19,8 @@ if (button) {
   });
 }
 
-// No org-wide event stream exists yet, so the badge asks every few seconds while the tab is visible
-// (one small query), at once when the tab comes back, and whenever a page says it decided something.
+// No org-wide event stream exists yet, so the badge asks for the count every few seconds while the tab
+// is visible, at once when the tab comes back, and whenever a page says it decided something.
 const BADGE_POLL_MS = 5000;
 const badge = document.getElementById("approvals-badge");
 const link = document.getElementById("nav-approvals");
@@ -36,8 +36,8 @@ export function setApprovalCount(count) {
 async function refreshBadge() {
   if (!badge || document.visibilityState === "hidden") return;
   try {
-    const pending = await api("/approvals/pending", { redirectOn401: false });
-    setApprovalCount(pending.length);
+    const counted = await api("/approvals/pending/count", { redirectOn401: false });
+    setApprovalCount(counted.total);
   } catch (err) {
     // the badge is a hint; a failed poll leaves the last count and the next one tries again
   }
