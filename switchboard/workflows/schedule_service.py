@@ -15,6 +15,7 @@ pass without runs.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from dataclasses import dataclass, field
@@ -355,17 +356,27 @@ async def _start_queued(batch_size: int) -> list[Any]:
 
 
 async def tick(runtime: Runtime, now: datetime | None = None, *, batch_size: int = BATCH_SIZE) -> TickResult:
-    """Fire every schedule due by `now` (default: the clock), batch by batch, and start queued fires that may go."""
+    """Fire every schedule due by `now` (default: the clock), batch by batch, and start queued fires that may go.
+
+    Each batch's runs are handed to the workers while the next batch is claimed.
+    """
     moment = (now or datetime.now(UTC)).astimezone(UTC)
     total = TickResult(now=moment)
-    while True:
-        batch = await _claim_batch(moment, batch_size)
-        await dispatch_runs(runtime, batch.runs)
-        total.add(batch)
-        if batch.claimed < batch_size:
-            break
-    queued = await _start_queued(batch_size)
-    await dispatch_runs(runtime, queued)
+    dispatching: list[asyncio.Task[None]] = []
+    try:
+        while True:
+            batch = await _claim_batch(moment, batch_size)
+            if batch.runs:
+                dispatching.append(asyncio.create_task(dispatch_runs(runtime, batch.runs)))
+            total.add(batch)
+            if batch.claimed < batch_size:
+                break
+        queued = await _start_queued(batch_size)
+        if queued:
+            dispatching.append(asyncio.create_task(dispatch_runs(runtime, queued)))
+    finally:
+        # committed runs are dispatched even when a later batch fails (the engine's watchdog would, later)
+        await asyncio.gather(*dispatching)
     total.started += len(queued)
     total.runs.extend(queued)
     return total
