@@ -100,12 +100,10 @@ async def create(
         overlap=wanted.overlap,
         missed=wanted.missed,
         catch_up_limit=wanted.catch_up_limit,
-        # as JSON text: the ORM would take a bare string for JSON text and refuse it
-        input=None if wanted.input is None else json.dumps(wanted.input),
+        input_json=None if wanted.input is None else json.dumps(wanted.input),
         starts_at=wanted.starts_at,
         next_fire_at=_first_fire(spec, wanted.starts_at),
     )
-    created.input = wanted.input
     return created
 
 
@@ -190,7 +188,7 @@ class TickResult:
 
 
 _DUE = """
-SELECT s.id, s.org_id, s.workflow_id, s.cron, s.timezone, s.overlap, s.missed, s.catch_up_limit, s.input,
+SELECT s.id, s.org_id, s.workflow_id, s.cron, s.timezone, s.overlap, s.missed, s.catch_up_limit, s.input_json,
        s.next_fire_at, w.owner_id, w.version, w.status AS workflow_status, w.deleted_at,
        r.status AS last_run_status,
        EXISTS (SELECT 1 FROM workflow_schedule_fires q WHERE q.schedule_id = s.id AND q.outcome = 'queued')
@@ -246,7 +244,7 @@ def _run_of(schedule_id: uuid.UUID, row: dict[str, Any], fire_time: datetime) ->
         org_id=row["org_id"],
         acting_user_id=row["owner_id"],
         trigger="schedule",
-        input=_decoded(row["input"]),
+        input=_decoded(row["input_json"]),
         idempotency_key=f"schedule:{schedule_id}:{fire_time.isoformat()}",
         version=row["version"],  # read with the schedule: one query for the batch, not one per run
     )
@@ -323,7 +321,7 @@ async def _claim_fires(conn: BaseDBAsyncClient, fires: list[_Fire]) -> list[_Fir
 
 
 _QUEUED = """
-SELECT f.id, f.schedule_id, f.fire_time, s.org_id, s.workflow_id, s.input, w.owner_id, w.version
+SELECT f.id, f.schedule_id, f.fire_time, s.org_id, s.workflow_id, s.input_json, w.owner_id, w.version
 FROM workflow_schedule_fires f
 JOIN workflow_schedules s ON s.id = f.schedule_id
 JOIN workflows w ON w.id = s.workflow_id
