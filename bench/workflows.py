@@ -237,6 +237,7 @@ async def measure(settings: Settings, repeat: int, runs: int, approvals: int) ->
     return {
         "benchmark": "workflows",
         "workers": 2,
+        "load_average_1m": round(os.getloadavg()[0], 2),
         "sequential_40_wall_s": round(statistics.median(walls), 4),
         "sequential_40_wall_s_min": round(min(walls), 4),
         "sequential_40_wall_s_max": round(max(walls), 4),
