@@ -5,7 +5,7 @@ It imports neither chat nor workflows: each registers a resume handler for its k
 
 from switchboard.approvals.models import FINAL_STATUSES, KINDS, Approval, ApprovalDecision
 from switchboard.approvals.resume import ResumeHandler, expire_overdue, register_resume_handler, void_for_subject
-from switchboard.approvals.service import decide, get, history, pending, request_approval
+from switchboard.approvals.service import decide, get, history, pending, pending_count, request_approval
 
 __all__ = [
     "FINAL_STATUSES",
@@ -18,6 +18,7 @@ __all__ = [
     "get",
     "history",
     "pending",
+    "pending_count",
     "register_resume_handler",
     "request_approval",
     "void_for_subject",

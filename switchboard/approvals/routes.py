@@ -6,7 +6,7 @@ from quart import Blueprint
 from quart_schema import validate_querystring, validate_request, validate_response
 
 from switchboard.approvals import service
-from switchboard.approvals.schemas import ApprovalOut, ApprovalPage, DecisionIn, HistoryQuery, KindQuery
+from switchboard.approvals.schemas import ApprovalOut, ApprovalPage, DecisionIn, HistoryQuery, KindQuery, PendingCount
 from switchboard.platform.auth import current_principal, require_user
 from switchboard.platform.web import runtime
 
@@ -23,6 +23,15 @@ WORKFLOW_STEP = "workflow_step"
 async def pending(query_args: KindQuery) -> list[ApprovalOut]:
     """Tool confirmations and workflow approvals the caller may decide now, oldest first."""
     return [ApprovalOut.of(a) for a in await service.pending(current_principal(), query_args.kind)]
+
+
+@approvals.get("/pending/count")
+@require_user
+@validate_response(PendingCount)
+async def pending_count() -> PendingCount:
+    """How many approvals wait for the caller (a badge's number), in all and per kind."""
+    counts = await service.pending_count(current_principal())
+    return PendingCount(total=sum(counts.values()), **counts)
 
 
 @approvals.get("/history")

@@ -27,6 +27,14 @@ class HistoryQuery(BaseModel):
     kind: Kind | None = None
 
 
+class PendingCount(BaseModel):
+    """How many approvals wait for the caller, in all and per kind."""
+
+    total: int
+    tool_call: int
+    workflow_step: int
+
+
 class DecisionIn(BaseModel):
     """An optional comment on a decision, kept with it."""
 

@@ -134,7 +134,7 @@ async def get(principal: Principal, approval_id: str | uuid.UUID, *, kind: str |
 
 # "the caller may decide": listed by user id, by one of their groups, or by their role in the org
 _PENDING = """
-SELECT a.id FROM approval_requests a
+SELECT a.id, a.kind FROM approval_requests a
 WHERE a.org_id = $1 AND ($2::text IS NULL OR a.kind = $2)
   AND (jsonb_exists(a.approvers->'users', $3) OR jsonb_exists_any(a.approvers->'groups', $4::text[])
        OR jsonb_exists(a.approvers->'roles', $5))
@@ -167,6 +167,15 @@ async def pending(principal: Principal, kind: str | None = None) -> list[Approva
     return await Approval.filter(id__in=ids).order_by("created_at").prefetch_related("decisions") if ids else []
 
 
+async def pending_count(principal: Principal) -> dict[str, int]:
+    """How many approvals wait for the caller, per kind (for a badge: no approval is read whole)."""
+    rows = await Approval._meta.db.execute_query_dict(_PENDING, _args(principal, None))
+    counts = dict.fromkeys(KINDS, 0)
+    for row in rows:
+        counts[row["kind"]] += 1
+    return counts
+
+
 async def history(
     principal: Principal, kind: str | None = None, *, limit: int = 50, offset: int = 0
 ) -> tuple[list[Approval], int]:
@@ -192,7 +201,7 @@ UPDATE approval_requests SET
     status = CASE WHEN $3 THEN 'rejected' WHEN approvals + $2 >= required THEN 'approved' ELSE 'pending' END,
     decided_at = CASE WHEN $3 OR approvals + $2 >= required THEN now() ELSE NULL END
 WHERE id = $1 AND status = 'pending' AND expires_at > now()
-RETURNING status
+RETURNING status, approvals, decided_at
 """
 
 
@@ -236,7 +245,12 @@ async def decide(
         if approval.status == "pending":
             raise Conflict("You already decided this approval", code="approval_decided") from None
         raise _already(approval) from None
-    await approval.refresh_from_db()
+    approval.status, approval.approvals, approval.decided_at = (
+        counted[0][k] for k in ("status", "approvals", "decided_at")
+    )
+    # the subject goes on first: the audit entry is not what anyone waits for
+    if approval.status in FINAL_STATUSES:
+        await resume(approval, runtime)
     await audit.record(
         "approval.approved" if approve else "approval.rejected",
         actor=principal,
@@ -244,7 +258,5 @@ async def decide(
         target_id=approval.id,
         details={"kind": approval.kind, "subject_id": str(approval.subject_id), "status": approval.status},
     )
-    if approval.status in FINAL_STATUSES:
-        await resume(approval, runtime)
     await approval.fetch_related("decisions")
     return approval

@@ -17,8 +17,9 @@ log = logging.getLogger(__name__)
 
 LOST_AFTER = timedelta(seconds=5)
 """A queued step older than this without a worker on it may have lost its job (committed, never enqueued)."""
-STUCK_AFTER = timedelta(seconds=30)
-"""Past this, the step's job is enqueued under a new id (the old one may have ended without taking it)."""
+STUCK_AFTER_LEASES = 2
+"""Past this many leases (10 s at least), a step's job is enqueued under a new id: the job of the first id may
+sit taken by a worker that died before it started the step (arq keeps such a job until its timeout)."""
 
 # Steps of active runs that need a job: running on a dead worker (lease ran out), queued long ago
 # with no job in sight, a delay past its time, a subworkflow whose child ended.
@@ -56,16 +57,22 @@ async def watch_workflow_steps(ctx: dict[str, Any]) -> int:
     rows = await connections.get("default").execute_query_dict(
         ORPHANS, [["pending", "running", "awaiting_approval"], now, now - LOST_AFTER]
     )
-    stamp = f"w{int(now.timestamp()) // 30}"
+    stuck_after = max(10.0, STUCK_AFTER_LEASES * runtime.settings.workflow_step_lease_seconds)
+    stamp = f"w{int(now.timestamp() // stuck_after)}"
     for row in rows:
         step_id = row["id"]
         since = row["resume_at"] or row["ready_at"] or row["lease_until"] or now
-        stuck = now - since > STUCK_AFTER
+        stuck = (now - since).total_seconds() > stuck_after
         if row["status"] == "waiting" and row["waiting_for"] == "subworkflow":
             await engine.resume_parent(step_id)
         elif row["status"] == "waiting":
             job_id = f"wf:{step_id}:delay" + (f":{stamp}" if stuck else "")
             await runtime.queue.enqueue(RESUME_JOB, str(step_id), job_id=job_id)
+        elif row["status"] == "running":
+            # its worker died: the job of the next attempt may already be taken by another dead worker, so
+            # a job of its own for this beat (a second one finds the step taken and does nothing)
+            job_id = step_job_id(step_id, row["attempt"] + 1) + f":{stamp}:{int(now.timestamp())}"
+            await runtime.queue.enqueue(STEP_JOB, str(step_id), job_id=job_id)
         else:
             job_id = step_job_id(step_id, row["attempt"] + 1) + (f":{stamp}" if stuck else "")
             await runtime.queue.enqueue(STEP_JOB, str(step_id), job_id=job_id)

@@ -145,6 +145,13 @@ async def test_the_inbox_lists_both_kinds_and_the_workflow_routes_only_workflow_
     assert {(a["id"], a["kind"]) for a in both} == expected
     tool_call = next(a for a in both if a["kind"] == "tool_call")
     assert tool_call["tool"] == "http_post" and tool_call["task_id"] == str(confirmation.subject_id)
+    counted = await (await team.bob.get(f"{INBOX}/pending/count")).get_json()
+    assert counted == {"total": 2, "tool_call": 1, "workflow_step": 1}
+    assert await (await team.dan.get(f"{INBOX}/pending/count")).get_json() == {
+        "total": 0,
+        "tool_call": 0,
+        "workflow_step": 0,
+    }
     only_steps = await (await team.bob.get(f"{INBOX}/pending", query_string={"kind": "workflow_step"})).get_json()
     assert [a["id"] for a in only_steps] == [str(step.id)]
     assert [a["id"] for a in await (await team.bob.get(f"{WORKFLOW_INBOX}/pending")).get_json()] == [str(step.id)]
@@ -188,3 +195,21 @@ async def test_approvers_that_name_nobody_or_too_few_are_refused(team, ask):
             assert exc.details and exc.details[0]["field"] in ("approvers", "quorum")
         else:
             raise AssertionError(f"{overrides} was accepted")
+
+
+async def test_bad_input_gets_a_clear_error_and_changes_nothing(team, ask, resumed):
+    approval = await ask()
+    for path, body in (
+        (f"{INBOX}/{approval.id}/approve", {"comment": "x" * 2001}),
+        (f"{INBOX}/{approval.id}/approve", {"comment": 42}),
+        (f"{WORKFLOW_INBOX}/{approval.id}/reject", {"comment": ["no"]}),
+    ):
+        response = await team.bob.post(path, json=body)
+        assert response.status_code == 422, path
+        assert (await response.get_json())["details"]
+    for path in (f"{INBOX}/not-an-id", f"{INBOX}/{uuid.uuid4()}", f"{WORKFLOW_INBOX}/not-an-id"):
+        assert (await team.bob.get(path)).status_code == 404
+    assert (await team.bob.post(f"{INBOX}/not-an-id/approve", json={})).status_code == 404
+    assert (await team.bob.get(f"{INBOX}/history", query_string={"limit": "0"})).status_code == 422
+    stored = await Approval.get(id=approval.id)
+    assert stored.status == "pending" and stored.approvals == 0 and resumed == []

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -44,10 +45,23 @@ def read_calls(data_dir: str | Path) -> list[tuple[str, str]]:
     return calls
 
 
+def read_starts(data_dir: str | Path) -> list[tuple[str, float]]:
+    """When each execution of the tool began: (idempotency key, epoch seconds)."""
+    path = calls_log(data_dir).with_name("tool-starts.log")
+    if not path.exists():
+        return []
+    found = []
+    for line in path.read_text().splitlines():
+        key, _, at = line.partition(" ")
+        found.append((key, float(at)))
+    return found
+
+
 def agents(runtime: Any) -> list[Agent]:
     """The `counter` agent."""
     log = calls_log(runtime.settings.data_dir)
     tries = log.with_name("tool-tries.log")
+    starts = log.with_name("tool-starts.log")
 
     def append(path: Path, line: str) -> None:
         # one write of one short line with O_APPEND: lines of concurrent workers never interleave
@@ -58,6 +72,7 @@ def agents(runtime: Any) -> list[Agent]:
             os.close(fd)
 
     async def count_call(ctx: CallContext, args: CountArgs) -> dict[str, Any]:
+        append(starts, f"{ctx.idempotency_key} {time.time():.6f}\n")
         if args.fail_times:
             append(tries, f"{ctx.idempotency_key}\n")
             tried = sum(1 for line in tries.read_text().splitlines() if line == ctx.idempotency_key)

@@ -82,6 +82,7 @@ def tool_calls(settings):  # type: ignore[no-untyped-def]
     log = calls_log(settings.data_dir)
     log.unlink(missing_ok=True)
     log.with_name("tool-tries.log").unlink(missing_ok=True)
+    log.with_name("tool-starts.log").unlink(missing_ok=True)
     return lambda: read_calls(settings.data_dir)
 
 
