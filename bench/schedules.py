@@ -166,6 +166,8 @@ def main() -> None:
             for proc in procs:
                 proc.wait(20)
     result["workers"] = args.workers
+    result["load_avg_1m_after"] = round(os.getloadavg()[0], 1)  # the machine is shared: say how busy it was
+    result["cpus"] = os.cpu_count()
     print(json.dumps(result))
 
 

@@ -1,7 +1,5 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
-import functools
-from json import dumps, loads
 from tortoise.fields.base import OnDelete
 from uuid import uuid4
 from tortoise import fields
@@ -25,7 +23,7 @@ class Migration(migrations.Migration):
                 ('overlap', fields.CharField(default='skip', description='skip | allow | queue_one', max_length=16)),
                 ('missed', fields.CharField(default='run_once', description='skip | run_once | catch_up', max_length=16)),
                 ('catch_up_limit', fields.IntField(default=10)),
-                ('input', fields.JSONField(null=True, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('input_json', fields.TextField(null=True, description="The runs' input, as JSON text.", unique=False)),
                 ('paused', fields.BooleanField(default=False)),
                 ('starts_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('next_fire_at', fields.DatetimeField(description="UTC; the dispatcher's index.", auto_now=False, auto_now_add=False)),

@@ -201,7 +201,7 @@ UPDATE approval_requests SET
     status = CASE WHEN $3 THEN 'rejected' WHEN approvals + $2 >= required THEN 'approved' ELSE 'pending' END,
     decided_at = CASE WHEN $3 OR approvals + $2 >= required THEN now() ELSE NULL END
 WHERE id = $1 AND status = 'pending' AND expires_at > now()
-RETURNING status
+RETURNING status, approvals, decided_at
 """
 
 
@@ -245,7 +245,12 @@ async def decide(
         if approval.status == "pending":
             raise Conflict("You already decided this approval", code="approval_decided") from None
         raise _already(approval) from None
-    await approval.refresh_from_db()
+    approval.status, approval.approvals, approval.decided_at = (
+        counted[0][k] for k in ("status", "approvals", "decided_at")
+    )
+    # the subject goes on first: the audit entry is not what anyone waits for
+    if approval.status in FINAL_STATUSES:
+        await resume(approval, runtime)
     await audit.record(
         "approval.approved" if approve else "approval.rejected",
         actor=principal,
@@ -253,7 +258,5 @@ async def decide(
         target_id=approval.id,
         details={"kind": approval.kind, "subject_id": str(approval.subject_id), "status": approval.status},
     )
-    if approval.status in FINAL_STATUSES:
-        await resume(approval, runtime)
     await approval.fetch_related("decisions")
     return approval

@@ -34,7 +34,7 @@ runs = Blueprint("workflow_runs", __name__, url_prefix="/api/v1/workflows")
 @idempotent
 @validate_request(RunIn)
 @validate_response(RunAccepted, 202)
-async def start(workflow_id: str, data: RunIn) -> tuple[RunAccepted, int]:
+async def start_workflow_run(workflow_id: str, data: RunIn) -> tuple[RunAccepted, int]:
     """Start a run of the workflow's current version as the caller; 429 `too_many_runs` over a limit."""
     run = await service.start_run(
         runtime(), current_principal(), workflow_id, input=data.input, idempotency_key=request.headers.get(HEADER)
@@ -46,7 +46,7 @@ async def start(workflow_id: str, data: RunIn) -> tuple[RunAccepted, int]:
 @require_user
 @validate_querystring(RunQuery)
 @validate_response(RunPage)
-async def executions(workflow_id: str, query_args: RunQuery) -> RunPage:
+async def list_workflow_runs(workflow_id: str, query_args: RunQuery) -> RunPage:
     """The workflow's runs, newest first (`?status=` filters)."""
     found, total = await service.list_runs(
         current_principal(), workflow_id, status=query_args.status, limit=query_args.limit, offset=query_args.offset
@@ -57,7 +57,7 @@ async def executions(workflow_id: str, query_args: RunQuery) -> RunPage:
 @runs.get("/<workflow_id>/executions/<run_id>")
 @require_user
 @validate_response(RunOut)
-async def execution(workflow_id: str, run_id: str) -> RunOut:
+async def get_workflow_run(workflow_id: str, run_id: str) -> RunOut:
     """A run and every step of it: attempts with input, output, error and timing; agent, tools, branch taken."""
     run = await service.get_run(current_principal(), workflow_id, run_id)
     steps = await service.steps_of(run)
@@ -69,7 +69,7 @@ async def execution(workflow_id: str, run_id: str) -> RunOut:
 @runs.get("/<workflow_id>/executions/<run_id>/timeline")
 @require_user
 @validate_response(TimelineOut)
-async def timeline(workflow_id: str, run_id: str) -> TimelineOut:
+async def get_workflow_run_timeline(workflow_id: str, run_id: str) -> TimelineOut:
     """Where the run's time went: per step, queue wait, run time and time waiting for people."""
     run = await service.get_run(current_principal(), workflow_id, run_id)
     steps = [s for s in await service.steps_of(run) if s.started_at is not None or s.status == "skipped"]
@@ -84,7 +84,7 @@ async def timeline(workflow_id: str, run_id: str) -> TimelineOut:
 
 @runs.get("/<workflow_id>/executions/<run_id>/events")
 @require_user
-async def events(workflow_id: str, run_id: str) -> Response:
+async def follow_workflow_run(workflow_id: str, run_id: str) -> Response:
     """SSE of the run: step_started, step_completed, step_failed, approval_required, approval_resolved, then
     completed | failed | cancelled; resumes after `?last_id=` or `Last-Event-ID`."""
     run = await service.get_run(current_principal(), workflow_id, run_id)
@@ -105,7 +105,7 @@ async def _replay(stored: list[Event]) -> AsyncIterator[bytes]:
 @runs.post("/<workflow_id>/executions/<run_id>/cancel")
 @require_user
 @validate_response(RunOut)
-async def cancel(workflow_id: str, run_id: str) -> RunOut:
+async def cancel_workflow_run(workflow_id: str, run_id: str) -> RunOut:
     """Cancel a run in progress: nothing more starts and running steps are stopped; 409 `run_finished` after its end."""
     run = await service.cancel_run(runtime(), current_principal(), workflow_id, run_id)
     steps = await service.steps_of(run)

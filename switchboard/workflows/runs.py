@@ -273,10 +273,8 @@ async def steps_of(run: WorkflowRun) -> list[WorkflowStep]:
 
 async def record_outcome(workflow_id: uuid.UUID, succeeded: bool) -> None:
     """Tell the definitions side how a run ended (consecutive failures put a workflow in 'error')."""
-    try:
-        from switchboard.workflows.service import record_run_outcome
-    except ImportError:  # the definitions service is not there: nothing keeps count
-        return
+    from switchboard.workflows.service import record_run_outcome
+
     await record_run_outcome(workflow_id, succeeded)
 
 

@@ -15,6 +15,7 @@ pass without runs.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from dataclasses import dataclass, field
@@ -99,12 +100,10 @@ async def create(
         overlap=wanted.overlap,
         missed=wanted.missed,
         catch_up_limit=wanted.catch_up_limit,
-        # as JSON text: the ORM would take a bare string for JSON text and refuse it
-        input=None if wanted.input is None else json.dumps(wanted.input),
+        input_json=None if wanted.input is None else json.dumps(wanted.input),
         starts_at=wanted.starts_at,
         next_fire_at=_first_fire(spec, wanted.starts_at),
     )
-    created.input = wanted.input
     return created
 
 
@@ -189,7 +188,7 @@ class TickResult:
 
 
 _DUE = """
-SELECT s.id, s.org_id, s.workflow_id, s.cron, s.timezone, s.overlap, s.missed, s.catch_up_limit, s.input,
+SELECT s.id, s.org_id, s.workflow_id, s.cron, s.timezone, s.overlap, s.missed, s.catch_up_limit, s.input_json,
        s.next_fire_at, w.owner_id, w.version, w.status AS workflow_status, w.deleted_at,
        r.status AS last_run_status,
        EXISTS (SELECT 1 FROM workflow_schedule_fires q WHERE q.schedule_id = s.id AND q.outcome = 'queued')
@@ -245,7 +244,7 @@ def _run_of(schedule_id: uuid.UUID, row: dict[str, Any], fire_time: datetime) ->
         org_id=row["org_id"],
         acting_user_id=row["owner_id"],
         trigger="schedule",
-        input=_decoded(row["input"]),
+        input=_decoded(row["input_json"]),
         idempotency_key=f"schedule:{schedule_id}:{fire_time.isoformat()}",
         version=row["version"],  # read with the schedule: one query for the batch, not one per run
     )
@@ -322,7 +321,7 @@ async def _claim_fires(conn: BaseDBAsyncClient, fires: list[_Fire]) -> list[_Fir
 
 
 _QUEUED = """
-SELECT f.id, f.schedule_id, f.fire_time, s.org_id, s.workflow_id, s.input, w.owner_id, w.version
+SELECT f.id, f.schedule_id, f.fire_time, s.org_id, s.workflow_id, s.input_json, w.owner_id, w.version
 FROM workflow_schedule_fires f
 JOIN workflow_schedules s ON s.id = f.schedule_id
 JOIN workflows w ON w.id = s.workflow_id
@@ -355,17 +354,27 @@ async def _start_queued(batch_size: int) -> list[Any]:
 
 
 async def tick(runtime: Runtime, now: datetime | None = None, *, batch_size: int = BATCH_SIZE) -> TickResult:
-    """Fire every schedule due by `now` (default: the clock), batch by batch, and start queued fires that may go."""
+    """Fire every schedule due by `now` (default: the clock), batch by batch, and start queued fires that may go.
+
+    Each batch's runs are handed to the workers while the next batch is claimed.
+    """
     moment = (now or datetime.now(UTC)).astimezone(UTC)
     total = TickResult(now=moment)
-    while True:
-        batch = await _claim_batch(moment, batch_size)
-        await dispatch_runs(runtime, batch.runs)
-        total.add(batch)
-        if batch.claimed < batch_size:
-            break
-    queued = await _start_queued(batch_size)
-    await dispatch_runs(runtime, queued)
+    dispatching: list[asyncio.Task[None]] = []
+    try:
+        while True:
+            batch = await _claim_batch(moment, batch_size)
+            if batch.runs:
+                dispatching.append(asyncio.create_task(dispatch_runs(runtime, batch.runs)))
+            total.add(batch)
+            if batch.claimed < batch_size:
+                break
+        queued = await _start_queued(batch_size)
+        if queued:
+            dispatching.append(asyncio.create_task(dispatch_runs(runtime, queued)))
+    finally:
+        # committed runs are dispatched even when a later batch fails (the engine's watchdog would, later)
+        await asyncio.gather(*dispatching)
     total.started += len(queued)
     total.runs.extend(queued)
     return total

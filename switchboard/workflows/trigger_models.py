@@ -5,6 +5,7 @@ Imported at the end of `models`, so they belong to the `workflows` Tortoise app.
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime
 from typing import Any
@@ -30,7 +31,14 @@ class WorkflowSchedule(Model):
     overlap = fields.CharField(max_length=16, default="skip", description="skip | allow | queue_one")
     missed = fields.CharField(max_length=16, default="run_once", description="skip | run_once | catch_up")
     catch_up_limit = fields.IntField(default=10)
-    input: Any = fields.JSONField(null=True)
+    # JSON text: the ORM's JSON field cannot hold a bare string (it takes a str for JSON text)
+    input_json: str | None = fields.TextField(null=True, description="The runs' input, as JSON text.")
+
+    @property
+    def input(self) -> Any:
+        """The input of every run it starts."""
+        return None if self.input_json is None else json.loads(self.input_json)
+
     paused = fields.BooleanField(default=False)
     starts_at: datetime | None = fields.DatetimeField(null=True)
     next_fire_at = fields.DatetimeField(description="UTC; the dispatcher's index.")

@@ -41,9 +41,16 @@ class ListQuery(BaseModel):
 class ScheduleIn(_In):
     """A cron schedule: 5 fields or an alias (`@hourly`, `@daily`, ...), read in an IANA time zone."""
 
-    cron: Text = Field(min_length=1, max_length=120, examples=["30 2 * * *", "@hourly"])
-    timezone: Text | None = Field(
-        None, min_length=1, max_length=64, description="Default: the workflow's settings.timezone."
+    cron: str = Field(
+        min_length=1, max_length=120, pattern=r"^[@A-Za-z0-9*,/\- ?]+$", examples=["30 2 * * *", "@hourly"]
+    )
+    timezone: str | None = Field(
+        None,
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_+\-/]+$",
+        description="An IANA name (default: the workflow's settings.timezone).",
+        examples=["Europe/Berlin"],
     )
     overlap: Literal["skip", "allow", "queue_one"] = Field(
         "skip", description="When a run it started is still going: skip the fire, start anyway, or queue one."

@@ -15,6 +15,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ SECRET_PREFIX = "whsec_"  # noqa: S105 - the format's prefix, not a secret
 WEBHOOK_SECRETS = b"switchboard:workflow-webhook-secrets:v1"
 HOOK_PATH = "/api/v1/hooks/workflows/"
 MAX_MESSAGE_ID = 255
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")  # what token_urlsafe makes; anything else names no webhook
 
 
 class NotAWebhookWorkflow(Conflict):
@@ -191,7 +193,7 @@ async def receive(runtime: Runtime, token: str, delivery: Delivery) -> Accepted:
     """Verify a delivery and start its run once; SignatureRejected (401) leaves only an audit entry."""
     from switchboard.workflows.models import Workflow
 
-    webhook = await WebhookTrigger.get_or_none(token=token) if len(token) <= 64 else None
+    webhook = await WebhookTrigger.get_or_none(token=token) if _TOKEN.fullmatch(token) else None
     workflow = await Workflow.get_or_none(id=webhook.workflow_id, deleted_at=None) if webhook else None
     if webhook is None or workflow is None:
         raise NotFound("No such webhook", code="webhook_not_found")

@@ -20,6 +20,7 @@ from tests.support.bodies import body_for
 # Routes whose answer is platform-wide, not org data: a non-superadmin gets 403 there.
 SUPERADMIN_PREFIXES = ("/api/v1/system/", "/api/v1/admin/agents/platform/")
 SKIP_METHODS = {"HEAD", "OPTIONS"}
+OFFLINE_503 = {"/api/v1/workflows/generate"}
 
 
 async def _org_with_data(signup, label: str) -> dict[str, Any]:
@@ -196,7 +197,9 @@ async def test_every_route_hides_another_orgs_data(app, signup):
             where = f"{method} {rule.rule} -> {response.status_code}: {text[:300]}"
             leaked = [m for m in alpha["markers"] if m in text]
             assert not leaked, f"leaked {leaked} on {where}"
-            assert response.status_code < 500, where
+            # no language model here: generation answers 503 model_required, as documented
+            offline = rule.rule in OFFLINE_503 and response.status_code == 503
+            assert response.status_code < 500 or offline, where
             if names:
                 allowed = {403, 404} if rule.rule.startswith(SUPERADMIN_PREFIXES) else {404}
                 if response.status_code == 200:

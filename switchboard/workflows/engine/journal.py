@@ -104,6 +104,53 @@ WHERE s.run_id = $1 AND s.node_id = v.node AND s.iteration = 0
 RETURNING s.id, s.node_id, s.node_type, s.status, s.ready_at, s.finished_at
 """
 
+# A running step's whole end in ONE statement: finish it (while its lease is ours), resolve the edges
+# leaving it (successors made ready or skipped, as RESOLVE) and take the successor named $13 for the same
+# worker if it became ready, and count the finished and skipped steps off the run. What it returns: the
+# successors touched (kind 'step') and the run's row (kind 'run'); nothing at all when the lease was lost.
+_READY = (
+    "s.status = 'pending' AND s.ready_at IS NULL AND s.taken + v.took >= s.need "
+    "AND (NOT s.wait_all OR s.remaining - v.n = 0)"
+)
+_SKIP = "s.status = 'pending' AND s.ready_at IS NULL AND s.remaining - v.n = 0 AND s.taken + v.took < s.need"
+_MINE = (
+    "<READY> AND s.node_id = $13 AND EXISTS "
+    "(SELECT 1 FROM workflow_runs rr WHERE rr.id = s.run_id AND rr.status = ANY($15::text[]))"
+).replace("<READY>", _READY)
+SETTLE = (
+    """
+WITH fin AS (
+    UPDATE workflow_steps SET status = $3, output = $4::jsonb, branch = $5, error = $6::jsonb, input = $7::jsonb,
+        finished_at = $8, attempts = attempts || $9::jsonb, lease_owner = NULL, lease_until = NULL, waiting_for = NULL
+    WHERE id = $1 AND lease_owner = $2 AND status = 'running'
+    RETURNING run_id
+), res AS (
+    UPDATE workflow_steps s SET remaining = s.remaining - v.n, taken = s.taken + v.took,
+        ready_at = CASE WHEN <READY> THEN $8 ELSE s.ready_at END,
+        status = CASE WHEN <MINE> THEN 'running' WHEN <SKIP> THEN 'skipped' ELSE s.status END,
+        lease_owner = CASE WHEN <MINE> THEN $2 ELSE s.lease_owner END,
+        lease_until = CASE WHEN <MINE> THEN $14 ELSE s.lease_until END,
+        started_at = CASE WHEN <MINE> THEN $8 ELSE s.started_at END,
+        attempt = s.attempt + CASE WHEN <MINE> THEN 1 ELSE 0 END,
+        finished_at = CASE WHEN <SKIP> THEN $8 ELSE s.finished_at END
+    FROM unnest($10::text[], $11::int[], $12::int[]) AS v(node, n, took), fin
+    WHERE s.run_id = fin.run_id AND s.node_id = v.node AND s.iteration = 0
+    RETURNING s.id, s.node_id, s.node_type, s.status, s.ready_at, s.finished_at, s.attempt
+), run AS (
+    UPDATE workflow_runs r SET open_steps = r.open_steps - 1
+        - (SELECT count(*) FROM res WHERE res.status = 'skipped' AND res.finished_at = $8)
+    FROM fin WHERE r.id = fin.run_id
+    RETURNING r.open_steps, r.status, r.parent_step_id
+)
+SELECT 'step' AS kind, id, node_id, node_type, status, ready_at, finished_at, attempt,
+    NULL::int AS open_steps, NULL::uuid AS parent_step_id FROM res
+UNION ALL
+SELECT 'run', NULL, NULL, NULL, status, NULL, NULL, NULL, open_steps, parent_step_id FROM run
+""".replace("<MINE>", _MINE)
+    .replace("<READY>", _READY)
+    .replace("<SKIP>", _SKIP)
+)
+
 # One step fewer open in the run; the run row's lock orders two branches ending at once.
 CLOSE_STEPS = """
 UPDATE workflow_runs SET open_steps = open_steps - $2 WHERE id = $1

@@ -65,7 +65,8 @@ async def tool(step: StepRun, config: ToolConfig, scope: dict[str, Any]) -> Done
         raise StepFailed("unknown_tool", exc.message, retryable=False, input=arguments) from exc
     principal = await step.engine.principal(step.run)
     confirmed = bool(step.state and step.state.get("confirmed"))
-    verdict = await authorize_tool_call(principal, agent, found, arguments, task_id=str(step.run.id))
+    policies = await step.engine.policies(step.run)
+    verdict = await authorize_tool_call(principal, agent, found, arguments, policies=policies, task_id=str(step.run.id))
     if verdict.outcome == "deny":
         raise StepFailed("tool_denied", verdict.reason, retryable=False, input=arguments)
     if verdict.outcome == "confirm" and not confirmed:

@@ -17,6 +17,7 @@ import random
 import time
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -232,9 +233,18 @@ class Engine:
             if not done.meta
             else _entry_with_meta(step, done, now)
         )
+        edges = run.graph.taken(step.node.id, done.branch)
+        counts: dict[str, list[int]] = {}
+        for target, taken in edges:
+            counted = counts.setdefault(target, [0, 0])
+            counted[0] += 1
+            counted[1] += int(taken)
+        # the successor this worker runs next if it becomes ready: the first one a taken edge leads to
+        mine = next((target for target, taken in edges if taken), None) if inline else None
+        nodes = list(counts)
         async with in_transaction() as conn:
-            updated, _ = await conn.execute_query(
-                journal.FINISH,
+            rows = await conn.execute_query_dict(
+                journal.SETTLE,
                 [
                     step.id,
                     step.owner,
@@ -245,11 +255,43 @@ class Engine:
                     journal.dumps(done.input),
                     now,
                     entry,
+                    nodes,
+                    [counts[n][0] for n in nodes],
+                    [counts[n][1] for n in nodes],
+                    mine,
+                    journal.lease_until(now, self.lease_seconds),
+                    ACTIVE,
                 ],
             )
-            if not updated:
+            run_row = next((r for r in rows if r["kind"] == "run"), None)
+            if run_row is None:
                 raise LeaseLost(step.id)
-            plan = await self._advance(conn, run, step.node.id, done.branch, now, take=step.owner if inline else None)
+            settled = _Settled(
+                ready=[
+                    (r["id"], r["node_id"], r["node_type"])
+                    for r in rows
+                    if r["kind"] == "step" and r["status"] == "pending" and r["ready_at"] == now
+                ],
+                skipped=[
+                    (r["id"], r["node_id"])
+                    for r in rows
+                    if r["kind"] == "step" and r["status"] == "skipped" and r["finished_at"] == now
+                ],
+                claimed=next(
+                    (
+                        (r["id"], r["node_id"], r["attempt"])
+                        for r in rows
+                        if r["kind"] == "step" and r["status"] == "running" and r["ready_at"] == now
+                    ),
+                    None,
+                ),
+                open_steps=run_row["open_steps"],
+                status=run_row["status"],
+                parent_step_id=run_row["parent_step_id"],
+            )
+            plan = await self._advance(
+                conn, run, step.node.id, done.branch, now, take=step.owner if inline else None, settled=settled
+            )
         run.outputs[step.node.id] = done.output
         return await self._after(run, step, done, plan, now)
 
@@ -262,22 +304,25 @@ class Engine:
         now: datetime,
         *,
         take: str | None,
+        settled: _Settled | None = None,
     ) -> _Plan:
         """Resolve the edges leaving `node_id` (and those of the steps that skips reach), take one ready step for
         `take`, count the finished ones off the run and end it when none is left."""
         graph = run.graph
-        resolved = await journal.resolve(conn, run.id, graph.taken(node_id, branch), now)
-        ready = list(resolved.ready)
-        skipped = list(resolved.skipped)
-        frontier = list(resolved.skipped)
+        if settled is None:
+            resolved = await journal.resolve(conn, run.id, graph.taken(node_id, branch), now)
+            ready, skipped, claimed = list(resolved.ready), list(resolved.skipped), None
+        else:  # the step's own statement resolved the first level (and counted it off the run)
+            ready, skipped, claimed = list(settled.ready), list(settled.skipped), settled.claimed
+        frontier = list(skipped)
+        further: list[tuple[uuid.UUID, str]] = []
         while frontier:  # a skipped step's edges are all not taken: skips travel down until a join that ran
             edges = [(target, False) for _, skipped_node in frontier for target, _ in graph.taken(skipped_node, None)]
             more = await journal.resolve(conn, run.id, edges, now)
             ready.extend(more.ready)
-            skipped.extend(more.skipped)
+            further.extend(more.skipped)
             frontier = more.skipped
-        claimed: tuple[uuid.UUID, str, int] | None = None
-        if take is not None:
+        if take is not None and claimed is None:
             for index, (step_id, next_node, _) in enumerate(ready):
                 rows = await conn.execute_query_dict(
                     journal.CLAIM_READY,
@@ -287,7 +332,15 @@ class Engine:
                     claimed = (step_id, next_node, rows[0]["attempt"])
                     del ready[index]
                 break
-        closing = await conn.execute_query_dict(journal.CLOSE_STEPS, [run.id, 1 + len(skipped)])
+        skipped += further
+        if settled is None:
+            closing = await conn.execute_query_dict(journal.CLOSE_STEPS, [run.id, 1 + len(skipped)])
+        elif further:
+            closing = await conn.execute_query_dict(journal.CLOSE_STEPS, [run.id, len(further)])
+        else:
+            closing = [
+                {"open_steps": settled.open_steps, "status": settled.status, "parent_step_id": settled.parent_step_id}
+            ]
         open_steps, status = closing[0]["open_steps"], closing[0]["status"]
         ended = None
         if open_steps <= 0 and status in ACTIVE_RUN_STATUSES:
@@ -841,8 +894,18 @@ class Engine:
                 raise StepFailed(
                     "principal_gone", "The person this run acts as is no longer in the org", retryable=False
                 ) from exc
+            run.policies = None
             run.principal_at = time.monotonic()
         return run.principal
+
+    async def policies(self, run: RunContext) -> Any:
+        """The acting person's agent and tool settings, read again with their principal."""
+        principal = await self.principal(run)
+        if run.policies is None:
+            from switchboard.agents.policies import load_policies
+
+            run.policies = await load_policies(principal)
+        return run.policies
 
     async def model_for(self, principal: Principal) -> tuple[Any, Any]:
         """The person's own model, else the platform's; a step fails when there is none."""
@@ -912,6 +975,18 @@ class _Plan:
             ended,
             parent_step_id,
         )
+
+
+@dataclass
+class _Settled:
+    """What the step's own statement (`journal.SETTLE`) did."""
+
+    ready: list[tuple[uuid.UUID, str, str]]
+    skipped: list[tuple[uuid.UUID, str]]
+    claimed: tuple[uuid.UUID, str, int] | None
+    open_steps: int
+    status: str
+    parent_step_id: uuid.UUID | None
 
 
 class _Stopped:

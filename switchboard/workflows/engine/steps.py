@@ -30,6 +30,7 @@ class RunContext:
     outputs: dict[str, Any] = field(default_factory=dict)
     outputs_loaded: bool = False
     principal: Principal | None = None
+    policies: Any = None  # the principal's agent settings (a PolicySet), read with it
     principal_at: float = 0.0
 
     @property
