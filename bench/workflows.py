@@ -135,13 +135,12 @@ async def _wait_end(runtime: Any, run_id: uuid.UUID, limit_s: float = 120) -> No
 
 
 async def measure(settings: Settings, repeat: int, runs: int, approvals: int) -> dict[str, Any]:  # noqa: C901
+    from switchboard import contexts
     from switchboard.approvals import decide
     from switchboard.platform.auth import principal_for
+    from switchboard.platform.runtime import Runtime
     from switchboard.workflows.models import WorkflowRun, WorkflowStep
     from switchboard.workflows.runs import start_run
-
-    from switchboard import contexts
-    from switchboard.platform.runtime import Runtime
 
     # this task's own database context and clients (the app's live in its serving task)
     runtime = await Runtime.open(settings, contexts.MODEL_APPS)

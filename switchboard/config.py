@@ -137,8 +137,10 @@ class WorkflowEngineSettings(BaseSettings):
     """The workflow engine: leases of running steps and limits of runs in progress."""
 
     workflow_step_lease_seconds: float = Field(
-        15.0, gt=0, description="Lease of a running workflow step, renewed every third of it; a dead worker's "
-        "step is run again once it runs out (plus the watchdog's 3 s beat)."
+        15.0,
+        gt=0,
+        description="Lease of a running workflow step, renewed every third of it; a dead worker's "
+        "step is run again once it runs out (plus the watchdog's 3 s beat).",
     )
     workflow_org_max_concurrent_runs: int = Field(
         200, ge=1, description="Workflow runs in progress at once in one org (a manual start over it is a 429)."

@@ -95,7 +95,10 @@ async def run_workflow(account: Account, workflow_id: str, payload: Any = None, 
 
 
 async def wait_run(
-    account: Account, workflow_id: str, run_id: str, statuses: tuple[str, ...] = ("completed", "failed", "cancelled"),
+    account: Account,
+    workflow_id: str,
+    run_id: str,
+    statuses: tuple[str, ...] = ("completed", "failed", "cancelled"),
     timeout: float = 60,
 ) -> dict[str, Any]:
     """Poll the run's detail until its status is one of `statuses`; the detail."""

@@ -140,3 +140,81 @@ async def test_the_same_idempotency_key_starts_one_run(admin: Account, create_wo
     assert first == second
     listed = await (await admin.get(f"{WORKFLOWS}/{workflow['id']}/executions")).get_json()
     assert listed["total"] == 1
+
+
+ADMIN = "/api/v1/admin/agents"
+
+
+async def test_a_run_acts_with_its_starters_permissions_at_step_time(
+    admin: Account, member: Account, create_workflow, worker, tool_calls
+) -> None:
+    workflow = await create_workflow(
+        {"name": "Count", "nodes": [_trigger(), _count("one", "one")], "edges": [{"from": "start", "to": "one"}]}
+    )
+    denied = await admin.put(f"{ADMIN}/users/{member.user_id}/agents/counter", json={"access": "deny"})
+    assert denied.status_code == 200, await denied.get_data(as_text=True)
+    run_id = await run_workflow(member, workflow["id"])
+    detail = await wait_run(member, workflow["id"], run_id)
+    assert detail["status"] == "failed" and detail["error"]["code"] == "tool_denied"
+    assert detail["acting_user_id"] == member.user_id and tool_calls() == []
+    # the admin's own run of the same workflow is allowed
+    ok = await wait_run(admin, workflow["id"], await run_workflow(admin, workflow["id"]))
+    assert ok["status"] == "completed" and [label for label, _ in tool_calls()] == ["one"]
+
+
+async def test_a_tool_needing_confirmation_parks_the_run_for_its_starter(
+    admin: Account, create_workflow, worker, tool_calls
+) -> None:
+    workflow = await create_workflow(
+        {"name": "Confirm", "nodes": [_trigger(), _count("one", "one")], "edges": [{"from": "start", "to": "one"}]}
+    )
+    confirm = await admin.put(f"{ADMIN}/orgs/{admin.org_id}/agents/counter", json={"confirm": {"count_call": True}})
+    assert confirm.status_code == 200, await confirm.get_data(as_text=True)
+    run_id = await run_workflow(admin, workflow["id"])
+    parked = await wait_run(admin, workflow["id"], run_id, ("awaiting_approval", "completed", "failed"))
+    step = steps_by_node(parked)["one"]
+    assert parked["status"] == "awaiting_approval" and step["waiting_for"] == "confirmation"
+    assert tool_calls() == []
+    approved = await admin.post(f"/api/v1/approvals/{step['approval_id']}/approve", json={})
+    assert approved.status_code == 200, await approved.get_data(as_text=True)
+    detail = await wait_run(admin, workflow["id"], run_id)
+    assert detail["status"] == "completed" and [label for label, _ in tool_calls()] == ["one"]
+
+
+async def test_a_subworkflow_step_waits_for_its_child_run_and_takes_its_output(
+    admin: Account, create_workflow, worker, tool_calls
+) -> None:
+    child = await create_workflow(
+        {
+            "name": "Child",
+            "nodes": [
+                _trigger(),
+                {"id": "pause", "type": "delay", "config": {"seconds": 1}},
+                _count("c", "child {{ input.v }}"),
+            ],
+            "edges": [{"from": "start", "to": "pause"}, {"from": "pause", "to": "c"}],
+        }
+    )
+    parent = await create_workflow(
+        {
+            "name": "Parent",
+            "nodes": [
+                _trigger(),
+                {
+                    "id": "sub",
+                    "type": "subworkflow",
+                    "config": {"workflow_id": child["id"], "version": 1, "input": {"v": "{{ input.v }}"}},
+                },
+                _count("after", "after {{ nodes.sub.output.c.label }}"),
+            ],
+            "edges": [{"from": "start", "to": "sub"}, {"from": "sub", "to": "after"}],
+        }
+    )
+    run_id = await run_workflow(admin, parent["id"], {"v": 7})
+    detail = await wait_run(admin, parent["id"], run_id)
+    assert detail["status"] == "completed", detail
+    assert [label for label, _ in tool_calls()] == ["child 7", "after child 7"]
+    sub = steps_by_node(detail)["sub"]
+    child_run = await wait_run(admin, child["id"], sub["child_run_id"])
+    assert child_run["status"] == "completed" and child_run["trigger"] == "subworkflow"
+    assert steps_by_node(child_run)["pause"]["status"] == "completed"

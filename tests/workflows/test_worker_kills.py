@@ -118,8 +118,10 @@ async def test_runs_survive_repeated_worker_kills_without_repeating_a_finished_s
 
     runs = await WorkflowRun.filter(id__in=run_ids)
     unfinished = [r.id for r in runs if r.status != "completed"]
-    stuck = await WorkflowStep.filter(run_id__in=unfinished).exclude(status="completed").values(
-        "run_id", "node_id", "status", "attempt", "ready_at", "resume_at", "lease_owner", "lease_until"
+    stuck = (
+        await WorkflowStep.filter(run_id__in=unfinished)
+        .exclude(status="completed")
+        .values("run_id", "node_id", "status", "attempt", "ready_at", "resume_at", "lease_owner", "lease_until")
     )
     assert Counter(r.status for r in runs) == {"completed": RUNS}, (time.monotonic(), stuck)
     steps = await WorkflowStep.filter(run_id__in=run_ids)
