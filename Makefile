@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install browser run test lint bench clean
+.PHONY: install browser run test lint bench screenshots clean
 
 # torch goes first, pinned, so nothing pulls a multi-GB CUDA build.
 $(STAMP): pyproject.toml
@@ -27,6 +27,10 @@ run: install
 
 test: install browser
 	$(BIN)/pytest -q
+
+# PNGs of the workflow pages and the approvals inbox for the README (real servers, a real worker); not in `make test`.
+screenshots: install browser
+	$(BIN)/pytest -q tests/web/screenshots.py
 
 lint: install
 	$(BIN)/ruff check .

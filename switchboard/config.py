@@ -162,6 +162,25 @@ class ChatSettings(BaseSettings):
     chat_model: str = Field("gpt-4o-mini", description="The platform's default chat model.")
 
 
+class WorkflowEngineSettings(BaseSettings):
+    """The workflow engine: leases of running steps and limits of runs in progress."""
+
+    workflow_step_lease_seconds: float = Field(
+        15.0,
+        gt=0,
+        description="Lease of a running workflow step, renewed every third of it; a dead worker's "
+        "step is run again once it runs out (plus the watchdog's 3 s beat).",
+    )
+    workflow_org_max_concurrent_runs: int = Field(
+        200, ge=1, description="Workflow runs in progress at once in one org (a manual start over it is a 429)."
+    )
+    agent_plugins: list[str] = Field(
+        default_factory=list,
+        description="Extra agents, as JSON import paths `module:function` of functions `agents(runtime)` "
+        "returning agents (tests and private tools).",
+    )
+
+
 class IngestionSettings(BaseSettings):
     """Documents: uploads, embeddings, search."""
 
@@ -179,7 +198,30 @@ class IngestionSettings(BaseSettings):
     search_ef: int = Field(200, description="HNSW ef_search: higher finds more of the true nearest chunks, slower.")
 
 
+class WorkflowTriggerSettings(BaseSettings):
+    """What starts workflows without a person: schedules and inbound webhooks; the monthly run allowance."""
+
+    schedule_tick_seconds: int = Field(
+        1,
+        ge=0,
+        le=30,
+        description="Seconds between each worker's schedule ticks (claiming due fire times); 0: workers do not "
+        "tick on their own (POST /admin/tick still does).",
+    )
+    webhook_max_body_bytes: int = Field(
+        262_144, ge=1, le=1_048_576, description="Largest webhook delivery body accepted (413 above)."
+    )
+    webhook_secret_overlap_hours: float = Field(
+        24, ge=0, le=720, description="How long a rotated webhook secret still verifies after its replacement."
+    )
+    workflow_runs_monthly_limit: int = Field(
+        10_000, ge=0, description="Runs an org may start per calendar month (UTC), shown by /workflows/usage."
+    )
+
+
 class Settings(
+    WorkflowTriggerSettings,
+    WorkflowEngineSettings,
     ChatSettings,
     IngestionSettings,
     ServerSettings,

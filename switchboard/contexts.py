@@ -36,8 +36,10 @@ log = logging.getLogger(__name__)
 PLUGINS: tuple[str, ...] = (
     "switchboard.platform.plugin",
     "switchboard.agents.plugin",
+    "switchboard.approvals.plugin",
     "switchboard.ingestion.plugin",
     "switchboard.chat.plugin",
+    "switchboard.workflows.plugin",
     "switchboard.web.plugin",
 )
 
@@ -150,8 +152,12 @@ def cron_jobs() -> list[CronJob]:
 
 
 def agents(runtime: Runtime) -> list[Agent]:
-    """Every agent the contexts offer (a plugin's optional `agents(runtime)`)."""
-    return [agent for plugin in _plugins() if hasattr(plugin, "agents") for agent in plugin.agents(runtime)]
+    """Every agent the contexts offer (a plugin's optional `agents(runtime)`), then those of AGENT_PLUGINS."""
+    found = [agent for plugin in _plugins() if hasattr(plugin, "agents") for agent in plugin.agents(runtime)]
+    for path in runtime.settings.agent_plugins:
+        module, _, function = path.partition(":")
+        found.extend(getattr(importlib.import_module(module), function or "agents")(runtime))
+    return found
 
 
 def build_registry(runtime: Runtime) -> Registry:

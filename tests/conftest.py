@@ -39,6 +39,7 @@ TEST_RATE_LIMITS = {
 TEST_SECRET = "test-secret-key-0123456789abcdef0123456789abcdef"
 JOBS_FINISH_SECONDS = 10.0
 """How long `clean` lets the jobs still running finish (a marker a killed worker left lives on)."""
+TEST_AGENT_PLUGIN = "tests.support.workflow_tools:agents"
 
 
 @pytest.fixture(scope="session")
@@ -70,6 +71,8 @@ def settings(server_urls: tuple[str, str], data_dir: Path) -> Settings:
         sse_heartbeat_seconds=0.5,
         queue_name="switchboard:test",
         rate_limits=TEST_RATE_LIMITS,
+        # the workflow engine's tests count tool calls with a test agent, in the app and every worker
+        agent_plugins=[TEST_AGENT_PLUGIN],
     )
 
 
@@ -97,6 +100,7 @@ def process_env(settings: Settings, hook_server: HookServer) -> dict[str, str]:
         # the http agent may reach test servers on this machine (its confirmation tests post to one)
         "HTTP_AGENT_ALLOWED": json.dumps([f"127.0.0.1:{hook_server.port}"]),
         "HTTP_AGENT_PRIVATE_NETWORKS": json.dumps(["127.0.0.0/8"]),
+        "AGENT_PLUGINS": json.dumps([TEST_AGENT_PLUGIN]),
     }
 
 

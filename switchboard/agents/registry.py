@@ -39,6 +39,8 @@ class CallContext:
     task_id: str | None = None
     correlation_id: str | None = None
     resources: Mapping[str, Any] = field(default_factory=dict)
+    # The same on every attempt of one workflow step: a tool keys its outside effects by it (None in chat).
+    idempotency_key: str | None = None
 
 
 @functools.cache

@@ -1,4 +1,4 @@
-"""Conversations, messages, chat tasks, approvals and memories (the `chat` app)."""
+"""Conversations, messages, chat tasks and memories (the `chat` app); approvals live in `switchboard.approvals`."""
 
 from __future__ import annotations
 
@@ -74,30 +74,6 @@ class ChatTask(Model):
 
     class Meta:
         table = "chat_tasks"
-
-
-class Approval(Model):
-    """A person's decision a task waits for: a tool confirmation (or, later, a workflow step)."""
-
-    id = fields.UUIDField(primary_key=True)
-    org_id = fields.UUIDField(db_index=True)
-    user_id = fields.UUIDField(db_index=True)
-    kind = fields.CharField(max_length=16, default="tool")
-    task_id = fields.UUIDField(db_index=True)
-    call_id = fields.CharField(max_length=128)
-    agent = fields.CharField(max_length=64)
-    tool = fields.CharField(max_length=64)
-    arguments: dict[str, Any] = fields.JSONField(default=dict)
-    summary = fields.TextField(default="")
-    status = fields.CharField(max_length=16, default="pending", db_index=True)  # pending|approved|rejected|expired
-    decided_by = fields.UUIDField(null=True)
-    decided_at: datetime | None = fields.DatetimeField(null=True)
-    expires_at = fields.DatetimeField()
-    created_at = fields.DatetimeField(auto_now_add=True)
-
-    class Meta:
-        table = "approvals"
-        unique_together = (("task_id", "call_id"),)
 
 
 class Memory(Model):

@@ -37,3 +37,10 @@ def agents(runtime: Runtime) -> list[Any]:
     from switchboard.chat.tools import memory_agent
 
     return [memory_agent()]
+
+
+async def open_resources(runtime: Runtime) -> None:
+    """Let the approvals inbox resume chat tasks when their tool confirmations are decided."""
+    from switchboard.chat import confirmations
+
+    confirmations.register()

@@ -1,4 +1,4 @@
-"""`/api/v1/chat/…`, `/conversations/…`, `/approvals/…` and `/memories/…`."""
+"""`/api/v1/chat/…`, `/conversations/…` and `/memories/…` (the approvals inbox is `switchboard.approvals`)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,12 @@ from collections.abc import AsyncIterator
 from quart import Blueprint, Response
 from quart_schema import document_response, validate_querystring, validate_request, validate_response
 
-from switchboard.chat import approvals, memory, service
+from switchboard.chat import memory, service
 from switchboard.chat.models import TERMINAL_STATUSES, ChatTask
 from switchboard.chat.schemas import (
     ActiveTask,
-    ApprovalOut,
     ChatIn,
     ConversationOut,
-    DecisionIn,
     MemoryIn,
     MemoryOut,
     MemoryPatch,
@@ -195,46 +193,6 @@ async def delete_conversation(conversation_id: str) -> tuple[str, int]:
     """Delete a conversation and its messages."""
     await service.delete_conversation(current_principal(), conversation_id)
     return "", 204
-
-
-@chat.get("/approvals/pending")
-@require_user
-@validate_response(list[ApprovalOut])
-async def pending_approvals() -> list[ApprovalOut]:
-    """Tool confirmations (and workflow approvals) waiting for the caller."""
-    return [ApprovalOut.model_validate(a, from_attributes=True) for a in await approvals.pending(current_principal())]
-
-
-@chat.get("/approvals/<approval_id>")
-@require_user
-@validate_response(ApprovalOut)
-async def get_approval(approval_id: str) -> ApprovalOut:
-    """One approval."""
-    return ApprovalOut.model_validate(await approvals.get(current_principal(), approval_id), from_attributes=True)
-
-
-@chat.post("/approvals/<approval_id>/approve")
-@require_user
-@validate_request(DecisionIn)
-@validate_response(ApprovalOut)
-async def approve(approval_id: str, data: DecisionIn) -> ApprovalOut:
-    """Let the waiting call run; the task resumes."""
-    return await _decide(approval_id, approve=True)
-
-
-@chat.post("/approvals/<approval_id>/reject")
-@require_user
-@validate_request(DecisionIn)
-@validate_response(ApprovalOut)
-async def reject(approval_id: str, data: DecisionIn) -> ApprovalOut:
-    """Refuse the waiting call; the task resumes without it."""
-    return await _decide(approval_id, approve=False)
-
-
-async def _decide(approval_id: str, *, approve: bool) -> ApprovalOut:
-    rt = runtime()
-    decided = await approvals.decide(current_principal(), approval_id, approve, events=rt.events, queue=rt.queue)
-    return ApprovalOut.model_validate(decided, from_attributes=True)
 
 
 @chat.get("/memories")

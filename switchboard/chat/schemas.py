@@ -1,4 +1,4 @@
-"""Request and response shapes of the chat, conversation, approval and memory routes."""
+"""Request and response shapes of the chat, conversation and memory routes."""
 
 from __future__ import annotations
 
@@ -86,28 +86,6 @@ class MessageOut(BaseModel):
     citations: list[dict[str, Any]]
     task_id: UUID | None
     created_at: datetime
-
-
-class ApprovalOut(BaseModel):
-    """A decision a task waits for."""
-
-    id: UUID
-    kind: str
-    task_id: UUID
-    agent: str
-    tool: str
-    arguments: dict[str, Any]
-    summary: str
-    status: str
-    expires_at: datetime
-    created_at: datetime
-    decided_at: datetime | None
-
-
-class DecisionIn(BaseModel):
-    """An optional comment on a decision."""
-
-    comment: str | None = Field(None, max_length=2000)
 
 
 class MemoryIn(BaseModel):

@@ -128,13 +128,13 @@ async def cancel_task(principal: Principal, task_id: str, events: EventLog) -> C
     if task.status in TERMINAL_STATUSES:
         return task
     if task.status in ("queued", "awaiting_approval"):
-        from switchboard.chat.approvals import expire_for_task
+        from switchboard.chat.confirmations import void_for_task
 
         stopped = await ChatTask.filter(id=task.id, status=task.status).update(
             status="cancelled", cancel_requested=True, finished_at=datetime.now(UTC)
         )
         if stopped:
-            await expire_for_task(task.id)
+            await void_for_task(task.id)
             await events.append(task_stream(task.id), "cancelled", "Cancelled by the user")
             await task.refresh_from_db()
             return task

@@ -21,10 +21,10 @@ from switchboard.agents import (
     messages_to_json,
     run_agents,
 )
-from switchboard.chat import approvals, memory
+from switchboard.chat import confirmations, memory
 from switchboard.chat.citations import Source, from_state, sources_of, to_state
 from switchboard.chat.emitter import Emitter
-from switchboard.chat.models import Approval, ChatTask
+from switchboard.chat.models import ChatTask
 from switchboard.chat.models import Message as StoredMessage
 from switchboard.platform.auth import Principal
 from switchboard.platform.runtime import Runtime
@@ -165,18 +165,13 @@ async def step(run: TaskRun, step_id: str, question: str, *, stream_text: bool, 
 
 
 async def _decisions(approval_ids: dict[str, str]) -> dict[str, bool]:
-    decided = {}
-    for call_id, approval_id in approval_ids.items():
-        approval = await Approval.get(id=approval_id)
-        if approval.status != "pending":
-            decided[call_id] = approval.status == "approved"
-    return decided
+    return await confirmations.decisions(approval_ids)
 
 
 async def _ask_for_approvals(run: TaskRun, step_id: str, outcome: RunOutcome, found: list[Source]) -> None:
     asked: dict[str, str] = {}
     for call in outcome.pending:
-        approval = await approvals.request_approval(
+        approval = await confirmations.request(
             run.task,
             call_id=call.call_id,
             agent=call.agent,

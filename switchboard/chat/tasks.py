@@ -13,7 +13,7 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from switchboard.agents import ChatModels
-from switchboard.chat import approvals, memory
+from switchboard.chat import confirmations, memory
 from switchboard.chat.memory import extract_memories
 from switchboard.chat.models import ACTIVE_STATUSES, ChatTask, Message
 from switchboard.chat.orchestrator import Emitter, Outcome, TaskCancelled, run_task
@@ -125,7 +125,7 @@ async def _complete(task: ChatTask, emit: Emitter, outcome: Outcome, runtime: Ru
 
 async def _finish(task: ChatTask, emit: Emitter, status: str, *, error: str) -> None:
     await ChatTask.filter(id=task.id).update(status=status, error=error, finished_at=datetime.now(UTC))
-    await approvals.expire_for_task(task.id)
+    await confirmations.void_for_task(task.id)
     await emit("cancelled" if status == "cancelled" else "error", error, conversation_id=str(task.conversation_id))
 
 
@@ -154,9 +154,8 @@ async def remember_from_task(ctx: dict[str, Any], task_id: str) -> int:
 
 
 async def recover_abandoned(ctx: dict[str, Any]) -> int:
-    """Queue again the tasks whose worker died (their lease ran out), and expire overdue approvals."""
+    """Queue again the tasks whose worker died (their lease ran out); the inbox expires overdue approvals."""
     runtime: Runtime = ctx["runtime"]
-    await approvals.expire_overdue(runtime.events, runtime.queue)
     stale = await leases.abandoned(ChatTask, ("processing",))
     for task_id in stale:
         job_id = f"chat:{task_id}:recover:{datetime.now(UTC).timestamp():.0f}"

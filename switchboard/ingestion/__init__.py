@@ -20,6 +20,7 @@ from switchboard.ingestion.embedding import (
 )
 from switchboard.ingestion.errors import DuplicateDocument, ExtractionFailed
 from switchboard.ingestion.extraction import HEAD_SIZE, KINDS, Section, detect_type, extract
+from switchboard.ingestion.resources import query_cache_of
 from switchboard.ingestion.search import SearchHit, SearchResults
 
 __all__ = [
@@ -45,5 +46,6 @@ __all__ = [
     "extract",
     "packaged_model_dir",
     "prepare_onnx_model",
+    "query_cache_of",
     "service",
 ]

@@ -26,7 +26,8 @@ from redis.asyncio import Redis
 
 from switchboard.platform.errors import ValidationFailed
 
-TERMINAL_TYPES = frozenset({"complete", "error", "cancelled"})
+# chat ends with complete | error | cancelled; a workflow run with completed | failed | cancelled
+TERMINAL_TYPES = frozenset({"complete", "error", "cancelled", "completed", "failed"})
 
 # One event to append: its type, message and further payload fields.
 Entry = tuple[str, str, dict[str, Any]]

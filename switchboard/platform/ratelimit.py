@@ -20,6 +20,7 @@ LIMITS: dict[str, str] = {
     "api_user": "600/minute",
     "api_ip": "1200/minute",
     "login_failures": "5/15minutes",
+    "workflow_webhook": "120/minute",  # deliveries per webhook URL
 }
 
 

@@ -103,11 +103,42 @@ async def documents() -> PageResponse:
 @web.get("/approvals")
 @hide
 async def approvals() -> PageResponse:
-    """The inbox of tool calls waiting for a decision."""
+    """The inbox of tool calls and workflow steps waiting for a decision."""
     principal = await signed_in()
     if principal is None:
         return _to_login()
     return await _page("approvals.html", principal)
+
+
+@web.get("/workflows")
+@hide
+async def workflows() -> PageResponse:
+    """The org's workflows: status, trigger, last run; create, activate, pause, archive."""
+    principal = await signed_in()
+    if principal is None:
+        return _to_login()
+    return await _page("workflows.html", principal)
+
+
+@web.get("/workflows/<workflow_id>")
+@hide
+async def workflow_editor(workflow_id: str) -> PageResponse:
+    """The editor: the drawing, node forms, versions, schedules, webhook and runs of one workflow."""
+    principal = await signed_in()
+    if principal is None:
+        return _to_login()
+    return await _page("workflow_editor.html", principal, workflow_id=workflow_id)
+
+
+@web.get("/workflows/<workflow_id>/runs/<run_id>")
+@web.get("/workflows/<workflow_id>/executions/<run_id>")
+@hide
+async def workflow_run(workflow_id: str, run_id: str) -> PageResponse:
+    """One run: each node's live state, the timeline, and every step's input, output and error."""
+    principal = await signed_in()
+    if principal is None:
+        return _to_login()
+    return await _page("workflow_run.html", principal, workflow_id=workflow_id, run_id=run_id)
 
 
 @web.get("/admin/agents")

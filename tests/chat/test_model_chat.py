@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from switchboard.agents.models import ModelSettings
-from switchboard.chat.models import Approval, ChatTask
+from switchboard.approvals import Approval
+from switchboard.chat.models import ChatTask
 from switchboard.platform.crypto import SecretBox
 from tests.chat.helpers import ask, follow, wait_status
 from tests.fakes.openai_server import FakeOpenAI, Turn

@@ -33,7 +33,7 @@ def example(schema: dict[str, Any], defs: dict[str, Any]) -> Any:
     if kind == "boolean":
         return False
     if kind == "array":
-        return []
+        return [example(schema.get("items", {}), defs) for _ in range(int(schema.get("minItems", 0)))]
     if kind == "object":
         props = schema.get("properties", {})
         return {name: example(props[name], defs) for name in schema.get("required", [])}

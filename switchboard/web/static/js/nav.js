@@ -1,4 +1,4 @@
-// The top bar: sign out.
+// The top bar: sign out, and the count of approvals waiting for the signed-in person.
 import { api, readable } from "./api.js";
 
 const button = document.getElementById("sign-out");
@@ -16,5 +16,39 @@ if (button) {
       }
     }
     window.location.assign("/login");
+  });
+}
+
+// No org-wide event stream exists yet, so the badge asks for the count every few seconds while the tab
+// is visible, at once when the tab comes back, and whenever a page says it decided something.
+const BADGE_POLL_MS = 5000;
+const badge = document.getElementById("approvals-badge");
+const link = document.getElementById("nav-approvals");
+
+export function setApprovalCount(count) {
+  if (!badge) return;
+  badge.textContent = count > 99 ? "99+" : String(count);
+  badge.hidden = count === 0;
+  badge.dataset.count = String(count);
+  if (link) link.setAttribute("aria-label", count ? `Approvals, ${count} waiting for you` : "Approvals");
+}
+
+async function refreshBadge() {
+  if (!badge || document.visibilityState === "hidden") return;
+  try {
+    const counted = await api("/approvals/pending/count", { redirectOn401: false });
+    setApprovalCount(counted.total);
+  } catch (err) {
+    // the badge is a hint; a failed poll leaves the last count and the next one tries again
+  }
+}
+
+if (badge) {
+  refreshBadge();
+  window.setInterval(refreshBadge, BADGE_POLL_MS);
+  document.addEventListener("visibilitychange", refreshBadge);
+  document.addEventListener("approvals:changed", (event) => {
+    if (event.detail && typeof event.detail.count === "number") setApprovalCount(event.detail.count);
+    else refreshBadge();
   });
 }

@@ -1,0 +1,1 @@
+"""Workflows: DAG definitions and their versions, the step-journal engine, runs and approval steps."""

@@ -1,0 +1,55 @@
+"""The engine's per-process start-up and shut-down: the approvals resume handler and the cancel listener."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from switchboard.platform.runtime import Runtime
+from switchboard.workflows.engine.runner import CANCEL_CHANNEL, engine_for
+
+log = logging.getLogger(__name__)
+
+_LISTENER = "workflows.cancel_listener"
+
+
+async def start(runtime: Runtime) -> None:
+    """Register the resume handler of `workflow_step` approvals and listen for cancelled runs."""
+    from switchboard.approvals import register_resume_handler
+
+    async def resume(approval: Any, rt: Runtime) -> None:
+        await engine_for(rt).resume_approval(approval)
+
+    register_resume_handler("workflow_step", resume)
+    runtime.resources[_LISTENER] = asyncio.create_task(_listen(runtime), name="workflow-cancel-listener")
+
+
+async def stop(runtime: Runtime) -> None:
+    """Stop the listener and close the engine's clients."""
+    task: asyncio.Task[None] | None = runtime.resources.pop(_LISTENER, None)
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    engine = runtime.resources.get("workflows.engine")
+    if engine is not None:
+        await engine.close()
+
+
+async def _listen(runtime: Runtime) -> None:
+    """Cancel this process's steps of each run announced on the cancel channel (the journal stops the rest)."""
+    while True:
+        try:
+            async with runtime.redis.pubsub() as pubsub:
+                await pubsub.subscribe(CANCEL_CHANNEL)
+                async for message in pubsub.listen():
+                    if message["type"] == "message":
+                        data = message["data"]
+                        engine_for(runtime).cancel_local(data.decode() if isinstance(data, bytes) else str(data))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the link dropped: steps still stop between steps; listen again shortly
+            log.warning("workflow cancel listener lost its link (%r); listening again", exc)
+            await asyncio.sleep(1)

@@ -1,0 +1,64 @@
+"""`make screenshots`: PNGs of the workflows list, the editor, a live run with its timeline, and the approvals
+inbox, at 1280 and 390 px, written to docs/screens/. Not part of `make test` (the file name is not test_*)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.async_api import Page, expect
+
+from tests.support.hook import HookServer
+from tests.web.conftest import Person, sign_in
+from tests.web.workflow_support import colleague_of, create_workflow, review_definition, use_model
+
+SCREENS = Path(os.environ.get("SCREENSHOTS_DIR", "docs/screens"))
+
+
+async def _shoot(page: Page, name: str) -> None:
+    for width in (1280, 390):
+        await page.set_viewport_size({"width": width, "height": 900})
+        await asyncio.sleep(0.3)  # the drawing re-fits to the width
+        suffix = "" if width == 1280 else "-phone"
+        await page.screenshot(path=str(SCREENS / f"{name}{suffix}.png"), full_page=True)
+
+
+@pytest.mark.timeout(300)
+async def test_screenshots(page: Page, person: Person, live_url: str, hook_server: HookServer, fake_model) -> None:
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    use_model(person, fake_model.base_url, live_url)
+    colleague_of(person, live_url)
+    review = create_workflow(person, live_url, review_definition(hook_server.url))
+    create_workflow(person, live_url, {**review_definition(hook_server.url, name="Weekly supplier digest")})
+    headers = person.headers
+    with httpx.Client(base_url=live_url, headers=headers, timeout=10) as client:
+        assert client.post(f"/api/v1/workflows/{review['id']}/activate").is_success
+        started = client.post(f"/api/v1/workflows/{review['id']}/run", json={"input": {"amount": 250}}).json()
+    await sign_in(page, person, f"/workflows/{review['id']}/runs/{started['run_id']}")
+    await expect(page.locator("#run-graph [data-node-id='review']")).to_have_attribute(
+        "data-state", "waiting_approval", timeout=60_000
+    )
+    await _shoot(page, "run")
+
+    await page.goto("/workflows")
+    await expect(page.locator(".workflow-row .last-run .badge").first).to_have_text("awaiting approval")
+    await _shoot(page, "workflows")
+
+    await page.goto(f"/workflows/{review['id']}")
+    await page.locator("#graph [data-node-id='review']").click()
+    await expect(page.locator("#inspector-heading")).to_contain_text("Manager review")
+    await _shoot(page, "editor")
+
+    # the inbox as an approver sees it (the run's starter may not approve their own request)
+    bob_context = await page.context.browser.new_context(base_url=live_url)  # type: ignore[union-attr]
+    bob_page = await bob_context.new_page()
+    try:
+        bob = colleague_of(person, live_url, name="Bea")
+        await sign_in(bob_page, bob, "/approvals")
+        await expect(bob_page.locator(".approval").first).to_be_visible()
+        await _shoot(bob_page, "approvals")
+    finally:
+        await bob_context.close()

@@ -1,0 +1,39 @@
+"""The approvals page in a real browser: a workflow step waits beside chat's tool calls and is decided
+with a comment."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from playwright.async_api import Page, expect
+from quart import Quart
+
+from switchboard.approvals import Approval, ApprovalDecision, request_approval
+from tests.web.conftest import Person, sign_in
+
+
+async def test_a_workflow_step_is_approved_with_a_comment_on_the_approvals_page(page: Page, person: Person, app: Quart):
+    approval: Approval = await request_approval(
+        org_id=uuid.UUID(person.org_id),
+        kind="workflow_step",
+        subject_id=uuid.uuid4(),
+        key="review:1",
+        title="Pay invoice 42 to Acme",
+        context={"amount": "1200 EUR"},
+        requested_by=None,
+        approvers={"roles": ["owner"]},
+        expires_at=datetime.now(UTC) + timedelta(hours=1),
+        link="/workflows",
+    )
+    await sign_in(page, person, "/approvals")
+    card = page.locator(f".approval[data-approval-id='{approval.id}']")
+    await expect(card).to_contain_text("Pay invoice 42 to Acme")
+    await expect(card.locator(".context")).to_contain_text("1200 EUR")
+    await card.get_by_label("Comment (optional)").fill("Checked against the order")
+    await card.get_by_role("button", name="Approve").click()
+    await expect(page.locator("#approvals-notice")).to_have_text("Approved Pay invoice 42 to Acme.")
+    await expect(page.get_by_text("Nothing waits for you.")).to_be_visible()
+    decision = await ApprovalDecision.get(approval_id=approval.id)
+    assert decision.verdict == "approve" and decision.comment == "Checked against the order"
+    assert (await Approval.get(id=approval.id)).status == "approved"

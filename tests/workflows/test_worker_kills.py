@@ -1,0 +1,142 @@
+"""Workers SIGKILLed in the middle of steps, again and again: every run completes, no finished step runs again."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from switchboard.workflows.models import WorkflowRun, WorkflowStep
+from tests.support import processes
+from tests.support.accounts import Account
+from tests.support.workflow_tools import read_calls, read_starts
+from tests.workflows.conftest import run_workflow
+
+RUNS = 50
+KILLS = 10
+STEPS = 5
+LEASE_SECONDS = "4"
+
+
+class Pool:
+    """Two worker processes with a short step lease; a killed one is replaced at once."""
+
+    def __init__(self, env: dict[str, str], logs: Path) -> None:
+        # no embedding model to load: a replacement worker is taking jobs within seconds
+        self.env = {
+            **env,
+            "WORKFLOW_STEP_LEASE_SECONDS": LEASE_SECONDS,
+            "EMBEDDER": "openai",
+            "EMBEDDING_BASE_URL": "http://127.0.0.1:9/v1",
+        }
+        self.logs = logs
+        self.started = 0
+        self.workers = [self.start() for _ in range(2)]
+
+    def start(self) -> processes.Proc:
+        self.started += 1
+        return processes.start_worker(self.env, self.logs / f"worker{self.started}.log")
+
+    def kill(self, pid: int) -> bool:
+        victim = next((w for w in self.workers if w.pid == pid and w.popen.poll() is None), None)
+        if victim is None:
+            return False
+        os.kill(pid, signal.SIGKILL)
+        victim.popen.wait(5)
+        self.workers.remove(victim)
+        self.workers.append(self.start())
+        return True
+
+    def stop(self) -> None:
+        for worker in self.workers:
+            worker.stop()
+
+
+@pytest.fixture
+def pool(process_env: dict[str, str], migrated: None, tmp_path: Path) -> Iterator[Pool]:
+    found = Pool(process_env, tmp_path)
+    try:
+        for worker in found.workers:
+            processes.wait_worker_ready(worker)
+        yield found
+    finally:
+        found.stop()
+
+
+def chain(steps: int) -> dict[str, object]:
+    nodes: list[dict[str, object]] = [{"id": "start", "type": "trigger", "config": {"kind": "manual"}}]
+    edges = []
+    for index in range(steps):
+        node_id = f"step{index}"
+        nodes.append(
+            {
+                "id": node_id,
+                "type": "tool",
+                "config": {"agent": "counter", "tool": "count_call", "arguments": {"label": node_id, "sleep": 0.25}},
+            }
+        )
+        edges.append({"from": nodes[-2]["id"], "to": node_id})
+    return {"name": "Slow chain", "nodes": nodes, "edges": edges, "settings": {"max_concurrent_runs": 100}}
+
+
+@pytest.mark.timeout(360)  # ten worker start-ups on a loaded two-core machine
+async def test_runs_survive_repeated_worker_kills_without_repeating_a_finished_step(
+    admin: Account, create_workflow, pool: Pool, settings, tool_calls
+) -> None:
+    workflow = await create_workflow(chain(STEPS))
+    run_ids: list[str] = []
+    kills = 0
+    next_wave = next_kill = time.monotonic()
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        now = time.monotonic()
+        if len(run_ids) < RUNS and now >= next_wave:  # runs arrive in waves, so kills keep landing mid-step
+            run_ids += [await run_workflow(admin, workflow["id"], {"n": n}) for n in range(5)]
+            next_wave = now + 1.0
+        elif (
+            len(run_ids) == RUNS
+            and not await WorkflowRun.filter(id__in=run_ids, status__in=("pending", "running")).exists()
+        ):
+            break
+        if kills < KILLS and now >= next_kill:
+            holders = await WorkflowStep.filter(run_id__in=run_ids, status="running").values_list(
+                "lease_owner", flat=True
+            )
+            pids = sorted({int(owner.split(":")[1]) for owner in holders if owner})
+            if any(pool.kill(pid) for pid in pids[:1]):
+                kills += 1
+                next_kill = now + 1.0
+
+        await asyncio.sleep(0.1)
+    assert kills >= KILLS, f"only {kills} kills happened"
+
+    runs = await WorkflowRun.filter(id__in=run_ids)
+    unfinished = [r.id for r in runs if r.status != "completed"]
+    stuck = (
+        await WorkflowStep.filter(run_id__in=unfinished)
+        .exclude(status="completed")
+        .values("run_id", "node_id", "status", "attempt", "ready_at", "resume_at", "lease_owner", "lease_until")
+    )
+    assert Counter(r.status for r in runs) == {"completed": RUNS}, (time.monotonic(), stuck)
+    steps = await WorkflowStep.filter(run_id__in=run_ids)
+    assert len(steps) == RUNS * (STEPS + 1) and {s.status for s in steps} == {"completed"}  # none left running
+    finished = {f"wfstep_{s.id.hex}": s.finished_at.timestamp() for s in steps if s.node_type == "tool"}
+    for step in steps:
+        assert [a["status"] for a in step.attempts].count("completed") == 1, step.attempts
+    # no execution of a step's tool began after the journal had it completed
+    starts = read_starts(settings.data_dir)
+    late = [(key, at) for key, at in starts if at > finished[key]]
+    assert late == [], late
+    # each step's effect happened; a second one only for a step whose worker died between the effect and the
+    # commit (it ran again, with the same idempotency key for the outside world to recognise it)
+    effects = Counter(key for _, key in read_calls(settings.data_dir))
+    assert set(effects) == set(finished)
+    attempts = {f"wfstep_{s.id.hex}": s.attempt for s in steps}
+    assert all(attempts[key] >= n for key, n in effects.items())
+    assert sum(1 for s in steps if s.attempt > 1) >= kills  # the kills did land in the middle of steps
