@@ -160,15 +160,19 @@ def main() -> None:
             wait_ready(settings, procs)
             fire = asyncio.run(prepare(settings, args.schedules, lead_s=10))
             result = asyncio.run(observe(settings, fire, args.schedules, args.timeout))
+            result["workers"] = args.workers
+            result["load_avg_1m_after"] = round(os.getloadavg()[0], 1)  # the machine is shared: how busy it was
+            result["cpus"] = os.cpu_count()
+            print(json.dumps(result), flush=True)
         finally:
             for proc in procs:
                 proc.terminate()
             for proc in procs:
-                proc.wait(20)
-    result["workers"] = args.workers
-    result["load_avg_1m_after"] = round(os.getloadavg()[0], 1)  # the machine is shared: say how busy it was
-    result["cpus"] = os.cpu_count()
-    print(json.dumps(result))
+                try:
+                    proc.wait(30)
+                except subprocess.TimeoutExpired:  # still busy with the runs' steps: it has nothing to finish
+                    proc.kill()
+                    proc.wait()
 
 
 if __name__ == "__main__":
