@@ -39,7 +39,7 @@ def agents(runtime: Runtime) -> list[Any]:
     return [memory_agent()]
 
 
-async def open_resources(runtime: Runtime) -> None:
+async def open_resources(runtime: Runtime, **_: Any) -> None:
     """Let the approvals inbox resume chat tasks when their tool confirmations are decided."""
     from switchboard.chat import confirmations
 

@@ -38,9 +38,8 @@ flows = Blueprint("workflow_flows", __name__, url_prefix="/api/v1/workflows")
 
 
 def _registry() -> Registry:
-    from switchboard.agents.routes import registry
-
-    return registry()
+    """The agent registry the app built at start-up."""
+    return runtime().resource(Registry)
 
 
 async def _out(workflow: Workflow) -> WorkflowOut:

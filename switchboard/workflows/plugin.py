@@ -40,7 +40,7 @@ def cron_jobs() -> list[CronJob]:
     return [*CRON, *trigger_tasks.cron_jobs()]
 
 
-async def open_resources(runtime: Runtime) -> None:
+async def open_resources(runtime: Runtime, **_: Any) -> None:
     """Resume workflow steps when their approvals are decided; stop a cancelled run's steps in this process."""
     from switchboard.workflows.engine.lifecycle import start
 

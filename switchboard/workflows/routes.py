@@ -22,6 +22,7 @@ from switchboard.agents import Registry
 from switchboard.platform.auth import current_principal, require_user
 from switchboard.platform.errors import NotFound, ValidationFailed
 from switchboard.platform.idempotency import idempotent
+from switchboard.platform.web import runtime
 from switchboard.workflows import catalog, service, versions
 from switchboard.workflows.definition import Definition
 from switchboard.workflows.models import Workflow, WorkflowVersion
@@ -53,10 +54,8 @@ Headers = dict[str, str]
 
 
 def _registry() -> Registry:
-    """The agent registry of the app serving this request (the one place this context reaches for it)."""
-    from switchboard.agents.routes import registry
-
-    return registry()
+    """The agent registry the app built at start-up."""
+    return runtime().resource(Registry)
 
 
 def _if_match() -> int | None:

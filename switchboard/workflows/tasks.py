@@ -9,7 +9,6 @@ from typing import Any
 from arq import cron
 from tortoise import connections
 
-from switchboard.contexts import worker_registry
 from switchboard.platform.runtime import Runtime
 from switchboard.workflows.engine.runner import RESUME_JOB, STEP_JOB, engine_for, step_job_id
 
@@ -40,19 +39,19 @@ LIMIT 500
 async def run_workflow_step(ctx: dict[str, Any], step_id: str) -> str:
     """Run one step of a run (and the steps it makes ready, in this worker); safe to deliver twice."""
     runtime: Runtime = ctx["runtime"]
-    return await engine_for(runtime, worker_registry(ctx)).run_job(step_id, ctx.get("job_id"))
+    return await engine_for(runtime).run_job(step_id, ctx.get("job_id"))
 
 
 async def resume_workflow_step(ctx: dict[str, Any], step_id: str) -> str:
     """A delay is due: the step finishes and the run goes on."""
     runtime: Runtime = ctx["runtime"]
-    return await engine_for(runtime, worker_registry(ctx)).resume_delay(step_id)
+    return await engine_for(runtime).resume_delay(step_id)
 
 
 async def watch_workflow_steps(ctx: dict[str, Any]) -> int:
     """Queue again what no worker will do otherwise: steps of dead workers, lost jobs, due delays, ended children."""
     runtime: Runtime = ctx["runtime"]
-    engine = engine_for(runtime, worker_registry(ctx))
+    engine = engine_for(runtime)
     now = datetime.now(UTC)
     rows = await connections.get("default").execute_query_dict(
         ORPHANS, [["pending", "running", "awaiting_approval"], now, now - LOST_AFTER]

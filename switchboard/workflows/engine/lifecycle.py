@@ -8,12 +8,9 @@ import logging
 from typing import Any
 
 from switchboard.platform.runtime import Runtime
-from switchboard.workflows.engine.runner import CANCEL_CHANNEL, engine_for
+from switchboard.workflows.engine.runner import CANCEL_CHANNEL, Engine, engine_for
 
 log = logging.getLogger(__name__)
-
-_LISTENER = "workflows.cancel_listener"
-
 
 async def start(runtime: Runtime) -> None:
     """Register the resume handler of `workflow_step` approvals and listen for cancelled runs."""
@@ -23,19 +20,19 @@ async def start(runtime: Runtime) -> None:
         await engine_for(rt).resume_approval(approval)
 
     register_resume_handler("workflow_step", resume)
-    runtime.resources[_LISTENER] = asyncio.create_task(_listen(runtime), name="workflow-cancel-listener")
+    engine_for(runtime).cancel_listener = asyncio.create_task(_listen(runtime), name="workflow-cancel-listener")
 
 
 async def stop(runtime: Runtime) -> None:
     """Stop the listener and close the engine's clients."""
-    task: asyncio.Task[None] | None = runtime.resources.pop(_LISTENER, None)
-    if task is not None:
-        task.cancel()
+    engine = runtime.release(Engine)
+    if engine is None:
+        return
+    if engine.cancel_listener is not None:
+        engine.cancel_listener.cancel()
         with contextlib.suppress(asyncio.CancelledError):
-            await task
-    engine = runtime.resources.get("workflows.engine")
-    if engine is not None:
-        await engine.close()
+            await engine.cancel_listener
+    await engine.close()
 
 
 async def _listen(runtime: Runtime) -> None:

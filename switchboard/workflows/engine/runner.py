@@ -63,7 +63,7 @@ class LeaseLost(Exception):
 
 
 class Engine:
-    """Runs steps in this process; one per process, kept in `runtime.resources`."""
+    """Runs steps in this process; one per process, kept on the runtime (`engine_for`)."""
 
     def __init__(self, runtime: Runtime, registry: Registry | None = None) -> None:
         self.runtime = runtime
@@ -72,14 +72,13 @@ class Engine:
         self.resources: Mapping[str, Any] = {"runtime": runtime}
         self._http: httpx.AsyncClient | None = None
         self._running: dict[uuid.UUID, set[asyncio.Task[Any]]] = {}
+        self.cancel_listener: asyncio.Task[None] | None = None
 
     @property
     def registry(self) -> Registry:
-        """Every agent of this process (built on first use where the worker has not built it)."""
+        """Every agent of this process (the one registry the process built at start-up)."""
         if self._registry is None:
-            from switchboard.contexts import build_registry
-
-            self._registry = build_registry(self.runtime)
+            self._registry = self.runtime.resource(Registry)
         return self._registry
 
     @property
@@ -944,12 +943,12 @@ CANCEL_CHANNEL = "sb:workflows:cancel"
 
 def engine_for(runtime: Runtime, registry: Registry | None = None) -> Engine:
     """This process's engine (made on first use)."""
-    engine: Engine | None = runtime.resources.get("workflows.engine")
-    if engine is None:
-        engine = runtime.resources["workflows.engine"] = Engine(runtime, registry)
-    elif registry is not None and engine._registry is None:
-        engine._registry = registry
-    return engine
+    try:
+        return runtime.resource(Engine)
+    except LookupError:
+        engine = Engine(runtime, registry)
+        runtime.provide(engine)
+        return engine
 
 
 class _Key:
