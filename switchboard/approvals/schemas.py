@@ -9,17 +9,18 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from switchboard.approvals.models import Approval
+from switchboard.platform.query import QueryArgs
 
 Kind = Literal["tool_call", "workflow_step"]
 
 
-class KindQuery(BaseModel):
+class KindQuery(QueryArgs):
     """Which kind of approvals to list (both when absent)."""
 
     kind: Kind | None = None
 
 
-class HistoryQuery(BaseModel):
+class HistoryQuery(QueryArgs):
     """Which slice of the decided approvals to list."""
 
     limit: int = Field(50, ge=1, le=200)

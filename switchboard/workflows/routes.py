@@ -22,6 +22,7 @@ from switchboard.agents import Registry
 from switchboard.platform.auth import current_principal, require_user
 from switchboard.platform.errors import NotFound, ValidationFailed
 from switchboard.platform.idempotency import idempotent
+from switchboard.platform.openapi import no_content
 from switchboard.platform.web import runtime
 from switchboard.workflows import catalog, service, versions
 from switchboard.workflows.definition import Definition
@@ -197,6 +198,7 @@ async def replace_workflow(workflow_id: str, data: Definition) -> tuple[Workflow
 
 @workflows.delete("/<workflow_id>")
 @require_user
+@no_content("Deleted (soft): the workflow and its versions answer 404 from now on")
 async def delete_workflow(workflow_id: str) -> tuple[str, int]:
     """Soft delete: the workflow and its versions answer 404 from now on."""
     await service.delete(current_principal(), workflow_id)

@@ -10,6 +10,7 @@ from quart_schema import validate_querystring, validate_request, validate_respon
 from switchboard.platform.auth import current_principal, require_user
 from switchboard.platform.events import Event
 from switchboard.platform.idempotency import HEADER, idempotent
+from switchboard.platform.openapi import event_stream
 from switchboard.platform.sse import follow, sse_response
 from switchboard.platform.web import resume_point, runtime
 from switchboard.workflows import runs as service
@@ -84,6 +85,7 @@ async def get_workflow_run_timeline(workflow_id: str, run_id: str) -> TimelineOu
 
 @runs.get("/<workflow_id>/executions/<run_id>/events")
 @require_user
+@event_stream("The run's steps as they happen, ending with completed, failed or cancelled")
 async def follow_workflow_run(workflow_id: str, run_id: str) -> Response:
     """SSE of the run: step_started, step_completed, step_failed, approval_required, approval_resolved, then
     completed | failed | cancelled; resumes after `?last_id=` or `Last-Event-ID`."""

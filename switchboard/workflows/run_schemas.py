@@ -8,6 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from switchboard.platform.query import QueryArgs
 from switchboard.workflows.models import WorkflowRun, WorkflowStep
 
 RunStatus = Literal["pending", "running", "awaiting_approval", "completed", "failed", "cancelled"]
@@ -28,7 +29,7 @@ class RunAccepted(BaseModel):
     status: RunStatus
 
 
-class RunQuery(BaseModel):
+class RunQuery(QueryArgs):
     """Which runs to list."""
 
     status: RunStatus | None = None

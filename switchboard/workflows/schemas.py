@@ -11,6 +11,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from switchboard.platform.query import QueryArgs
 from switchboard.workflows.definition import NODE_ID, Edge, Node, NodeId, WorkflowSettings
 
 MAX_VERSION = 2**31 - 1
@@ -26,7 +27,7 @@ class _In(BaseModel):
 # --- workflows ----------------------------------------------------------------------------------
 
 
-class WorkflowQuery(BaseModel):
+class WorkflowQuery(QueryArgs):
     """List filters."""
 
     limit: int = Field(50, ge=1, le=200)
@@ -159,7 +160,7 @@ class NodePatch(_In):
 # --- versions -------------------------------------------------------------------------------------
 
 
-class VersionQuery(BaseModel):
+class VersionQuery(QueryArgs):
     """Which slice of the version list."""
 
     limit: int = Field(50, ge=1, le=200)
@@ -196,7 +197,7 @@ class VersionPage(BaseModel):
     offset: int
 
 
-class CompareQuery(BaseModel):
+class CompareQuery(QueryArgs):
     """The two versions to compare; by default what the latest save changed (the one before -> the current)."""
 
     a: int | None = Field(None, ge=1, le=MAX_VERSION, description="Default: the version before `b`.")
@@ -238,7 +239,7 @@ class CompareOut(BaseModel):
 # --- node types -----------------------------------------------------------------------------------
 
 
-class NodeTypeQuery(BaseModel):
+class NodeTypeQuery(QueryArgs):
     """Node catalog filters (seed 002)."""
 
     search: QueryText | None = Field(None, description="Words in the type's name or description.")

@@ -12,6 +12,7 @@ from quart_schema import validate_querystring, validate_request, validate_respon
 
 from switchboard.platform.auth import current_principal, require_superadmin, require_user
 from switchboard.platform.errors import PayloadTooLarge
+from switchboard.platform.openapi import no_content
 from switchboard.platform.web import runtime
 from switchboard.workflows import schedule_service, webhooks
 from switchboard.workflows.trigger_models import WebhookTrigger, WorkflowSchedule
@@ -101,6 +102,7 @@ async def list_schedules(workflow_id: str, query_args: ListQuery) -> SchedulePag
 
 @triggers.delete("/workflows/<workflow_id>/schedules/<schedule_id>")
 @require_user
+@no_content("Deleted: the schedule fires no more")
 async def delete_schedule(workflow_id: str, schedule_id: str) -> tuple[str, int]:
     """Remove a schedule (runs it started stay)."""
     await schedule_service.delete(current_principal(), workflow_id, schedule_id)

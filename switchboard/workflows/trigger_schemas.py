@@ -8,6 +8,7 @@ from uuid import UUID
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
+from switchboard.platform.query import MAX_QUERY_INT, QueryArgs
 from switchboard.workflows.schemas import WorkflowOut
 
 # text without NUL (PostgreSQL stores none)
@@ -28,7 +29,7 @@ class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class ListQuery(BaseModel):
+class ListQuery(QueryArgs):
     """Which slice of a list."""
 
     limit: int = Field(50, ge=1, le=200)
@@ -210,7 +211,7 @@ class RunSummary(BaseModel):
     duration_ms: int | None
 
 
-class LatestRunsQuery(BaseModel):
+class LatestRunsQuery(QueryArgs):
     """How many of the latest runs."""
 
     limit: int = Field(8, ge=1, le=100)
@@ -241,7 +242,7 @@ class WorkflowMetrics(Metrics):
     workflow_name: str
 
 
-class MetricsQuery(BaseModel):
+class MetricsQuery(QueryArgs):
     """Metrics over the last `days` days."""
 
     days: int = Field(30, ge=1, le=366)
@@ -256,10 +257,10 @@ class MetricsOut(BaseModel):
     workflows: list[WorkflowMetrics]
 
 
-class LogQuery(BaseModel):
+class LogQuery(QueryArgs):
     """Log entries after a cursor."""
 
-    after: int = Field(0, ge=0, le=2**62, description="The `seq` of the last entry already read.")
+    after: int = Field(0, ge=0, le=MAX_QUERY_INT, description="The `seq` of the last entry already read.")
     limit: int = Field(50, ge=1, le=200)
 
 
