@@ -50,7 +50,7 @@ class Approvers(BaseModel):
     roles: list[str] = []
 
 
-class DecisionOut(BaseModel):
+class ApprovalDecisionOut(BaseModel):
     """One person's decision."""
 
     user_id: UUID
@@ -83,7 +83,7 @@ class ApprovalOut(BaseModel):
     expires_at: datetime
     created_at: datetime
     decided_at: datetime | None
-    decisions: list[DecisionOut]
+    decisions: list[ApprovalDecisionOut]
     task_id: UUID | None = None
     agent: str | None = None
     tool: str | None = None
@@ -122,7 +122,7 @@ class ApprovalOut(BaseModel):
             expires_at=approval.expires_at,
             created_at=approval.created_at,
             decided_at=approval.decided_at,
-            decisions=[DecisionOut.model_validate(d, from_attributes=True) for d in decisions],
+            decisions=[ApprovalDecisionOut.model_validate(d, from_attributes=True) for d in decisions],
             **tool_call,
         )
 

@@ -17,6 +17,7 @@ from switchboard.workflows.trigger_schemas import (
     AgentSuggestion,
     GeneratedWorkflow,
     GenerateIn,
+    LatestRun,
     LatestRunsQuery,
     LogEntry,
     LogPage,
@@ -25,7 +26,6 @@ from switchboard.workflows.trigger_schemas import (
     MetricsOut,
     MetricsQuery,
     RunList,
-    RunSummary,
     SuggestionsOut,
     TemplateList,
     TemplateOut,
@@ -138,7 +138,7 @@ async def suggest_agents(workflow_id: str, node_id: str) -> SuggestionsOut:
 async def latest_runs(query_args: LatestRunsQuery) -> RunList:
     """The org's newest runs across workflows."""
     rows = await dashboard.latest_runs(current_principal(), query_args.limit)
-    return RunList(items=[RunSummary(**row) for row in rows])
+    return RunList(items=[LatestRun(**row) for row in rows])
 
 
 @flows.get("/metrics")

@@ -197,7 +197,7 @@ class SuggestionsOut(BaseModel):
 # --- flows dashboard --------------------------------------------------------------------------------
 
 
-class RunSummary(BaseModel):
+class LatestRun(BaseModel):
     """A run in the dashboard."""
 
     id: UUID
@@ -220,7 +220,7 @@ class LatestRunsQuery(QueryArgs):
 class RunList(BaseModel):
     """Runs, newest first."""
 
-    items: list[RunSummary]
+    items: list[LatestRun]
 
 
 class Metrics(BaseModel):

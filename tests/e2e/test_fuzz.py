@@ -24,6 +24,7 @@ import httpx
 import pytest
 
 from switchboard.platform.ratelimit import LIMITS
+from tests.fakes.openai_server import FakeOpenAI
 from tests.support import processes
 
 SCHEMATHESIS = str(Path(sys.executable).with_name("schemathesis"))
@@ -34,8 +35,14 @@ SHARDS = 2  # schemathesis processes for the everyday operations, beside the thr
 
 @pytest.fixture(scope="module")
 def fuzz_url(process_env, worker, tmp_path_factory) -> Iterator[str]:
-    """A server of its own, every rate limit raised the documented way."""
-    env = {**process_env, "RATE_LIMITS": json.dumps(dict.fromkeys(LIMITS, "1000000/minute"))}
+    """A server of its own, every rate limit raised the documented way, with a platform model (a fake
+    OpenAI-compatible server) so that the routes that need one answer rather than say 503 model_required."""
+    model = FakeOpenAI().start()
+    env = {
+        **process_env,
+        "RATE_LIMITS": json.dumps(dict.fromkeys(LIMITS, "1000000/minute")),
+        "CHAT_BASE_URL": model.base_url,
+    }
     port = processes.free_port()
     proc = processes.start_serve(env, port, tmp_path_factory.mktemp("logs") / "fuzz-serve.log")
     url = f"http://127.0.0.1:{port}"
@@ -44,6 +51,7 @@ def fuzz_url(process_env, worker, tmp_path_factory) -> Iterator[str]:
         yield url
     finally:
         proc.stop()
+        model.stop()
 
 
 class Pass:
