@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 
 import pytest
 
@@ -30,12 +29,11 @@ async def test_blocking_read_wakes_on_append(app, clean):
         await events.append("t:2", "complete", "done")
 
     writer = asyncio.create_task(later())
-    started = time.monotonic()
-    batch = await events.read("t:2", first.id, block_ms=5000)
+    # a read that blocks far longer than the test may run: it returns only because the append woke it
+    batch = await events.read("t:2", first.id, block_ms=600_000)
     await writer
     assert [e.update_type for e in batch] == ["complete"]
     assert batch[0].terminal
-    assert time.monotonic() - started < 2
 
 
 async def test_blocking_read_times_out_empty(app, clean):
