@@ -208,6 +208,14 @@ class WorkflowTriggerSettings(BaseSettings):
         description="Seconds between each worker's schedule ticks (claiming due fire times); 0: workers do not "
         "tick on their own (POST /admin/tick still does).",
     )
+    schedule_lookahead_seconds: float = Field(
+        5,
+        ge=0,
+        le=30,
+        description="How far ahead a tick writes fire times' runs: a run due within this many seconds is written "
+        "now, its first step held until the fire time (so thousands due at once start on time); 0: at the fire "
+        "time.",
+    )
     webhook_max_body_bytes: int = Field(
         262_144, ge=1, le=1_048_576, description="Largest webhook delivery body accepted (413 above)."
     )

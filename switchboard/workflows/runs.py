@@ -42,6 +42,11 @@ FIRST_STEPS = """
 SELECT id, attempt FROM workflow_steps WHERE run_id = ANY($1::uuid[]) AND status = 'pending' AND ready_at IS NOT NULL
 """
 
+FIRST_STEPS_HELD = """
+SELECT id, attempt, resume_at FROM workflow_steps
+WHERE run_id = ANY($1::uuid[]) AND status = 'pending' AND ready_at IS NOT NULL
+"""
+
 COUNT_ACTIVE = """
 SELECT count(*) FILTER (WHERE workflow_id = $2) AS workflow, count(*) AS org
 FROM workflow_runs WHERE org_id = $1 AND status = ANY($3::text[])

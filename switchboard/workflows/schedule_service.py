@@ -140,14 +140,40 @@ async def get(principal: Principal, workflow_id: str, schedule_id: str) -> Workf
 
 
 async def delete(principal: Principal, workflow_id: str, schedule_id: str) -> None:
-    """Remove a schedule (its fire history goes with it; the runs it started stay)."""
+    """Remove a schedule (its fire history goes with it; the runs it started stay, but for runs written ahead
+    of a fire time still to come)."""
     found = await get(principal, workflow_id, schedule_id)
+    await withdraw_held(schedule_id=found.id)
     await found.delete()
+
+
+_WITHDRAW = """
+WITH held AS (
+    DELETE FROM workflow_schedule_fires f USING workflow_runs r
+    WHERE f.run_id = r.id AND r.status = 'pending' AND f.fire_time > $1
+      AND (f.schedule_id = $2 OR r.workflow_id = $3)
+    RETURNING f.run_id
+)
+DELETE FROM workflow_runs WHERE id IN (SELECT run_id FROM held) AND status = 'pending'
+"""
+
+
+async def withdraw_held(*, schedule_id: uuid.UUID | None = None, workflow_id: uuid.UUID | None = None) -> None:
+    """Take back the runs a tick wrote ahead of fire times still to come (see `tick`), with their fire rows.
+
+    A schedule paused or deleted, or its workflow paused, archived or deleted, in the seconds between a
+    look-ahead tick and the fire time: the fire time then passes without a run, as it would have
+    without the look-ahead. (Their first steps cannot start before the fire time.)
+    """
+    async with in_transaction() as conn:
+        await conn.execute_query(_WITHDRAW, [datetime.now(UTC), schedule_id, workflow_id])
 
 
 async def set_paused(principal: Principal, workflow_id: str, schedule_id: str, paused: bool) -> WorkflowSchedule:
     """Pause, or resume from now on: fire times that passed while paused are not caught up."""
     found = await get(principal, workflow_id, schedule_id)
+    if paused:
+        await withdraw_held(schedule_id=found.id)
     if found.paused != paused:
         found.paused = paused
         if not paused:
@@ -197,6 +223,9 @@ FROM workflow_schedules s
 JOIN workflows w ON w.id = s.workflow_id
 LEFT JOIN workflow_runs r ON r.id = s.last_run_id
 WHERE NOT s.paused AND s.next_fire_at <= $1
+  -- ahead of its fire time, a schedule whose last run is still going waits for the time itself (its overlap policy)
+  AND (s.next_fire_at <= $3 OR s.overlap = 'allow' OR r.status IS NULL
+       OR r.status NOT IN ('pending', 'running', 'awaiting_approval'))
 ORDER BY s.next_fire_at
 LIMIT $2
 FOR UPDATE OF s SKIP LOCKED
@@ -238,8 +267,9 @@ def _decoded(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
-def _run_of(schedule_id: uuid.UUID, row: dict[str, Any], fire_time: datetime) -> TriggeredRun:
+def _run_of(schedule_id: uuid.UUID, row: dict[str, Any], fire_time: datetime, now: datetime) -> TriggeredRun:
     return TriggeredRun(
+        not_before=fire_time if fire_time > now else None,
         workflow_id=row["workflow_id"],
         org_id=row["org_id"],
         acting_user_id=row["owner_id"],
@@ -250,11 +280,11 @@ def _run_of(schedule_id: uuid.UUID, row: dict[str, Any], fire_time: datetime) ->
     )
 
 
-def _plan(row: dict[str, Any], now: datetime, result: TickResult) -> tuple[list[_Fire], datetime, int]:
+def _plan(row: dict[str, Any], now: datetime, until: datetime, result: TickResult) -> tuple[list[_Fire], datetime, int]:
     """The fires of one due schedule by its policies, its next fire time, and how many fire times it missed."""
     spec = CronSpec(row["cron"], row["timezone"])
     due = schedules.due_fire_times(
-        spec, row["next_fire_at"], now, missed_policy=row["missed"], catch_up_limit=row["catch_up_limit"]
+        spec, row["next_fire_at"], now, missed_policy=row["missed"], catch_up_limit=row["catch_up_limit"], until=until
     )
     if row["workflow_status"] != "active" or row["deleted_at"] is not None:
         result.inactive += len(due.run)
@@ -264,7 +294,7 @@ def _plan(row: dict[str, Any], now: datetime, result: TickResult) -> tuple[list[
     fires: list[_Fire] = []
     for fire_time in due.run:
         if row["overlap"] == "allow" or not busy:
-            fires.append(_Fire(row["id"], fire_time, "started", _run_of(row["id"], row, fire_time)))
+            fires.append(_Fire(row["id"], fire_time, "started", _run_of(row["id"], row, fire_time, now)))
             busy = True
         elif row["overlap"] == "queue_one" and queue_free:
             fires.append(_Fire(row["id"], fire_time, "queued"))
@@ -274,17 +304,18 @@ def _plan(row: dict[str, Any], now: datetime, result: TickResult) -> tuple[list[
     return fires, due.next_fire_at, due.missed
 
 
-async def _claim_batch(now: datetime, batch_size: int) -> TickResult:
-    """One transaction: take up to `batch_size` due schedules, claim their fire rows, create the runs, move them on."""
+async def _claim_batch(now: datetime, until: datetime, batch_size: int) -> TickResult:
+    """One transaction: take up to `batch_size` schedules due by `until`, claim their fire rows, create the runs
+    (held until their fire times), move them on."""
     result = TickResult(now=now)
     async with in_transaction() as conn:
-        rows = await conn.execute_query_dict(_DUE, [now, batch_size])
+        rows = await conn.execute_query_dict(_DUE, [until, batch_size, now])
         result.claimed = len(rows)
         if not rows:
             return result
         plans = []
         for row in rows:
-            planned, next_at, missed = _plan(row, now, result)
+            planned, next_at, missed = _plan(row, now, until, result)
             plans.append((row["id"], planned, next_at, missed))
             result.missed += missed
         fires = await _claim_fires(conn, [fire for _, planned, _, _ in plans for fire in planned])
@@ -339,7 +370,8 @@ async def _start_queued(batch_size: int) -> list[Any]:
         rows = await conn.execute_query_dict(_QUEUED, [batch_size])
         if not rows:
             return []
-        runs = await create_runs(conn, [_run_of(row["schedule_id"], row, row["fire_time"]) for row in rows])
+        now = datetime.now(UTC)
+        runs = await create_runs(conn, [_run_of(row["schedule_id"], row, row["fire_time"], now) for row in rows])
         await conn.execute_query(
             "UPDATE workflow_schedule_fires f SET outcome = 'started', run_id = v.run_id "
             "FROM unnest($1::bigint[], $2::uuid[]) AS v(id, run_id) WHERE f.id = v.id",
@@ -353,17 +385,23 @@ async def _start_queued(batch_size: int) -> list[Any]:
     return runs
 
 
-async def tick(runtime: Runtime, now: datetime | None = None, *, batch_size: int = BATCH_SIZE) -> TickResult:
+async def tick(
+    runtime: Runtime, now: datetime | None = None, *, batch_size: int = BATCH_SIZE, lookahead_s: float = 0
+) -> TickResult:
     """Fire every schedule due by `now` (default: the clock), batch by batch, and start queued fires that may go.
 
-    Each batch's runs are handed to the workers while the next batch is claimed.
+    With `lookahead_s`, fire times up to that many seconds ahead are claimed too: their runs are written
+    now and their first steps held until the fire time, so a minute's thousands of schedules are ready
+    when it strikes instead of being written after it. Each batch's runs are handed to the workers while
+    the next batch is claimed.
     """
     moment = (now or datetime.now(UTC)).astimezone(UTC)
+    until = moment + timedelta(seconds=lookahead_s)
     total = TickResult(now=moment)
     dispatching: list[asyncio.Task[None]] = []
     try:
         while True:
-            batch = await _claim_batch(moment, batch_size)
+            batch = await _claim_batch(moment, until, batch_size)
             if batch.runs:
                 dispatching.append(asyncio.create_task(dispatch_runs(runtime, batch.runs)))
             total.add(batch)

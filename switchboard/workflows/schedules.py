@@ -147,20 +147,23 @@ def due_fire_times(
     missed_policy: MissedPolicy,
     catch_up_limit: int,
     grace: timedelta = DEFAULT_GRACE,
+    until: datetime | None = None,
 ) -> DueFires:
-    """The fire times due by `now`, starting at `next_fire_at`, sorted by the missed-fire policy.
+    """The fire times due by `now` (or by `until`, a moment ahead of it), starting at `next_fire_at`, sorted
+    by the missed-fire policy.
 
-    A fire time within `grace` of `now` is on time and always runs; older ones were missed (the
-    schedulers were down) and the policy decides: `skip` none, `run_once` the latest, `catch_up` the
+    A fire time within `grace` of `now`, or after it, is on time and always runs; older ones were missed
+    (the schedulers were down) and the policy decides: `skip` none, `run_once` the latest, `catch_up` the
     latest `catch_up_limit`.
     """
+    horizon = max(now, until) if until else now
     due: list[datetime] = []
     moment = next_fire_at
     # Past a catch-up's reach only the count matters: keep the latest few, count the rest.
     keep = max(catch_up_limit, 1) + 1
     dropped = 0
     walked = 0
-    while moment <= now:
+    while moment <= horizon:
         due.append(moment)
         if len(due) > keep * 2:
             dropped += len(due) - keep

@@ -20,7 +20,7 @@ from switchboard.agents import Registry
 from switchboard.platform.auth import Principal
 from switchboard.platform.errors import Conflict, NotFound, VersionMismatch
 from switchboard.platform.ids import parse_id
-from switchboard.workflows import operations, validation
+from switchboard.workflows import operations, schedule_service, validation
 from switchboard.workflows.definition import Definition, TriggerConfig, WorkflowSettings
 from switchboard.workflows.models import Workflow, WorkflowVersion
 from switchboard.workflows.schemas import MAX_VERSION, NodePatch, Operation
@@ -272,6 +272,7 @@ async def delete(principal: Principal, workflow_id: uuid.UUID | str) -> None:
     await Workflow.filter(id=workflow.id, deleted_at=None).update(
         deleted_at=datetime.now(UTC), updated_at=datetime.now(UTC)
     )
+    await schedule_service.withdraw_held(workflow_id=workflow.id)
 
 
 async def change_status(principal: Principal, workflow_id: uuid.UUID | str, action: str) -> Workflow:
@@ -288,6 +289,8 @@ async def change_status(principal: Principal, workflow_id: uuid.UUID | str, acti
     moved = await Workflow.filter(id=workflow.id, deleted_at=None, status__in=sources).update(**changes)
     if not moved:  # changed under us: answer with what it is now
         raise InvalidStatusChange("The workflow's status changed meanwhile; reload it")
+    if target != "active":  # runs written ahead of a fire time still to come do not start
+        await schedule_service.withdraw_held(workflow_id=workflow.id)
     await workflow.refresh_from_db()
     return workflow
 

@@ -38,13 +38,16 @@ FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::int[], $6::text[], $7::text[
 ON CONFLICT (workflow_id, idempotency_key) DO NOTHING
 RETURNING id
 """
+# A first step (no incoming edges) is queued at once, or at its run's fire time when that lies ahead (held by
+# `resume_at` until then, as a delay node's step is).
 _INSERT_STEPS = """
 INSERT INTO workflow_steps (id, run_id, node_id, iteration, node_type, status, remaining, taken, need, wait_all,
-    ready_at, attempt, attempts, waited_seconds)
+    ready_at, resume_at, attempt, attempts, waited_seconds)
 SELECT u.id, u.run_id, u.node_id, 0, u.node_type, 'pending', u.remaining, 0, u.need, u.wait_all,
-    CASE WHEN u.remaining = 0 THEN $1::timestamptz END, 0, '[]'::jsonb, 0
-FROM unnest($2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::int[], $7::int[], $8::bool[])
-    AS u(id, run_id, node_id, node_type, remaining, need, wait_all)
+    CASE WHEN u.remaining = 0 THEN coalesce(u.not_before, $1::timestamptz) END,
+    CASE WHEN u.remaining = 0 THEN u.not_before END, 0, '[]'::jsonb, 0
+FROM unnest($2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::int[], $7::int[], $8::bool[], $9::timestamptz[])
+    AS u(id, run_id, node_id, node_type, remaining, need, wait_all, not_before)
 """
 
 
@@ -59,6 +62,7 @@ class TriggeredRun:
     input: Any
     idempotency_key: str
     version: int | None = None  # None: the workflow's current version, read by the engine
+    not_before: datetime | None = None  # a fire time ahead: the first step waits for it
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,7 @@ class CreatedRun:
     """A run written by a batch: what dispatching it needs."""
 
     id: uuid.UUID
+    not_before: datetime | None = None
 
 
 async def create_runs(
@@ -77,7 +82,8 @@ async def create_runs(
     caller's transaction back); schedules leave them out, their overlap policy is their limit. Keys
     used before give the earlier run back.
     """
-    if settings is None and len(wanted) >= BATCH_THRESHOLD and all(run.version is not None for run in wanted):
+    batch = len(wanted) >= BATCH_THRESHOLD or any(run.not_before for run in wanted)
+    if settings is None and batch and all(run.version is not None for run in wanted):
         return await _create_batch(connection, wanted)
     from switchboard.workflows.runs import RunStart
     from switchboard.workflows.runs import create_runs as engine_create_runs
@@ -124,20 +130,21 @@ async def _create_batch(connection: BaseDBAsyncClient, wanted: Sequence[Triggere
         ],
     )
     created = {row["id"] for row in created_rows}
-    steps: list[tuple[uuid.UUID, uuid.UUID, str, str, int, int, bool]] = []
+    steps: list[tuple[uuid.UUID, uuid.UUID, str, str, int, int, bool, datetime | None]] = []
     for run_id, run in zip(ids, wanted, strict=True):
         if run_id not in created:
             continue
         graph = graphs[(run.workflow_id, run.version)]
         for node_id, node in graph.nodes.items():
             need, wait_all = graph.join(node_id)
-            steps.append((uuid.uuid4(), run_id, node_id, node.type, len(graph.incoming[node_id]), need, wait_all))
+            incoming = len(graph.incoming[node_id])
+            steps.append((uuid.uuid4(), run_id, node_id, node.type, incoming, need, wait_all, run.not_before))
     if steps:
         await connection.execute_query(_INSERT_STEPS, [now, *[list(column) for column in zip(*steps, strict=True)]])
     runs: list[Any] = []
     for run_id, run in zip(ids, wanted, strict=True):
         if run_id in created:
-            runs.append(CreatedRun(run_id))
+            runs.append(CreatedRun(run_id, run.not_before))
         else:  # a key used before (not by a schedule's own fire rows, which are claimed first): that run
             rows = await connection.execute_query_dict(
                 "SELECT id FROM workflow_runs WHERE workflow_id = $1 AND idempotency_key = $2",
@@ -153,18 +160,24 @@ async def dispatch_runs(runtime: Runtime, runs: Sequence[Any]) -> None:
         return
     from switchboard.workflows import runs as engine_runs
 
-    if len(runs) < BATCH_THRESHOLD:
+    if len(runs) < BATCH_THRESHOLD and not any(getattr(run, "not_before", None) for run in runs):
         await engine_runs.dispatch_runs(runtime, list(runs))
         return
     from tortoise import connections
 
     from switchboard.workflows.engine.runner import STEP_JOB, step_job_id
 
-    rows = await connections.get("default").execute_query_dict(engine_runs.FIRST_STEPS, [[run.id for run in runs]])
+    rows = await connections.get("default").execute_query_dict(engine_runs.FIRST_STEPS_HELD, [[run.id for run in runs]])
     gate = asyncio.Semaphore(ENQUEUE_CONCURRENCY)
 
     async def enqueue(row: dict[str, Any]) -> None:
+        hold = (row["resume_at"] - datetime.now(UTC)).total_seconds() if row["resume_at"] else None
         async with gate:
-            await runtime.queue.enqueue(STEP_JOB, str(row["id"]), job_id=step_job_id(row["id"], row["attempt"] + 1))
+            await runtime.queue.enqueue(
+                STEP_JOB,
+                str(row["id"]),
+                job_id=step_job_id(row["id"], row["attempt"] + 1),
+                defer_seconds=hold if hold and hold > 0 else None,
+            )
 
     await asyncio.gather(*(enqueue(row) for row in rows))

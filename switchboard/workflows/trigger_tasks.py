@@ -20,7 +20,11 @@ async def tick_schedules(ctx: dict[str, Any], now: str | None = None) -> int:
 
     `now` (ISO 8601) ticks at another time, as `POST /admin/tick` can: the periodic job never passes it.
     """
-    done = await schedule_service.tick(ctx["runtime"], datetime.fromisoformat(now) if now else None)
+    runtime = ctx["runtime"]
+    if now:  # a tick at a chosen moment looks no further than it
+        done = await schedule_service.tick(runtime, datetime.fromisoformat(now))
+    else:
+        done = await schedule_service.tick(runtime, lookahead_s=runtime.settings.schedule_lookahead_seconds)
     if done.started or done.missed:
         log.info(
             "schedules ticked: %d started, %d skipped, %d queued, %d missed",

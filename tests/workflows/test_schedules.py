@@ -155,6 +155,45 @@ async def test_overlap_policies(app, admin, superadmin, worker):
     assert len({f.run_id for f in fires if f.run_id}) == 2
 
 
+async def test_a_fire_time_just_ahead_is_written_early_and_its_run_starts_at_the_fire_time(app, admin, worker):
+    """The periodic tick looks a few seconds ahead: the run is ready when the fire time strikes, not after it."""
+    from switchboard.workflows import schedule_service
+    from switchboard.workflows.models import WorkflowStep
+    from switchboard.workflows.trigger_models import WorkflowSchedule
+
+    workflow_id = await active_workflow(admin, quick_definition("Just ahead"))
+    parked_id = await active_workflow(admin, quick_definition("Still going", park=True))
+    ahead = await schedule(admin, workflow_id)
+    withdrawn = await schedule(admin, workflow_id)
+    busy = await schedule(admin, parked_id, overlap="skip")
+    runtime = app.extensions["runtime"]
+    # the busy schedule's last run is still going: ahead of its next fire time it is left to the time itself
+    await WorkflowSchedule.filter(id=busy["id"]).update(next_fire_at=datetime.now(UTC) - timedelta(seconds=1))
+    await schedule_service.tick(runtime, lookahead_s=0)
+    fire = (datetime.now(UTC) + timedelta(seconds=3)).replace(microsecond=0)
+    await WorkflowSchedule.filter(id__in=[ahead["id"], withdrawn["id"], busy["id"]]).update(next_fire_at=fire)
+
+    done = await schedule_service.tick(runtime, lookahead_s=5)
+
+    assert done.started == 2  # the busy one waits for its fire time
+    # paused before its fire time: the run written ahead is taken back, as if the tick had not looked ahead
+    paused = await admin.post(f"{WORKFLOWS}/{workflow_id}/schedules/{withdrawn['id']}/pause")
+    assert paused.status_code == 200
+    assert await ScheduleFire.filter(schedule_id=withdrawn["id"]).count() == 0
+    fires = await ScheduleFire.filter(schedule_id=ahead["id"])
+    assert [(f.fire_time, f.outcome) for f in fires] == [(fire, "started")]
+    assert await ScheduleFire.filter(schedule_id=busy["id"], fire_time=fire).count() == 0
+    first = await WorkflowStep.get(run_id=fires[0].run_id, node_id="clock")
+    assert first.status == "pending" and first.ready_at == fire and first.resume_at == fire  # held, not started
+    run = await wait_run(admin, workflow_id, str(fires[0].run_id))
+    assert run["status"] == "completed"
+    assert [r["id"] for r in await runs_of(admin, workflow_id)] == [str(fires[0].run_id)]
+    await first.refresh_from_db()
+    assert first.started_at is not None and first.started_at >= fire  # not a moment before its fire time
+    listed = await (await admin.get(f"{WORKFLOWS}/{workflow_id}/schedules")).get_json()
+    assert listed["items"][0]["next_fire_at"] > fire.isoformat().replace("+00:00", "Z")
+
+
 @pytest.mark.parametrize(
     ("missed", "expected_runs", "expected_missed"),
     [("skip", 1, 10), ("run_once", 2, 9), ("catch_up", 4, 7)],
