@@ -41,9 +41,9 @@ class CountedEventLog(RedisEventLog):
 
     appends = 0
 
-    async def append_many(self, stream: str, entries: Any) -> list[Event]:
+    async def append_many(self, stream: str, entries: Any, *, audience: Any = None) -> list[Event]:
         self.appends += 1
-        return await super().append_many(stream, entries)
+        return await super().append_many(stream, entries, audience=audience)
 
 
 async def emitter(redis_url: str) -> dict[str, object]:

@@ -25,6 +25,7 @@ from switchboard.platform.openapi import SwitchboardOpenAPI
 from switchboard.platform.query import check_parameters
 from switchboard.platform.ratelimit import RateLimiter
 from switchboard.platform.storage import Storage
+from switchboard.platform.system import operations
 
 log = logging.getLogger(__name__)
 
@@ -181,6 +182,9 @@ def create_app(
         # the one rule for parameters, here so that a route reading `request.args` itself is covered too
         check_parameters("query", request.args.items(multi=True))
         check_parameters("path", (request.view_args or {}).items())
+
+    app.before_request(operations.start_timer)
+    app.after_request(operations.observe)
 
     @app.after_request
     async def echo_correlation_id(response: Response) -> Response:

@@ -84,6 +84,11 @@ async def ensure_first_admin(settings: Settings) -> None:
     try:
         if await identity.has_users():
             return
+        if settings.bootstrap_token:
+            # hosted installs: the first admin is made by the first-run link, not a printed password
+            link = f"{settings.public_url or ''}/bootstrap?token=<BOOTSTRAP_TOKEN>"
+            click.echo(f"\n  No account yet. Open {link} to become the first admin.\n", err=True)
+            return
         password = new_token(12)
         user = await identity.create_admin(settings.first_admin_email, password)
     finally:

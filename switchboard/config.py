@@ -126,6 +126,26 @@ class SecuritySettings(BaseSettings):
     )
 
 
+class ControlPlaneSettings(BaseSettings):
+    """Operations: metrics, scheduled maintenance, the org's live stream."""
+
+    metrics_token: str | None = Field(
+        None,
+        description="Bearer token /metrics asks of callers not on loopback; unset: /metrics answers loopback only.",
+    )
+    cron_secret: str | None = Field(
+        None, description="Bearer secret of POST /cron/retention (an external scheduler's call); unset: refused."
+    )
+    bootstrap_token: str | None = Field(
+        None,
+        description="Arms the first-run link GET /bootstrap?token=... (hosted installs): while no user exists, it "
+        "creates the first superadmin (FIRST_ADMIN_EMAIL) and signs them in, once; the printed password is not made.",
+    )
+    org_events_max_len: int = Field(
+        100_000, description="Events kept per org live stream (older ones trimmed; a resume further back misses them)."
+    )
+
+
 class MailSettings(BaseSettings):
     """Outgoing mail."""
 
@@ -228,6 +248,7 @@ class WorkflowTriggerSettings(BaseSettings):
 
 
 class Settings(
+    ControlPlaneSettings,
     WorkflowTriggerSettings,
     WorkflowEngineSettings,
     ChatSettings,

@@ -28,6 +28,7 @@ from switchboard.config import Settings
 from switchboard.ingestion import Embedder
 from switchboard.platform.events import EventLog
 from switchboard.platform.ratelimit import RateLimiter
+from switchboard.platform.retention import RetentionPlan
 from switchboard.platform.runtime import Runtime
 from switchboard.platform.storage import Storage
 
@@ -118,6 +119,9 @@ async def open_resources(runtime: Runtime, seams: Seams | None = None) -> None:
             await plugin.open_resources(runtime, embedder=seams.embedder)
     runtime.provide(ChatModels(seams.chat_model_factory or choose_chat_model))
     runtime.provide(build_registry(runtime))
+    runtime.provide(
+        RetentionPlan({name: prune for p in _plugins() if hasattr(p, "pruners") for name, prune in p.pruners().items()})
+    )
 
 
 async def warm_up(runtime: Runtime) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from switchboard.approvals import Approval, register_resume_handler, request_approval, void_for_subject
 from switchboard.chat.models import ChatTask
-from switchboard.chat.service import task_stream
+from switchboard.chat.service import task_audience, task_stream
 from switchboard.platform.runtime import Runtime
 
 KIND = "tool_call"
@@ -68,6 +68,7 @@ async def resume_task(approval: Approval, runtime: Runtime) -> None:
         task_stream(task_id),
         "approval_resolved",
         f"{approval.context.get('tool')} {approval.status}",
+        audience=task_audience(approval.org_id, approval.requested_by) if approval.requested_by else None,
         approval_id=str(approval.id),
         tool=approval.context.get("tool"),
         agent=approval.context.get("agent"),

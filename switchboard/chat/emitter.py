@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 from switchboard.chat.models import ChatTask
-from switchboard.platform.events import TERMINAL_TYPES, Entry, EventLog
+from switchboard.platform.events import TERMINAL_TYPES, Audience, Entry, EventLog
 
 
 class Emitter:
@@ -23,6 +23,8 @@ class Emitter:
 
     def __init__(self, events: EventLog, stream: str, task: ChatTask) -> None:
         self.events, self.stream, self.task = events, stream, task
+        # the owner's live stream gets the same events, in the same append
+        self.audience = Audience.of_user(task.org_id, "chat", task.user_id) if task is not None else None
         self._pending: list[Entry] = []
         self._sender: asyncio.Task[None] | None = None
 
@@ -53,4 +55,4 @@ class Emitter:
     async def _send(self) -> None:
         while self._pending:
             batch, self._pending = self._pending, []
-            await self.events.append_many(self.stream, batch)
+            await self.events.append_many(self.stream, batch, audience=self.audience)

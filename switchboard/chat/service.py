@@ -13,7 +13,7 @@ from tortoise.exceptions import IntegrityError
 from switchboard.chat.models import ACTIVE_STATUSES, TERMINAL_STATUSES, ChatTask, Conversation, Message
 from switchboard.platform.auth import Principal
 from switchboard.platform.errors import NotFound, TaskActive
-from switchboard.platform.events import Event, EventLog
+from switchboard.platform.events import Audience, Event, EventLog
 from switchboard.platform.ids import parse_id
 from switchboard.platform.queue import Queue
 
@@ -23,6 +23,11 @@ RECENT_WINDOW = timedelta(minutes=10)
 def task_stream(task_id: uuid.UUID | str) -> str:
     """Event stream name of a chat task."""
     return f"chat:{task_id}"
+
+
+def task_audience(org_id: uuid.UUID, user_id: uuid.UUID) -> Audience:
+    """Who sees a chat task's events on the org's live stream: its owner only."""
+    return Audience.of_user(org_id, "chat", user_id)
 
 
 async def get_conversation(principal: Principal, conversation_id: str) -> Conversation:
@@ -102,6 +107,7 @@ async def start_task(
         task_stream(task.id),
         "queued",
         "Waiting for a worker",
+        audience=task_audience(principal.org_id, principal.user_id),
         conversation_id=str(task.conversation_id),
         data={"mode": mode},
     )
@@ -135,7 +141,12 @@ async def cancel_task(principal: Principal, task_id: str, events: EventLog) -> C
         )
         if stopped:
             await void_for_task(task.id)
-            await events.append(task_stream(task.id), "cancelled", "Cancelled by the user")
+            await events.append(
+                task_stream(task.id),
+                "cancelled",
+                "Cancelled by the user",
+                audience=task_audience(task.org_id, task.user_id),
+            )
             await task.refresh_from_db()
             return task
     await ChatTask.filter(id=task.id).update(cancel_requested=True)

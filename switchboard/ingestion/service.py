@@ -18,6 +18,7 @@ from switchboard.ingestion.upload import ReceivedFile
 from switchboard.platform.audit import service as audit
 from switchboard.platform.auth import Principal
 from switchboard.platform.errors import Forbidden, NotFound, ValidationFailed
+from switchboard.platform.events import Audience
 from switchboard.platform.ids import parse_id
 from switchboard.platform.runtime import Runtime
 
@@ -25,6 +26,13 @@ from switchboard.platform.runtime import Runtime
 def document_stream(document_id: uuid.UUID | str) -> str:
     """Event stream name of a document's processing."""
     return f"document:{document_id}"
+
+
+def document_audience(collection: Collection) -> Audience:
+    """Who sees a document's processing on the org's live stream: the org for an org collection, else its owner."""
+    if collection.scope == "org" or collection.owner_id is None:
+        return Audience(collection.org_id, "document")
+    return Audience.of_user(collection.org_id, "document", collection.owner_id)
 
 
 async def accept_upload(
@@ -63,7 +71,14 @@ async def accept_upload(
             raise DuplicateDocument(details={"document_id": str(existing.id) if existing else None}) from None
     finally:
         received.discard()
-    await runtime.events.append(document_stream(document.id), "queued", "Waiting for a worker", progress=0.0)
+    await runtime.events.append(
+        document_stream(document.id),
+        "queued",
+        "Waiting for a worker",
+        audience=document_audience(collection),
+        progress=0.0,
+        document_id=str(document.id),
+    )
     await runtime.queue.enqueue("ingest_document", str(document.id), job_id=f"ingest:{document.id}")
     await audit.record(
         "document.uploaded",

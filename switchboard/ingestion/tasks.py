@@ -11,10 +11,11 @@ from arq import Retry, cron
 
 from switchboard.ingestion.errors import ExtractionFailed
 from switchboard.ingestion.index import delete_chunks, write_chunks
-from switchboard.ingestion.models import Document
+from switchboard.ingestion.models import Collection, Document
 from switchboard.ingestion.resources import pipeline_of
-from switchboard.ingestion.service import document_stream
+from switchboard.ingestion.service import document_audience, document_stream
 from switchboard.platform import leases
+from switchboard.platform.events import Audience
 from switchboard.platform.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ class _Progress:
     def __init__(self, runtime: Runtime, lease: leases.Lease[Document]) -> None:
         self.runtime, self.lease = runtime, lease
         self.row_written = time.monotonic()
+        self.audience: Audience | None = None
 
     def begin(self) -> None:
         """The document's work begins (after its wait for a place in the pipeline): the row is up to date now."""
@@ -51,10 +53,13 @@ class _Progress:
             self.row_written = time.monotonic()
             await self.lease.update(progress=progress)
         document_id = self.lease.row.id
+        if self.audience is None:
+            self.audience = document_audience(await Collection.get(id=self.lease.row.collection_id))
         await self.runtime.events.append(
             document_stream(document_id),
             update_type,
             message,
+            audience=self.audience,
             progress=progress,
             document_id=str(document_id),
             **fields,

@@ -11,7 +11,7 @@ from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
-from quart import current_app, g, request
+from quart import current_app, g, has_websocket_context, request, websocket
 from tortoise.connection import get_connection
 
 from switchboard.platform.errors import CsrfOriginError, Forbidden, Unauthorized
@@ -101,15 +101,23 @@ async def principal_for(
     return _principal_of(user_id, row, auth_method=auth_method, ip=ip, api_key_id=api_key_id)
 
 
+def _incoming() -> Any:
+    """The request, or the WebSocket handshake (both carry headers, cookies and the peer's address)."""
+    return websocket if has_websocket_context() else request
+
+
 def client_ip() -> str | None:
     """The caller's address as the server sees it."""
-    return request.remote_addr
+    ip: str | None = _incoming().remote_addr
+    return ip
 
 
 async def _from_api_key(raw: str) -> Principal:
     key = await ApiKey.get_or_none(key_hash=hash_token(raw), revoked_at=None)
     if key is None:
         raise Unauthorized("Invalid or revoked API key")
+    if key.disabled_at is not None:
+        raise Unauthorized("This API key is disabled; enable it again to use it")
     key.last_used_at = datetime.now(UTC)
     await key.save(update_fields=["last_used_at"])
     return await principal_for(
@@ -136,10 +144,13 @@ async def _from_jwt(token: str) -> Principal:
 
 
 def _check_origin() -> None:
-    if request.method in _SAFE_METHODS:
+    incoming = _incoming()
+    if incoming is request and request.method in _SAFE_METHODS:
         return
-    origin = request.headers.get("Origin")
-    allowed = {f"{request.scheme}://{request.host}"}
+    # a WebSocket handshake is a GET, yet a cookie-borne one from another site must not open
+    origin = incoming.headers.get("Origin")
+    scheme = {"ws": "http", "wss": "https"}.get(incoming.scheme, incoming.scheme)
+    allowed = {f"{scheme}://{incoming.host}"}
     public = current_app.config["SETTINGS"].public_url
     if public:
         parts = urlsplit(public)
@@ -158,6 +169,7 @@ async def _from_session(token: str) -> Principal:
 
 async def resolve_principal() -> Principal:
     """The caller, from a Bearer token (JWT or API key), `X-API-Key`, or the session cookie."""
+    request = _incoming()
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
         token = header[7:].strip()
@@ -198,7 +210,7 @@ def signs_in(view: Callable[..., Any] | None) -> bool:
 
 async def count_ip() -> None:
     """Count a hit of the caller's IP against `api_ip` (429 past the limit)."""
-    await current_app.extensions["runtime"].limiter.hit("api_ip", request.remote_addr or "unknown")
+    await current_app.extensions["runtime"].limiter.hit("api_ip", client_ip() or "unknown")
 
 
 async def _caller_within_limits() -> Principal:

@@ -36,12 +36,43 @@ _STREAM_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
 
 
 @dataclass(frozen=True)
+class Audience:
+    """Who may see a stream's events on its org's live stream (`org_stream`).
+
+    `user_ids` empty: everyone in the org; else only those users (a chat task's owner, an
+    approval's approvers). `kind` is what a subscriber filters on.
+    """
+
+    org_id: uuid.UUID | str
+    kind: str
+    user_ids: tuple[str, ...] = ()
+
+    @classmethod
+    def of_user(cls, org_id: uuid.UUID | str, kind: str, user_id: uuid.UUID | str) -> Audience:
+        """One user's private events."""
+        return cls(org_id, kind, (str(user_id),))
+
+
+def org_stream(org_id: uuid.UUID | str) -> str:
+    """The name of an org's live stream: every scoped event of the org, in the order appended."""
+    return f"org:{org_id}"
+
+
+@dataclass(frozen=True)
 class Event:
     """One step of a task, as stored and as delivered."""
 
     id: str
     update_type: str
     payload: dict[str, Any] = field(default_factory=dict)
+    # on an org stream only: the users who may see it (None: the whole org)
+    audience: tuple[str, ...] | None = None
+
+    @property
+    def kind(self) -> str | None:
+        """On an org stream: chat | document | workflow | approval."""
+        kind = self.payload.get("kind")
+        return kind if isinstance(kind, str) else None
 
     @property
     def terminal(self) -> bool:
@@ -77,11 +108,18 @@ def parse_last_id(value: str | None) -> str | None:
 class EventLog(Protocol):
     """Append-only per-task event streams."""
 
-    async def append(self, stream: str, update_type: str, message: str = "", **fields: Any) -> Event:
+    async def append(
+        self, stream: str, update_type: str, message: str = "", *, audience: Audience | None = None, **fields: Any
+    ) -> Event:
         """Append one event; a terminal type starts the retention countdown."""
 
-    async def append_many(self, stream: str, entries: Sequence[Entry]) -> list[Event]:
-        """Append `(update_type, message, fields)` entries in order, all at once (readers see them together)."""
+    async def append_many(
+        self, stream: str, entries: Sequence[Entry], *, audience: Audience | None = None
+    ) -> list[Event]:
+        """Append `(update_type, message, fields)` entries in order, all at once (readers see them together).
+
+        With an `audience`, the same entries go to the org's live stream in the same transaction.
+        """
 
     async def read(self, stream: str, after: str | None = None, *, block_ms: int | None = None) -> list[Event]:
         """Events after `after` (all when None); waits up to `block_ms` for the first when there are none."""
@@ -99,8 +137,17 @@ class EventLog(Protocol):
 class RedisEventLog:
     """EventLog over Redis Streams, one stream per task."""
 
-    def __init__(self, redis: Redis, *, retention_seconds: int, max_age_seconds: int, prefix: str = "sb:events:"):
+    def __init__(
+        self,
+        redis: Redis,
+        *,
+        retention_seconds: int,
+        max_age_seconds: int,
+        prefix: str = "sb:events:",
+        org_max_len: int = 100_000,
+    ):
         self.redis = redis
+        self.org_max_len = org_max_len
         self.retention_seconds = retention_seconds
         self.max_age_seconds = max_age_seconds
         self.prefix = prefix
@@ -109,14 +156,22 @@ class RedisEventLog:
     def _key(self, stream: str) -> str:
         return self.prefix + stream
 
-    async def append(self, stream: str, update_type: str, message: str = "", **fields: Any) -> Event:
+    async def append(
+        self, stream: str, update_type: str, message: str = "", *, audience: Audience | None = None, **fields: Any
+    ) -> Event:
         """Append one event; a terminal type starts the retention countdown."""
-        (event,) = await self.append_many(stream, [(update_type, message, fields)])
+        (event,) = await self.append_many(stream, [(update_type, message, fields)], audience=audience)
         return event
 
-    async def append_many(self, stream: str, entries: Sequence[Entry]) -> list[Event]:
+    async def append_many(
+        self, stream: str, entries: Sequence[Entry], *, audience: Audience | None = None
+    ) -> list[Event]:
         """Append `(update_type, message, fields)` entries in order, in one transaction: one round trip,
-        and a reader gets them in one read."""
+        and a reader gets them in one read.
+
+        With an `audience` each entry is also appended to the org's live stream, in the same
+        transaction: no second pass, and the org stream's order is the order of the appends.
+        """
         task_id, now = stream.rsplit(":", 1)[-1], time.time()
         payloads = [
             (
@@ -127,11 +182,20 @@ class RedisEventLog:
         ]
         key = self._key(stream)
         terminal = any(update_type in TERMINAL_TYPES for update_type, _ in payloads)
+        encoded = [(update_type, json.dumps(payload, default=str)) for update_type, payload in payloads]
         async with self.redis.pipeline(transaction=True) as pipe:
-            for update_type, payload in payloads:
-                pipe.xadd(key, {"t": update_type, "d": json.dumps(payload, default=str)})
+            for update_type, data in encoded:
+                pipe.xadd(key, {"t": update_type, "d": data})
             pipe.expire(key, self.retention_seconds if terminal else self.max_age_seconds)
-            *event_ids, _ = await pipe.execute()
+            if audience is not None:
+                org_key = self._key(org_stream(audience.org_id))
+                kind, users = audience.kind, ",".join(audience.user_ids)
+                for update_type, data in encoded:
+                    entry = {"t": update_type, "d": data, "k": kind, "a": users, "s": stream}
+                    pipe.xadd(org_key, entry, maxlen=self.org_max_len)  # type: ignore[arg-type]
+                pipe.expire(org_key, self.max_age_seconds)
+            results = await pipe.execute()
+        event_ids = results[: len(encoded)]
         return [
             Event(_text(event_id), update_type, payload)
             for event_id, (update_type, payload) in zip(event_ids, payloads, strict=True)
@@ -358,4 +422,15 @@ def _text(value: bytes | str) -> str:
 
 def _event(entry_id: bytes | str, data: dict[Any, Any]) -> Event:
     fields = {_text(k): _text(v) for k, v in data.items()}
-    return Event(_text(entry_id), fields["t"], json.loads(fields["d"]))
+    payload = json.loads(fields["d"])
+    if "k" not in fields:
+        return Event(_text(entry_id), fields["t"], payload)
+    # an org stream's entry: what it is about, and who may see it
+    payload["kind"], payload["stream"] = fields["k"], fields["s"]
+    audience = tuple(fields["a"].split(",")) if fields["a"] else None
+    return Event(_text(entry_id), fields["t"], payload, audience)
+
+
+def parse_entries(entries: Sequence[tuple[Any, dict[Any, Any]]]) -> list[Event]:
+    """Events from raw stream entries (XREAD / XRANGE replies)."""
+    return [_event(entry_id, data) for entry_id, data in entries]

@@ -80,6 +80,16 @@ def event_stream(description: str) -> Callable[[F], F]:
     return decorator
 
 
+def query_parameter(name: str, description: str, schema: dict[str, Any]) -> Callable[[F], F]:
+    """An optional query parameter read straight from `request.args`, documented."""
+
+    def decorator(view: F) -> F:
+        parameter = {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
+        return _add(view, _PARAMETERS, f"query:{name}", parameter)
+
+    return decorator
+
+
 def _resume_parameter(where: str, name: str) -> dict[str, Any]:
     return {
         "name": name,
@@ -115,6 +125,12 @@ def upload_form(description: str, fields: dict[str, dict[str, Any]] | None = Non
     return decorator
 
 
+def long_lived(view: F) -> F:
+    """Mark a stream that stays open until the client leaves (`x-long-lived`): a fuzzer cannot wait for its end."""
+    view.__switchboard_long_lived__ = True  # type: ignore[attr-defined]
+    return view
+
+
 def ends_session(view: F) -> F:
     """Mark an operation that can end the caller's own sign-in (sign-out, password, deletion, keys, 2FA)."""
     setattr(view, _ENDS_SESSION, True)
@@ -134,6 +150,8 @@ def _decorate(operation: dict[str, Any], view: Callable[..., Any]) -> dict[str, 
         operation["requestBody"] = body
     if getattr(view, _ENDS_SESSION, False):
         operation["x-ends-session"] = True
+    if getattr(view, "__switchboard_long_lived__", False):
+        operation["x-long-lived"] = True
     return operation
 
 

@@ -76,6 +76,7 @@ class Runtime:
                 redis,
                 retention_seconds=settings.event_retention_seconds,
                 max_age_seconds=settings.event_max_age_seconds,
+                org_max_len=settings.org_events_max_len,
             )
         queue = await Queue.connect(settings.redis_url, settings.queue_name)
         if storage is None:

@@ -59,3 +59,28 @@ def agents(runtime: Runtime) -> list[Agent]:
     from switchboard.workflows.tools import workflows_agent
 
     return [workflows_agent()]
+
+
+FIRED_RETENTION_DAYS = 30
+
+
+def pruners() -> dict[str, Any]:
+    """Old schedule fires and webhook deliveries: their dedup windows are long past after a month."""
+
+    async def fires(settings: Any) -> int:
+        from datetime import UTC, datetime, timedelta
+
+        from switchboard.workflows.trigger_models import ScheduleFire
+
+        cutoff = datetime.now(UTC) - timedelta(days=FIRED_RETENTION_DAYS)
+        return await ScheduleFire.filter(fire_time__lt=cutoff).delete()
+
+    async def deliveries(settings: Any) -> int:
+        from datetime import UTC, datetime, timedelta
+
+        from switchboard.workflows.trigger_models import WebhookDelivery
+
+        cutoff = datetime.now(UTC) - timedelta(days=FIRED_RETENTION_DAYS)
+        return await WebhookDelivery.filter(created_at__lt=cutoff).delete()
+
+    return {"workflow_schedule_fires": fires, "workflow_webhook_deliveries": deliveries}

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from switchboard.platform.events import Entry, Event
+from switchboard.platform.events import Audience, Entry, Event
 
 
 class MemoryStorage:
@@ -50,11 +50,15 @@ class RecordingEventLog:
         self._changed = asyncio.Condition()
         self._next = 0
 
-    async def append(self, stream: str, update_type: str, message: str = "", **fields: Any) -> Event:
-        (event,) = await self.append_many(stream, [(update_type, message, fields)])
+    async def append(
+        self, stream: str, update_type: str, message: str = "", *, audience: Audience | None = None, **fields: Any
+    ) -> Event:
+        (event,) = await self.append_many(stream, [(update_type, message, fields)], audience=audience)
         return event
 
-    async def append_many(self, stream: str, entries: Sequence[Entry]) -> list[Event]:
+    async def append_many(
+        self, stream: str, entries: Sequence[Entry], *, audience: Audience | None = None
+    ) -> list[Event]:
         task_id, now = stream.rsplit(":", 1)[-1], time.time()
         added = []
         for update_type, message, fields in entries:

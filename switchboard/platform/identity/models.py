@@ -82,6 +82,7 @@ class ApiKey(Model):
     key_hash = fields.CharField(max_length=64, unique=True)
     last_used_at: datetime | None = fields.DatetimeField(null=True)
     revoked_at: datetime | None = fields.DatetimeField(null=True)
+    disabled_at: datetime | None = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -35,9 +35,11 @@ from switchboard.platform.identity.schemas import (
 )
 from switchboard.platform.openapi import attachment, ends_session, no_content
 from switchboard.platform.orgs import service as orgs
+from switchboard.platform.orgs.schemas import GroupOut, OrgOut
 from switchboard.platform.web import runtime
 
 auth = Blueprint("auth", __name__, url_prefix="/api/v1/auth")
+mine = Blueprint("me", __name__, url_prefix="/api/v1/me")
 
 
 def _secret() -> str:
@@ -248,6 +250,44 @@ async def revoke_api_key(key_id: str) -> tuple[str, int]:
     """Revoke a key; it fails from the next request on."""
     await apikeys.revoke_key(current_principal(), key_id)
     return "", 204
+
+
+@auth.post("/api-keys/<key_id>/disable")
+@require_user
+@ends_session
+@validate_response(ApiKeyOut)
+async def disable_api_key(key_id: str) -> ApiKeyOut:
+    """Disable a key: refused from the next request on, until enabled again (409 once revoked)."""
+    key = await apikeys.set_disabled(current_principal(), key_id, True)
+    return ApiKeyOut.model_validate(key, from_attributes=True)
+
+
+@auth.post("/api-keys/<key_id>/enable")
+@require_user
+@validate_response(ApiKeyOut)
+async def enable_api_key(key_id: str) -> ApiKeyOut:
+    """Enable a disabled key again (409 once revoked)."""
+    key = await apikeys.set_disabled(current_principal(), key_id, False)
+    return ApiKeyOut.model_validate(key, from_attributes=True)
+
+
+@mine.get("/organizations")
+@require_user
+@validate_response(list[OrgOut])
+async def my_organizations() -> list[OrgOut]:
+    """The orgs the caller belongs to, with their role in each."""
+    return [
+        OrgOut(id=o.id, name=o.name, personal=o.personal, role=role, created_at=o.created_at)
+        for o, role in await orgs.list_orgs(current_principal())
+    ]
+
+
+@mine.get("/teams")
+@require_user
+@validate_response(list[GroupOut])
+async def my_teams() -> list[GroupOut]:
+    """The caller's groups (teams) in the active org."""
+    return [GroupOut.model_validate(g, from_attributes=True) for g in await orgs.groups_of(current_principal())]
 
 
 @auth.post("/account/delete")

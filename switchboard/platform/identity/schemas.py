@@ -145,6 +145,7 @@ class ApiKeyOut(BaseModel):
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
+    disabled_at: datetime | None = None
 
 
 class ApiKeyCreated(ApiKeyOut):

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from switchboard.config import Settings
@@ -422,3 +423,32 @@ async def create_admin(email: str, password: str, name: str = "Admin", org_name:
 async def has_users() -> bool:
     """True once anybody has an account."""
     return await User.exists()
+
+
+DEAD_SESSION_DAYS = 30
+
+
+async def purge_dead_sessions() -> int:
+    """Delete sessions expired or revoked over DEAD_SESSION_DAYS ago (with their refresh tokens); how many."""
+    cutoff = _now() - timedelta(days=DEAD_SESSION_DAYS)
+    dead = await Session.filter(Q(expires_at__lt=cutoff) | Q(revoked_at__lt=cutoff)).values_list("id", flat=True)
+    if not dead:
+        return 0
+    async with in_transaction():
+        await RefreshToken.filter(session_id__in=dead).delete()
+        return await Session.filter(id__in=dead).delete()
+
+
+async def bootstrap_admin(email: str) -> tuple[str, str]:
+    """The first-run link's work: the first superadmin, signed in (session and refresh tokens).
+
+    Only while nobody has an account; the second use finds the first admin and is refused, and two
+    uses at once cannot both create one (the email is unique).
+    """
+    if await has_users():
+        raise NotFound("This link is not valid", code="bootstrap_disarmed")
+    try:
+        user = await create_admin(email, new_token())
+    except IntegrityError:
+        raise NotFound("This link is not valid", code="bootstrap_disarmed") from None
+    return await _open_session(user)

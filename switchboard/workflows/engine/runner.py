@@ -34,7 +34,7 @@ from switchboard.platform.runtime import Runtime
 from switchboard.workflows.definition import LoopConfig, node_config
 from switchboard.workflows.engine import journal, nodes
 from switchboard.workflows.engine.graph import Graph, graph_for, output_scope
-from switchboard.workflows.engine.steps import Done, Park, RunContext, StepFailed, StepRun
+from switchboard.workflows.engine.steps import Done, Park, RunContext, StepFailed, StepRun, run_audience
 from switchboard.workflows.models import ACTIVE_RUN_STATUSES, WorkflowRun, WorkflowStep
 from switchboard.workflows.templates import TemplateFailed
 
@@ -131,7 +131,7 @@ class Engine:
             owner=owner,
         )
         await self.runtime.events.append(
-            run.stream, "step_started", f"{step.node.id} started", **self._step_fields(step)
+            run.stream, "step_started", f"{step.node.id} started", audience=run.audience, **self._step_fields(step)
         )
         return await self.drive(step)
 
@@ -390,7 +390,7 @@ class Engine:
             status, _ = plan.ended
             entries.append((status, f"Run {status}", {"run_id": str(run.id), "status": status}))
         if entries:
-            await self.runtime.events.append_many(run.stream, entries)
+            await self.runtime.events.append_many(run.stream, entries, audience=run.audience)
         for step_id, _, _ in plan.ready:
             await self.runtime.queue.enqueue(STEP_JOB, str(step_id), job_id=step_job_id(step_id, 1))
         if plan.ended is not None:
@@ -433,6 +433,7 @@ class Engine:
                 step.run.stream,
                 "step_retrying",
                 f"{step.node.id} failed ({failure.code}); trying again",
+                audience=step.run.audience,
                 **self._step_fields(step),
                 error=failure.as_dict(),
                 retry_at=due.isoformat(),
@@ -464,7 +465,8 @@ class Engine:
             ended = await self._fail_run(conn, step.run.id, failure.as_dict() | {"node_id": step.node.id}, now)
         await self.runtime.events.append_many(
             step.run.stream,
-            [
+            audience=step.run.audience,
+            entries=[
                 ("step_failed", failure.message, {**self._step_fields(step), "error": failure.as_dict()}),
                 (
                     "failed",
@@ -491,10 +493,10 @@ class Engine:
         )
         row = (
             await conn.execute_query_dict(
-                "SELECT workflow_id, parent_step_id FROM workflow_runs WHERE id = $1", [run_id]
+                "SELECT org_id, workflow_id, parent_step_id FROM workflow_runs WHERE id = $1", [run_id]
             )
         )[0]
-        return _Stopped(run_id, row["workflow_id"], status, row["parent_step_id"], skipped)
+        return _Stopped(run_id, row["workflow_id"], status, row["parent_step_id"], skipped, row["org_id"])
 
     async def _after_stop(self, stopped: _Stopped) -> None:
         """Void what the stopped run's parked steps were waiting for, then tell its workflow and parent."""
@@ -520,7 +522,12 @@ class Engine:
         if stopped is None:
             return False
         await self.runtime.events.append(
-            f"workflow:{run_id}", status, error.get("message", f"Run {status}"), run_id=str(run_id), status=status
+            f"workflow:{run_id}",
+            status,
+            error.get("message", f"Run {status}"),
+            audience=run_audience(stopped.org_id),
+            run_id=str(run_id),
+            status=status,
         )
         await self._abort(run_id, [(r["id"], r["attempt"]) for r in running])
         await self._after_stop(stopped)
@@ -587,7 +594,7 @@ class Engine:
         ]
         if park.event is not None:
             entries.append((park.event[0], park.event[1], {**self._step_fields(step), **park.event[2]}))
-        await self.runtime.events.append_many(step.run.stream, entries)
+        await self.runtime.events.append_many(step.run.stream, entries, audience=step.run.audience)
         if park.waiting_for == "delay" and park.resume_at is not None:
             wait = max(0.001, (park.resume_at - _now()).total_seconds())
             await self.runtime.queue.enqueue(RESUME_JOB, str(step.id), job_id=f"wf:{step.id}:delay", defer_seconds=wait)
@@ -647,6 +654,7 @@ class Engine:
             f"workflow:{row.run_id}",
             "approval_resolved",
             f"{row.node_id} {approval.status}",
+            audience=run_audience(approval.org_id),
             node_id=row.node_id,
             step_id=str(row.id),
             **resolved,
@@ -773,7 +781,8 @@ class Engine:
         if stopped is not None or status == "failed":
             await self.runtime.events.append_many(
                 run.stream,
-                [
+                audience=run.audience,
+                entries=[
                     ("step_failed", (error or {}).get("message", "failed"), {**fields, "error": error}),
                     (
                         "failed",
@@ -790,6 +799,7 @@ class Engine:
             run.stream,
             "step_completed" if status == "completed" else "step_skipped",
             f"{row.node_id} {status}",
+            audience=run.audience,
             **fields,
             branch=branch,
             output=_preview(output),
@@ -996,6 +1006,7 @@ class _Stopped:
         status: str,
         parent_step_id: uuid.UUID | None,
         skipped: list[dict[str, Any]],
+        org_id: uuid.UUID,
     ) -> None:
         self.run_id, self.workflow_id, self.status, self.parent_step_id, self.skipped = (
             run_id,
@@ -1004,6 +1015,7 @@ class _Stopped:
             parent_step_id,
             skipped,
         )
+        self.org_id = org_id
 
 
 journal_entry = tuple[str, str, dict[str, Any]]

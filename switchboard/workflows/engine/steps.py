@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from switchboard.platform.events import Audience
 from switchboard.workflows.definition import Node
 from switchboard.workflows.engine.graph import Graph, output_scope
 
@@ -37,6 +38,16 @@ class RunContext:
     def stream(self) -> str:
         """The run's event stream."""
         return f"workflow:{self.id}"
+
+    @property
+    def audience(self) -> Audience:
+        """Who sees the run's events on the org's live stream: the whole org (runs are org-wide)."""
+        return run_audience(self.org_id)
+
+
+def run_audience(org_id: uuid.UUID) -> Audience:
+    """A workflow run's live audience: everyone in its org."""
+    return Audience(org_id, "workflow")
 
 
 @dataclass

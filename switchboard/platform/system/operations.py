@@ -1,0 +1,112 @@
+"""Operations outside `/api/v1`: `/healthz`, `/metrics`, `/cron/retention` and the first-run `/bootstrap` link."""
+
+from __future__ import annotations
+
+import hmac
+import time
+
+from pydantic import BaseModel, Field
+from quart import Blueprint, Response, g, request
+from quart_schema import document_response, validate_response
+
+from switchboard.platform import metrics
+from switchboard.platform.auth import REFRESH_COOKIE, SESSION_COOKIE, client_ip
+from switchboard.platform.errors import NotFound, Unauthorized
+from switchboard.platform.identity import service as identity
+from switchboard.platform.openapi import query_parameter, responds
+from switchboard.platform.retention import RetentionPlan
+from switchboard.platform.system import service
+from switchboard.platform.system.schemas import Health
+from switchboard.platform.web import runtime
+
+ops = Blueprint("operations", __name__)
+
+SESSION_SECONDS = identity.SESSION_DAYS * 86_400
+
+
+class Pruned(BaseModel):
+    """Rows pruned per table by one retention pass."""
+
+    pruned: dict[str, int] = Field(description="Table -> rows deleted.")
+
+
+@ops.get("/healthz")
+@validate_response(Health, 200)
+@document_response(Health, 503)
+async def healthz() -> tuple[Health, int]:
+    """The same as `/health`: each dependency's state; 503 when any is down."""
+    report = await service.health(runtime())
+    return Health(**report), 200 if report["status"] == "ok" else 503
+
+
+def _bearer() -> str:
+    header = request.headers.get("Authorization", "")
+    return header[7:].strip() if header.lower().startswith("bearer ") else ""
+
+
+def _same(given: str, expected: str | None) -> bool:
+    return bool(expected) and hmac.compare_digest(given.encode(), (expected or "").encode())
+
+
+@ops.get("/metrics")
+@responds(200, "Prometheus text format", {"text/plain": {"type": "string"}})
+@responds(401, "Not on loopback and without the METRICS_TOKEN bearer token")
+async def prometheus() -> Response:
+    """Prometheus metrics: open on loopback; elsewhere `Authorization: Bearer <METRICS_TOKEN>`."""
+    rt = runtime()
+    if not metrics.is_loopback(client_ip()) and not _same(_bearer(), rt.settings.metrics_token):
+        raise Unauthorized("Metrics need the metrics token from outside this machine")
+    body = await metrics.collect(rt.redis, rt.settings.queue_name)
+    return Response(body, content_type="text/plain; version=0.0.4; charset=utf-8")
+
+
+@ops.post("/cron/retention")
+@validate_response(Pruned)
+@responds(401, "A wrong or missing CRON_SECRET")
+async def retention() -> Pruned:
+    """Prune what is past retention (an external scheduler's call): `Authorization: Bearer <CRON_SECRET>`."""
+    rt = runtime()
+    if not _same(_bearer(), rt.settings.cron_secret):
+        raise Unauthorized("A valid cron secret is required")
+    return Pruned(pruned=await rt.resource(RetentionPlan).run(rt.settings))
+
+
+@ops.get("/bootstrap")
+@query_parameter("token", "The BOOTSTRAP_TOKEN of this install.", {"type": "string", "maxLength": 200})
+@responds(303, "The first admin is signed in; on to the app")
+@responds(404, "Not armed (a user exists, or no or another token)")
+async def bootstrap() -> Response:
+    """First-run link: while nobody has an account, create the first superadmin and sign them in (once)."""
+    settings = runtime().settings
+    if not _same(request.args.get("token", ""), settings.bootstrap_token):
+        raise NotFound("This link is not valid", code="bootstrap_disarmed")
+    session_raw, refresh_raw = await identity.bootstrap_admin(settings.first_admin_email)
+    secure = bool(settings.public_url and settings.public_url.startswith("https://"))
+    response = Response(status=303, headers={"Location": "/settings"})
+    response.set_cookie(
+        SESSION_COOKIE, session_raw, httponly=True, secure=secure, samesite="Lax", path="/", max_age=SESSION_SECONDS
+    )
+    response.set_cookie(
+        REFRESH_COOKIE,
+        refresh_raw,
+        httponly=True,
+        secure=secure,
+        samesite="Strict",
+        path="/api/v1/auth",
+        max_age=SESSION_SECONDS,
+    )
+    return response
+
+
+async def start_timer() -> None:
+    """Before a request: when it began (for the latency histogram)."""
+    g.metrics_started = time.perf_counter()
+
+
+async def observe(response: Response) -> Response:
+    """After a request: its latency under its route template."""
+    started = getattr(g, "metrics_started", None)
+    if started is not None:
+        rule = request.url_rule.rule if request.url_rule is not None else "unmatched"
+        metrics.observe_request(request.method, rule, response.status_code, started)
+    return response
