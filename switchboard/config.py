@@ -141,6 +141,11 @@ class ControlPlaneSettings(BaseSettings):
         description="Arms the first-run link GET /bootstrap?token=... (hosted installs): while no user exists, it "
         "creates the first superadmin (FIRST_ADMIN_EMAIL) and signs them in, once; the printed password is not made.",
     )
+    model_prices: dict[str, dict[str, float]] = Field(
+        default_factory=dict,
+        description='Price table for cost estimates and usage, per million tokens, as JSON: {"gpt-4o-mini": '
+        '{"prompt": 0.15, "completion": 0.6}}; "*" prices any model not listed. A model without a price has cost null.',
+    )
     org_events_max_len: int = Field(
         100_000, description="Events kept per org live stream (older ones trimmed; a resume further back misses them)."
     )

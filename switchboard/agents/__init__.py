@@ -41,6 +41,7 @@ from switchboard.agents.runner import (
     messages_to_json,
     run_agents,
 )
+from switchboard.agents.usage import MeteredModel, UsageSubject, price_of, totals
 
 __all__ = [
     "NOTHING_FOUND",
@@ -56,6 +57,7 @@ __all__ = [
     "EventSink",
     "FoundPassages",
     "Message",
+    "MeteredModel",
     "OfflineResponder",
     "Passage",
     "PendingCall",
@@ -67,6 +69,7 @@ __all__ = [
     "TierPolicy",
     "Tool",
     "ToolKind",
+    "UsageSubject",
     "UserPreferences",
     "Verdict",
     "authorize_tool_call",
@@ -80,6 +83,7 @@ __all__ = [
     "messages_from_json",
     "messages_to_json",
     "needs_confirmation_by_default",
+    "price_of",
     "resolve_agent",
     "resolve_confirmation",
     "resolve_tool",
@@ -87,5 +91,6 @@ __all__ = [
     "run_agents",
     "service",
     "tool_result_text",
+    "totals",
     "usable_agents",
 ]

@@ -95,3 +95,22 @@ class ModelSettings(Model):
 
     class Meta:
         table = "model_settings"
+
+
+class UsageRecord(Model):
+    """Tokens one model completion spent, for whom and for what (a chat task, a workflow step, a direct call)."""
+
+    id = fields.BigIntField(primary_key=True)
+    org_id = fields.UUIDField()
+    user_id = fields.UUIDField()
+    subject_type = fields.CharField(max_length=16)  # chat_task | workflow_step | provider_call
+    subject_id = fields.CharField(max_length=64)
+    model = fields.CharField(max_length=200)
+    prompt_tokens = fields.IntField(default=0)
+    completion_tokens = fields.IntField(default=0)
+    total_tokens = fields.IntField(default=0)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "usage_records"
+        indexes = (("subject_type", "subject_id"), ("org_id", "created_at"))

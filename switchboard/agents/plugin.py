@@ -14,10 +14,11 @@ from switchboard.platform.runtime import Runtime
 
 def blueprints() -> list[Blueprint]:
     """The agents context's blueprints."""
+    from switchboard.agents.providers_routes import model_providers
     from switchboard.agents.routes import admin_agents, agents, authz
     from switchboard.agents.settings_routes import model_settings
 
-    return [agents, admin_agents, authz, model_settings]
+    return [agents, admin_agents, authz, model_settings, model_providers]
 
 
 def jobs() -> list[Callable[..., Coroutine[Any, Any, Any]]]:

@@ -16,7 +16,7 @@ approval never runs a finished step again.
 
 from __future__ import annotations
 
-from switchboard.agents import ChatModels, Registry
+from switchboard.agents import ChatModels, MeteredModel, Registry, UsageSubject
 from switchboard.chat.emitter import Emitter
 from switchboard.chat.models import ChatTask
 from switchboard.chat.modes import MODES, Outcome, choose_mode
@@ -36,7 +36,7 @@ async def run_task(task: ChatTask, principal: Principal, runtime: Runtime, emit:
             principal,
             runtime,
             runtime.resource(Registry),
-            chosen.model,
+            MeteredModel(chosen.model, UsageSubject.of(principal, "chat_task", task.id)),
             emit,
             await history(task),
             await memories(task),

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pydantic
 
+from switchboard.agents import MeteredModel, UsageSubject
 from switchboard.agents.errors import UnknownAgent, UnknownTool
 from switchboard.agents.policies import authorize_tool_call
 from switchboard.agents.registry import CallContext
@@ -110,9 +111,10 @@ async def agent(step: StepRun, config: AgentConfig, scope: dict[str, Any]) -> Do
         ]
         decisions = {}
     model, closer = await step.engine.model_for(principal)
+    metered = MeteredModel(model, UsageSubject.of(principal, "workflow_step", step.id))
     try:
         outcome = await run_agents(
-            model,
+            metered,
             registry,
             principal,
             messages,
