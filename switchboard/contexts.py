@@ -42,6 +42,7 @@ PLUGINS: tuple[str, ...] = (
     "switchboard.chat.plugin",
     "switchboard.workflows.plugin",
     "switchboard.web.plugin",
+    "switchboard.jobs.plugin",
 )
 
 

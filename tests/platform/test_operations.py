@@ -62,7 +62,9 @@ async def test_healthz_is_health(client, clean):
 async def test_retention_refuses_a_wrong_secret_and_says_what_it_pruned(signup, client, settings, monkeypatch):
     ada = await signup()
     old = await AuditLog.create(action="test.ancient", actor_email=ada.email)
-    await AuditLog.filter(id=old.id).update(created_at=datetime.now(UTC) - timedelta(days=settings.audit_retention_days + 1))
+    await AuditLog.filter(id=old.id).update(
+        created_at=datetime.now(UTC) - timedelta(days=settings.audit_retention_days + 1)
+    )
     assert (await client.post("/cron/retention")).status_code == 401  # no secret configured: refused
     monkeypatch.setattr(settings, "cron_secret", "prune-please")
     wrong = await client.post("/cron/retention", headers={"Authorization": "Bearer prune-nope"})
@@ -75,9 +77,7 @@ async def test_retention_refuses_a_wrong_secret_and_says_what_it_pruned(signup, 
     assert not await AuditLog.filter(id=old.id).exists()
 
 
-async def test_the_bootstrap_link_works_once_and_only_while_nobody_has_an_account(
-    app, client, settings, monkeypatch
-):
+async def test_the_bootstrap_link_works_once_and_only_while_nobody_has_an_account(app, client, settings, monkeypatch):
     assert (await client.get("/bootstrap", query_string={"token": "anything"})).status_code == 404  # not armed
     monkeypatch.setattr(settings, "bootstrap_token", "first-run-token")
     wrong = await client.get("/bootstrap", query_string={"token": "guess"})

@@ -1,0 +1,202 @@
+"""Jobs as a view: submit work to the context that runs it, read its state, events and usage back from there."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from switchboard.agents import totals
+from switchboard.agents.providers.base import Message
+from switchboard.agents.providers_service import effective_model, estimate
+from switchboard.chat import service as chat
+from switchboard.chat.models import ChatTask
+from switchboard.ingestion import service as ingestion
+from switchboard.ingestion.models import Document
+from switchboard.platform.auth import Principal
+from switchboard.platform.errors import NotFound, ValidationFailed
+from switchboard.platform.runtime import Runtime
+from switchboard.workflows import runs
+from switchboard.workflows.models import WorkflowRun, WorkflowStep
+
+# job kind -> the prefix of its id (the id after it is the task's, the document's or the run's)
+PREFIXES = {"chat": "chat", "ingest": "ingest", "workflow_run": "workflow"}
+KINDS = (*PREFIXES, "agent_run")
+
+
+@dataclass(frozen=True)
+class Job:
+    """One unit of work, as the context that runs it sees it."""
+
+    job_id: str
+    kind: str
+    status: str
+    created_at: datetime
+    finished_at: datetime | None
+    error: str | None
+    stream: str  # its event stream
+
+
+@dataclass(frozen=True)
+class CostEstimate:
+    """What a job is expected to take before it runs (tokens estimated; cost from MODEL_PRICES, None if unpriced)."""
+
+    model: str | None
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    cost: Decimal | None
+
+
+@dataclass(frozen=True)
+class JobUsage:
+    """What a job took: tokens from its usage records, chunks indexed, workflow steps finished, their cost."""
+
+    calls: int
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+    chunks: int
+    steps: int
+    cost: Decimal | None
+
+
+def _invalid(field: str, message: str) -> ValidationFailed:
+    return ValidationFailed(message, details=[{"field": field, "message": message}])
+
+
+async def submit(
+    principal: Principal, runtime: Runtime, kind: str, job_input: dict[str, Any], key: str | None
+) -> tuple[Job, CostEstimate]:
+    """Estimate, then start the work in its own context; the job and the estimate made before it started."""
+    if kind == "chat":
+        message = job_input.get("message")
+        if not isinstance(message, str) or not message.strip() or len(message) > 20_000:
+            raise _invalid("input.message", "a chat job needs input.message (1 to 20,000 characters)")
+        mode = job_input.get("mode", "auto")
+        if mode not in ("auto", "ask", "research", "investigate"):
+            raise _invalid("input.mode", "mode must be auto, ask, research or investigate")
+        conversation = job_input.get("conversation_id")
+        model = await effective_model(principal, runtime)
+        guess = estimate(runtime.settings, model, [Message.user(message)], None)
+        before = CostEstimate(model, guess.prompt_tokens, guess.completion_tokens, guess.cost)
+        started = await chat.start_task(
+            principal, message, str(conversation) if conversation else None, mode, runtime.queue, runtime.events
+        )
+        return await get(principal, f"chat-{started.id}"), before
+    if kind == "workflow_run":
+        workflow_id = job_input.get("workflow_id")
+        if not isinstance(workflow_id, str):
+            raise _invalid("input.workflow_id", "a workflow_run job needs input.workflow_id")
+        before = CostEstimate(None, None, None, None)  # its agent steps' tokens are known only as they run
+        run = await runs.start_run(
+            runtime, principal, workflow_id, input=job_input.get("input"), idempotency_key=key and f"job:{key}"
+        )
+        return await get(principal, f"workflow-{run.id}"), before
+    if kind == "ingest":
+        raise _invalid("kind", "documents are submitted with POST /api/v1/documents/upload; their job is ingest-<id>")
+    raise _invalid("kind", "direct agent runs are not available as jobs yet")
+
+
+def _parse(job_id: str) -> tuple[str, uuid.UUID]:
+    prefix, _, raw = job_id.partition("-")
+    kind = next((k for k, p in PREFIXES.items() if p == prefix), None)
+    try:
+        return (kind or ""), uuid.UUID(raw)
+    except ValueError:
+        raise NotFound("Job not found", code="job_not_found") from None
+
+
+async def get(principal: Principal, job_id: str) -> Job:
+    """The job of that id, if the caller may see it; 404 otherwise."""
+    kind, subject = _parse(job_id)
+    if kind == "chat":
+        task = await ChatTask.get_or_none(id=subject, org_id=principal.org_id, user_id=principal.user_id)
+        if task is not None:
+            stream = chat.task_stream(task.id)
+            return Job(job_id, kind, task.status, task.created_at, task.finished_at, task.error, stream)
+    elif kind == "workflow_run":
+        run = await WorkflowRun.get_or_none(id=subject, org_id=principal.org_id)
+        if run is not None:
+            error = (run.error or {}).get("message")
+            return Job(job_id, kind, run.status, run.created_at, run.finished_at, error, f"workflow:{run.id}")
+    elif kind == "ingest":
+        try:
+            document = await ingestion.get(principal, str(subject))
+        except NotFound:
+            document = None
+        if document is not None:
+            stream = ingestion.document_stream(document.id)
+            return Job(
+                job_id, kind, document.status, document.created_at, document.processed_at, document.error, stream
+            )
+    raise NotFound("Job not found", code="job_not_found")
+
+
+async def list_jobs(principal: Principal, limit: int) -> list[Job]:
+    """The caller's latest jobs of every kind, newest first."""
+    tasks = (
+        await ChatTask.filter(org_id=principal.org_id, user_id=principal.user_id).order_by("-created_at").limit(limit)
+    )
+    started = WorkflowRun.filter(org_id=principal.org_id, started_by=principal.user_id)
+    run_rows = await started.order_by("-created_at").limit(limit)
+    documents = (
+        await Document.filter(org_id=principal.org_id, uploaded_by=principal.user_id)
+        .order_by("-created_at")
+        .limit(limit)
+    )
+    found = [
+        *(
+            Job(f"chat-{t.id}", "chat", t.status, t.created_at, t.finished_at, t.error, chat.task_stream(t.id))
+            for t in tasks
+        ),
+        *(
+            Job(
+                f"workflow-{r.id}",
+                "workflow_run",
+                r.status,
+                r.created_at,
+                r.finished_at,
+                (r.error or {}).get("message"),
+                f"workflow:{r.id}",
+            )
+            for r in run_rows
+        ),
+        *(
+            Job(
+                f"ingest-{d.id}",
+                "ingest",
+                d.status,
+                d.created_at,
+                d.processed_at,
+                d.error,
+                ingestion.document_stream(d.id),
+            )
+            for d in documents
+        ),
+    ]
+    return sorted(found, key=lambda j: j.created_at, reverse=True)[:limit]
+
+
+async def usage(principal: Principal, runtime: Runtime, job: Job) -> JobUsage:
+    """What the job took, summed from what its context recorded."""
+    prices = runtime.settings.model_prices
+    _, subject = _parse(job.job_id)
+    chunks = steps = 0
+    if job.kind == "chat":
+        spent = await totals(principal.org_id, "chat_task", [str(subject)], prices)
+    elif job.kind == "workflow_run":
+        rows = await WorkflowStep.filter(run_id=subject).values_list("id", "status")
+        steps = sum(1 for _, status in rows if status == "completed")
+        spent = await totals(principal.org_id, "workflow_step", [str(step_id) for step_id, _ in rows], prices)
+    else:
+        document = await Document.get(id=subject)
+        chunks = document.chunk_count
+        spent = await totals(principal.org_id, "ingest", [], prices)
+    return JobUsage(
+        spent.calls, spent.prompt_tokens, spent.completion_tokens, spent.total_tokens, chunks, steps, spent.cost
+    )
+
+
+__all__ = ["KINDS", "CostEstimate", "Job", "JobUsage", "get", "list_jobs", "submit", "usage"]

@@ -1,0 +1,103 @@
+"""Jobs and direct model calls: one idempotent submission, an estimate first, usage that matches its records;
+a completion streamed token by token from an OpenAI-compatible server, and a clear answer without a model."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+
+import pytest
+
+from switchboard.agents.models import UsageRecord
+from tests.chat.helpers import parse_sse, wait_status
+from tests.fakes.openai_server import FakeOpenAI, Turn
+
+PRICES = {"fake-model": {"prompt": 1.0, "completion": 2.0}}
+
+
+@pytest.fixture
+def fake_model() -> Iterator[FakeOpenAI]:
+    with FakeOpenAI() as server:
+        yield server
+
+
+async def _bring_own_model(account, server: FakeOpenAI) -> None:
+    saved = await account.put(
+        "/api/v1/settings/models",
+        json={
+            "provider": "openai_compatible",
+            "base_url": server.base_url,
+            "chat_model": "fake-model",
+            "api_key": "sk-t",
+        },
+    )
+    assert saved.status_code == 200, await saved.get_data(as_text=True)
+
+
+async def test_one_job_per_key_estimated_first_and_its_usage_is_its_records(
+    signup, worker, fake_model, settings, monkeypatch
+):
+    monkeypatch.setattr(settings, "model_prices", PRICES)
+    fake_model.responder = lambda body: Turn.reply("The allowance ", "is 45 euros.")
+    ada = await signup()
+    await _bring_own_model(ada, fake_model)
+    body = {"kind": "chat", "input": {"message": "What is the meal allowance?", "mode": "ask"}}
+    key = {"Idempotency-Key": "job-1"}
+    first = await ada.post("/api/v1/jobs", json=body, headers=key)
+    assert first.status_code == 202, await first.get_data(as_text=True)
+    job = await first.get_json()
+    assert job["job_id"].startswith("chat-") and job["kind"] == "chat"
+    estimate = job["estimate"]
+    assert estimate["model"] == "fake-model" and estimate["prompt_tokens"] > 0 and Decimal(estimate["cost"]) > 0
+    again = await ada.post("/api/v1/jobs", json=body, headers=key)
+    assert again.status_code == 202 and (await again.get_json())["job_id"] == job["job_id"]
+    assert [j["job_id"] for j in await (await ada.get("/api/v1/jobs")).get_json()] == [job["job_id"]]
+
+    await wait_status(ada, job["job_id"].removeprefix("chat-"), ("completed",))
+    detail = await (await ada.get(f"/api/v1/jobs/{job['job_id']}")).get_json()
+    assert detail["status"] == "completed"
+    events = parse_sse(await (await ada.get(f"/api/v1/jobs/{job['job_id']}/events")).get_data(as_text=True))
+    assert events[0]["event"] == "queued" and events[-1]["event"] == "complete"
+
+    usage = await (await ada.get(f"/api/v1/jobs/{job['job_id']}/usage")).get_json()
+    records = await UsageRecord.filter(subject_type="chat_task", subject_id=job["job_id"].removeprefix("chat-"))
+    assert records and usage["calls"] == len(records)
+    assert usage["prompt_tokens"] == sum(r.prompt_tokens for r in records) > 0
+    assert usage["completion_tokens"] == sum(r.completion_tokens for r in records) > 0
+    expected = sum(Decimal(r.prompt_tokens) + 2 * Decimal(r.completion_tokens) for r in records) / 1_000_000
+    assert Decimal(usage["cost"]) == expected.quantize(Decimal("0.000001"))
+
+    other = await signup()
+    assert (await other.get(f"/api/v1/jobs/{job['job_id']}")).status_code == 404
+    refused = await ada.post("/api/v1/jobs", json={"kind": "ingest", "input": {}})
+    assert refused.status_code == 422
+
+
+async def test_execute_streams_tokens_and_counts_them_and_without_a_model_says_so(signup, fake_model):
+    fake_model.responder = lambda body: Turn.reply("Hel", "lo ", "there")
+    ada = await signup()
+    call = {"messages": [{"role": "user", "content": "Say hello"}], "max_tokens": 20}
+    offline = await ada.post("/api/v1/providers/execute/stream", json=call)
+    assert offline.status_code == 503 and "model_required" in await offline.get_data(as_text=True)
+    providers = await (await ada.get("/api/v1/providers")).get_json()
+    assert [(p["name"], p["effective"]) for p in providers] == [("offline", True)]
+
+    await _bring_own_model(ada, fake_model)
+    providers = await (await ada.get("/api/v1/providers")).get_json()
+    assert (
+        providers[0]["model"] == "fake-model" and providers[0]["effective"] and "stream" in providers[0]["capabilities"]
+    )
+    streamed = await ada.post("/api/v1/providers/execute/stream", json=call)
+    assert streamed.status_code == 200
+    events = parse_sse(await streamed.get_data(as_text=True))
+    deltas = [e["data"]["delta"] for e in events if e["event"] == "text_delta"]
+    assert deltas == ["Hel", "lo ", "there"]
+    done = events[-1]
+    assert done["event"] == "complete" and done["data"]["text"] == "Hello there"
+    assert done["data"]["usage"]["completion_tokens"] > 0
+    assert await UsageRecord.filter(subject_type="provider_call", subject_id=done["data"]["id"]).count() == 1
+
+    whole = await (await ada.post("/api/v1/providers/execute", json=call)).get_json()
+    assert whole["text"] == "Hello there" and whole["usage"]["total_tokens"] > 0
+    guess = await (await ada.post("/api/v1/providers/estimate", json=call)).get_json()
+    assert guess["model"] == "fake-model" and guess["completion_tokens"] == 20 and guess["cost"] is None
