@@ -20,7 +20,7 @@ from tests.support.bodies import body_for
 # Routes whose answer is platform-wide, not org data: a non-superadmin gets 403 there.
 SUPERADMIN_PREFIXES = ("/api/v1/system/", "/api/v1/admin/agents/platform/")
 SKIP_METHODS = {"HEAD", "OPTIONS"}
-OFFLINE_503 = {"/api/v1/workflows/generate"}
+OFFLINE_503 = {"/api/v1/workflows/generate", "/api/v1/providers/execute", "/api/v1/providers/execute/stream"}
 
 
 async def _org_with_data(signup, label: str) -> dict[str, Any]:
@@ -96,6 +96,7 @@ async def _org_with_data(signup, label: str) -> dict[str, Any]:
             "collection_id": personal["id"],
             "document_id": document["id"],
             "task_id": task["task_id"],
+            "job_id": f"chat-{task['task_id']}",
             "conversation_id": task["conversation_id"],
             "memory_id": memory["id"],
             "approval_id": str(approval.id),
@@ -214,5 +215,5 @@ async def test_every_route_hides_another_orgs_data(app, signup):
     assert checked >= 40
 
     # and alpha's things are untouched by the walk
-    assert await ApiKey.filter(id=alpha["params"]["key_id"], revoked_at=None).exists()
+    assert await ApiKey.filter(id=alpha["params"]["key_id"], revoked_at=None, disabled_at=None).exists()
     assert await Invitation.filter(id=alpha["params"]["invitation_id"], revoked_at=None).exists()
