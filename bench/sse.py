@@ -17,6 +17,9 @@ Prints one JSON object:
   the worker) beside it and a breakdown (POST answered, `task_started` appended, delivered), over
   several rounds.
 - first_event_spread: the same, with the users' POSTs spread evenly over a second.
+- org_fanout: the fan-out again, but the users share ONE org and every client follows the org's live
+  stream (`/api/v1/events/stream?kinds=chat`) instead of its task's: each gets its own user's task
+  events only, out of the whole org's, through the web process's one reader of the org stream.
 
 Each phase also reports the machine's CPU: this benchmark's processes and everything else (on a
 shared machine, figures taken while `other_pct` is high are not comparable).
@@ -47,7 +50,8 @@ from bench.common import BENCH_SECRET, percentile, servers  # noqa: E402
 from tests.support import processes  # noqa: E402
 
 TERMINAL = {"complete", "error", "cancelled"}
-PHASES = ("fanout", "fanout_paced", "first_event", "first_event_spread", "first_event_loop")
+PHASES = ("fanout", "fanout_paced", "org_fanout", "first_event", "first_event_spread", "first_event_loop")
+ORG_STREAM = "/api/v1/events/stream?kinds=chat"
 QUESTION = "What does the travel policy say about booking hotels?"
 RATE_LIMITS = {
     "register": "100000/minute",
@@ -118,6 +122,7 @@ class Follower:
 
     task_id: str
     token: str
+    path: str = ""  # default: the task's progress stream
     connected: asyncio.Event = field(default_factory=asyncio.Event)
     latencies_ms: list[float] = field(default_factory=list)
     # from the event's stream id (the Redis server's clock, in ms, when the XADD ran) to its arrival:
@@ -146,7 +151,7 @@ class Follower:
         reader, writer = await asyncio.open_connection(host, port)
         try:
             writer.write(
-                f"GET /api/v1/chat/{self.task_id}/progress HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                f"GET {self.path or f'/api/v1/chat/{self.task_id}/progress'} HTTP/1.1\r\nHost: {host}:{port}\r\n"
                 f"Authorization: Bearer {self.token}\r\nAccept: text/event-stream\r\n\r\n".encode()
             )
             status, headers = await _head(reader)
@@ -216,7 +221,7 @@ async def client_main() -> None:
     """Run as `bench/sse.py --client`: the job on stdin, `connected` when all are, a JSON line at the end."""
     job = json.loads(sys.stdin.readline())
     host, port = job["host"], job["port"]
-    followers = [Follower(task_id, token) for task_id, token in job["targets"]]
+    followers = [Follower(task_id, token, job.get("path", "")) for task_id, token in job["targets"]]
     runs = []
     for start in range(0, len(followers), job["connect_batch"]):
         batch = followers[start : start + job["connect_batch"]]
@@ -324,8 +329,9 @@ class CpuShare:
 # ---------------------------------------------------------------- orchestration
 
 
-async def make_users(settings: Any, count: int, prefix: str) -> list[str]:
-    """`count` users, each with a personal org, made through the models (no per-user password hashing); their JWTs."""
+async def make_users(settings: Any, count: int, prefix: str, *, one_org: bool = False) -> list[str]:
+    """`count` users, each with a personal org (or all in one org), made through the models (no per-user
+    password hashing); their JWTs."""
     from tortoise.transactions import in_transaction
 
     from switchboard.platform.identity.models import User
@@ -334,6 +340,7 @@ async def make_users(settings: Any, count: int, prefix: str) -> list[str]:
 
     password_hash = hash_password("bench password, not used")
     tokens = []
+    shared = await Org.create(name=f"{prefix} org") if one_org else None
     for i in range(count):
         async with in_transaction():
             user = await User.create(
@@ -342,7 +349,7 @@ async def make_users(settings: Any, count: int, prefix: str) -> list[str]:
                 password_hash=password_hash,
                 email_verified=True,
             )
-            org = await Org.create(name=f"{prefix} {i}", personal=True)
+            org = shared or await Org.create(name=f"{prefix} {i}", personal=True)
             await Membership.create(org=org, user=user, role="owner")
             user.active_org = org
             await user.save(update_fields=["active_org_id"])
@@ -390,7 +397,13 @@ class Stack:
 
 
 async def fanout(
-    stack: Stack, tokens: list[str], clients_per_task: int, client_procs: int, limit_s: float, max_jobs: int | None
+    stack: Stack,
+    tokens: list[str],
+    clients_per_task: int,
+    client_procs: int,
+    limit_s: float,
+    max_jobs: int | None,
+    path: str = "",
 ) -> dict:
     """Tasks queued with no worker running; every client connects; then the workers start and run them."""
     targets = []
@@ -413,7 +426,14 @@ async def fanout(
             stdout=asyncio.subprocess.PIPE,
             limit=64 * 1024 * 1024,
         )
-        job = {"host": stack.host, "port": stack.port, "targets": share, "connect_batch": 50, "timeout": limit_s}
+        job = {
+            "host": stack.host,
+            "port": stack.port,
+            "targets": share,
+            "connect_batch": 50,
+            "timeout": limit_s,
+            "path": path,
+        }
         assert proc.stdin is not None
         proc.stdin.write(json.dumps(job).encode() + b"\n")
         await proc.stdin.drain()
@@ -572,6 +592,7 @@ async def measure(settings: Any, args: argparse.Namespace, logs: Path) -> dict:
     runtime = await Runtime.open(settings, contexts.MODEL_APPS)
     try:
         fan_tokens = await make_users(settings, args.users, "fan")
+        org_tokens = await make_users(settings, args.users, "orgfan", one_org=True)
         start_tokens = await make_users(settings, args.start_users, "start")
     finally:
         await runtime.close()
@@ -599,6 +620,12 @@ async def measure(settings: Any, args: argparse.Namespace, logs: Path) -> dict:
                     stack, fan_tokens, args.clients_per_task, args.client_procs, args.timeout, max_jobs
                 )
             results[name]["machine_cpu"] = cpu.summary()
+        if "org_fanout" in args.phases:
+            with CpuShare() as cpu:
+                results["org_fanout"] = await fanout(
+                    stack, org_tokens, args.clients_per_task, args.client_procs, args.timeout, None, ORG_STREAM
+                )
+            results["org_fanout"]["machine_cpu"] = cpu.summary()
         stack.start_workers()
         starts = {
             "first_event": (0.0, 0.0),
