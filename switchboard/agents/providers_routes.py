@@ -82,7 +82,7 @@ class EstimateOut(BaseModel):
 @model_providers.get("")
 @require_user
 @validate_response(list[ProviderOut])
-async def list_providers() -> list[ProviderOut]:
+async def list_model_providers() -> list[ProviderOut]:
     """The providers the caller can reach (their own or their org's, the platform's, offline) and which answers."""
     found = await service.providers(current_principal(), runtime().settings)
     return [ProviderOut(**{**p.__dict__, "capabilities": list(p.capabilities)}) for p in found]

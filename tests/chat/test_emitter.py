@@ -49,7 +49,7 @@ async def test_text_of_another_step_is_not_merged(app, clean):
 class DownEventLog(RecordingEventLog):
     """An event log whose server is gone."""
 
-    async def append_many(self, stream, entries):  # type: ignore[no-untyped-def]
+    async def append_many(self, stream, entries, *, audience=None):  # type: ignore[no-untyped-def]
         raise ConnectionError("event log down")
 
 
