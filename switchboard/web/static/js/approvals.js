@@ -182,3 +182,5 @@ await refresh();
 window.setInterval(() => { if (document.visibilityState !== "hidden") refresh(); }, POLL_MS);
 window.setInterval(tick, 1000);
 document.addEventListener("visibilitychange", () => { if (document.visibilityState === "visible") refresh(); });
+// the navigation's live stream says when an approval for this person arrives or is decided
+document.addEventListener("live:approval", () => refresh());

@@ -19,9 +19,10 @@ if (button) {
   });
 }
 
-// No org-wide event stream exists yet, so the badge asks for the count every few seconds while the tab
-// is visible, at once when the tab comes back, and whenever a page says it decided something.
-const BADGE_POLL_MS = 5000;
+// The badge follows the org's live stream (approval events only): a request addressed to this person or
+// decided changes the count at once. A slow poll stays as the fallback for a stream that cannot connect,
+// and the count is read again when the tab comes back or a page says it decided something.
+const BADGE_POLL_MS = 60000;
 const badge = document.getElementById("approvals-badge");
 const link = document.getElementById("nav-approvals");
 
@@ -43,8 +44,22 @@ async function refreshBadge() {
   }
 }
 
+function followApprovals() {
+  if (typeof EventSource === "undefined") return;
+  const source = new EventSource("/api/v1/events/stream?kinds=approval");
+  for (const type of ["approval_requested", "approval_decided"]) {
+    source.addEventListener(type, (event) => {
+      refreshBadge();
+      // pages showing approvals (the inbox) reread their list
+      document.dispatchEvent(new CustomEvent("live:approval", { detail: JSON.parse(event.data) }));
+    });
+  }
+  // EventSource reconnects by itself with Last-Event-ID; one refused for good (signed out) stays closed
+}
+
 if (badge) {
   refreshBadge();
+  followApprovals();
   window.setInterval(refreshBadge, BADGE_POLL_MS);
   document.addEventListener("visibilitychange", refreshBadge);
   document.addEventListener("approvals:changed", (event) => {
