@@ -18,6 +18,12 @@ from switchboard.platform.openapi import responds
 from switchboard.platform.sse import sse_response
 from switchboard.platform.web import runtime
 
+# one Server-Sent Event as a client parses it: its type and its (JSON) data
+_SSE_EVENT = {
+    "type": "object",
+    "properties": {"event": {"type": "string"}, "data": {"type": "string"}, "id": {"type": "string"}},
+}
+
 model_providers = Blueprint("model_providers", __name__, url_prefix="/api/v1/providers")
 
 
@@ -131,8 +137,8 @@ async def execute(data: CallIn) -> CallOut:
 @validate_request(CallIn)
 @responds(
     200,
-    "`text_delta` events as the model writes, then `complete` with the text and usage",
-    {"text/event-stream": {"type": "string"}},
+    "`text_delta` events as the model writes, then `complete` (text, usage) or `error`",
+    {"text/event-stream": _SSE_EVENT},
 )
 async def execute_stream(data: CallIn) -> Response:
     """The same call, streamed over SSE token by token (503 `model_required` without a model)."""
