@@ -14,20 +14,14 @@ from quart_schema import validate_request, validate_response
 from switchboard.agents import providers_service as service
 from switchboard.agents.providers.base import Message
 from switchboard.platform.auth import current_principal, require_user
-from switchboard.platform.openapi import responds
+from switchboard.platform.openapi import SSE_EVENT, responds
 from switchboard.platform.sse import sse_response
 from switchboard.platform.web import runtime
-
-# one Server-Sent Event as a client parses it: its type and its (JSON) data
-_SSE_EVENT = {
-    "type": "object",
-    "properties": {"event": {"type": "string"}, "data": {"type": "string"}, "id": {"type": "string"}},
-}
 
 model_providers = Blueprint("model_providers", __name__, url_prefix="/api/v1/providers")
 
 
-class ProviderOut(BaseModel):
+class ModelProviderOut(BaseModel):
     """A model provider the caller can reach."""
 
     name: str
@@ -57,7 +51,7 @@ class CallIn(BaseModel):
         return [Message(m.role, m.content) for m in self.messages]
 
 
-class UsageOut(BaseModel):
+class TokenUsageOut(BaseModel):
     """Tokens one completion spent, as the provider reported them."""
 
     prompt_tokens: int
@@ -72,10 +66,10 @@ class CallOut(BaseModel):
     model: str
     text: str
     finish_reason: str
-    usage: UsageOut | None
+    usage: TokenUsageOut | None
 
 
-class EstimateOut(BaseModel):
+class CallEstimateOut(BaseModel):
     """What a call is expected to take: tokens (estimated) and their price (MODEL_PRICES; null if unlisted)."""
 
     model: str
@@ -87,24 +81,24 @@ class EstimateOut(BaseModel):
 
 @model_providers.get("")
 @require_user
-@validate_response(list[ProviderOut])
-async def list_model_providers() -> list[ProviderOut]:
+@validate_response(list[ModelProviderOut])
+async def list_model_providers() -> list[ModelProviderOut]:
     """The providers the caller can reach (their own or their org's, the platform's, offline) and which answers."""
     found = await service.providers(current_principal(), runtime().settings)
-    return [ProviderOut(**{**p.__dict__, "capabilities": list(p.capabilities)}) for p in found]
+    return [ModelProviderOut(**{**p.__dict__, "capabilities": list(p.capabilities)}) for p in found]
 
 
 @model_providers.post("/estimate")
 @require_user
 @validate_request(CallIn)
-@validate_response(EstimateOut)
-async def estimate(data: CallIn) -> EstimateOut:
+@validate_response(CallEstimateOut)
+async def estimate(data: CallIn) -> CallEstimateOut:
     """Tokens and cost of a call through the caller's model, before making it."""
     rt = runtime()
     model = await service.effective_model(current_principal(), rt)
     found = service.estimate(rt.settings, model, data.as_messages(), data.max_tokens)
     total = found.prompt_tokens + found.completion_tokens
-    return EstimateOut(
+    return CallEstimateOut(
         model=found.model,
         prompt_tokens=found.prompt_tokens,
         completion_tokens=found.completion_tokens,
@@ -128,7 +122,7 @@ async def execute(data: CallIn) -> CallOut:
         model=model,
         text=final.text,
         finish_reason=final.finish_reason,
-        usage=None if usage is None else UsageOut(**usage.__dict__),
+        usage=None if usage is None else TokenUsageOut(**usage.__dict__),
     )
 
 
@@ -138,7 +132,7 @@ async def execute(data: CallIn) -> CallOut:
 @responds(
     200,
     "`text_delta` events as the model writes, then `complete` (text, usage) or `error`",
-    {"text/event-stream": _SSE_EVENT},
+    {"text/event-stream": SSE_EVENT},
 )
 async def execute_stream(data: CallIn) -> Response:
     """The same call, streamed over SSE token by token (503 `model_required` without a model)."""

@@ -28,7 +28,7 @@ class JobIn(BaseModel):
     input: dict[str, Any] = Field(default_factory=dict)
 
 
-class EstimateOut(BaseModel):
+class JobEstimateOut(BaseModel):
     """What the job is expected to take, made before it runs; null where it cannot be known beforehand."""
 
     model: str | None
@@ -51,7 +51,7 @@ class JobOut(BaseModel):
 class JobAccepted(JobOut):
     """A job just submitted, with its estimate."""
 
-    estimate: EstimateOut
+    estimate: JobEstimateOut
 
 
 class JobUsageOut(BaseModel):
@@ -94,7 +94,7 @@ async def submit(data: JobIn) -> tuple[JobAccepted, int]:
     job, before = await service.submit(
         current_principal(), runtime(), data.kind, data.input, request.headers.get(HEADER)
     )
-    estimate = EstimateOut(
+    estimate = JobEstimateOut(
         model=before.model,
         prompt_tokens=before.prompt_tokens,
         completion_tokens=before.completion_tokens,

@@ -69,11 +69,18 @@ def no_content(description: str) -> Callable[[F], F]:
     return responds(204, description)
 
 
+# one Server-Sent Event as a client parses it (what a checker validates): its id, type and JSON data
+SSE_EVENT: dict[str, Any] = {
+    "type": "object",
+    "properties": {"id": {"type": "string"}, "event": {"type": "string"}, "data": {"type": "string"}},
+}
+
+
 def event_stream(description: str) -> Callable[[F], F]:
     """A 200 Server-Sent Events stream, resumed after `?last_id=` or the `Last-Event-ID` header."""
 
     def decorator(view: F) -> F:
-        stream = responds(200, description, {"text/event-stream": {"type": "string"}})(view)
+        stream = responds(200, description, {"text/event-stream": SSE_EVENT})(view)
         _add(stream, _PARAMETERS, "query:last_id", _resume_parameter("query", "last_id"))
         return _add(stream, _PARAMETERS, "header:Last-Event-ID", _resume_parameter("header", "Last-Event-ID"))
 
