@@ -22,6 +22,12 @@ from switchboard.platform.web import runtime
 ops = Blueprint("operations", __name__)
 
 SESSION_SECONDS = identity.SESSION_DAYS * 86_400
+# the link is opened in a browser: a page that moves on to the settings (set a password there)
+_WELCOME = (
+    '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Switchboard</title>'
+    '<meta http-equiv="refresh" content="0; url=/settings"></head>'
+    '<body><p>You are the first admin. <a href="/settings">Continue and set your password</a>.</p></body></html>'
+)
 
 
 class Pruned(BaseModel):
@@ -73,7 +79,7 @@ async def retention() -> Pruned:
 
 @ops.get("/bootstrap")
 @query_parameter("token", "The BOOTSTRAP_TOKEN of this install.", {"type": "string", "maxLength": 200})
-@responds(303, "The first admin is signed in; on to the app")
+@responds(200, "The first admin is signed in: a page that goes on to the app", {"text/html": {"type": "string"}})
 @responds(404, "Not armed (a user exists, or no or another token)")
 async def bootstrap() -> Response:
     """First-run link: while nobody has an account, create the first superadmin and sign them in (once)."""
@@ -82,7 +88,7 @@ async def bootstrap() -> Response:
         raise NotFound("This link is not valid", code="bootstrap_disarmed")
     session_raw, refresh_raw = await identity.bootstrap_admin(settings.first_admin_email)
     secure = bool(settings.public_url and settings.public_url.startswith("https://"))
-    response = Response(status=303, headers={"Location": "/settings"})
+    response = Response(_WELCOME, status=200, content_type="text/html; charset=utf-8")
     response.set_cookie(
         SESSION_COOKIE, session_raw, httponly=True, secure=secure, samesite="Lax", path="/", max_age=SESSION_SECONDS
     )
