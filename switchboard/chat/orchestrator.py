@@ -16,7 +16,7 @@ approval never runs a finished step again.
 
 from __future__ import annotations
 
-from switchboard.agents import ChatModels, MeteredModel, Registry, UsageSubject
+from switchboard.agents import ChatModel, ChatModels, MeteredModel, OfflineResponder, Registry, UsageSubject
 from switchboard.chat.emitter import Emitter
 from switchboard.chat.models import ChatTask
 from switchboard.chat.modes import MODES, Outcome, choose_mode
@@ -25,6 +25,14 @@ from switchboard.platform.auth import Principal
 from switchboard.platform.runtime import Runtime
 
 __all__ = ["Emitter", "Outcome", "TaskCancelled", "run_task"]
+
+
+def _metered(model: ChatModel, principal: Principal, task: ChatTask) -> ChatModel:
+    """The task's model, its usage recorded; the offline responder as it is (it reports none, and the
+    modes recognise it by its type)."""
+    if isinstance(model, OfflineResponder):
+        return model
+    return MeteredModel(model, UsageSubject.of(principal, "chat_task", task.id))
 
 
 async def run_task(task: ChatTask, principal: Principal, runtime: Runtime, emit: Emitter) -> Outcome:
@@ -36,7 +44,7 @@ async def run_task(task: ChatTask, principal: Principal, runtime: Runtime, emit:
             principal,
             runtime,
             runtime.resource(Registry),
-            MeteredModel(chosen.model, UsageSubject.of(principal, "chat_task", task.id)),
+            _metered(chosen.model, principal, task),
             emit,
             await history(task),
             await memories(task),
