@@ -201,7 +201,7 @@ async def query(
     text_hits = [
         replace(h, similarity=measured.get(h.chunk_id)) if h.chunk_id not in known else h for h in text_hits
     ]
-    similar = {h.chunk_id: h.similarity for h in semantic_hits} | {h.chunk_id: h.similarity for h in text_hits}
+    similar = {h.chunk_id: h.similarity for h in semantic_hits} | measured
 
     def clears(hit: search.SearchHit) -> bool:
         value = similar.get(hit.chunk_id)
