@@ -311,7 +311,7 @@ function uploadLine(file) {
   return {
     progress(pct) { bar.value = pct; said.textContent = `${pct}%`; },
     done(message) { bar.value = 100; bar.remove(); said.textContent = message; line.classList.add("ok"); },
-    failed(message) { bar.remove(); said.textContent = message; line.classList.add("failed"); line.setAttribute("role", "alert"); },
+    failed(message) { bar.remove(); said.textContent = message; line.classList.add("failed"); said.setAttribute("role", "alert"); },
   };
 }
 
