@@ -198,9 +198,7 @@ async def query(
     # fuse the passages that clear the cut-off: words-only matches are measured the same way first
     known = {h.chunk_id for h in semantic_hits}
     measured = await search.similarities(vector, [h.chunk_id for h in text_hits if h.chunk_id not in known])
-    text_hits = [
-        replace(h, similarity=measured.get(h.chunk_id)) if h.chunk_id not in known else h for h in text_hits
-    ]
+    text_hits = [replace(h, similarity=measured.get(h.chunk_id)) if h.chunk_id not in known else h for h in text_hits]
     similar = {h.chunk_id: h.similarity for h in semantic_hits} | measured
 
     def clears(hit: search.SearchHit) -> bool:

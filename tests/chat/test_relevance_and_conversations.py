@@ -91,6 +91,8 @@ async def test_conversations_are_renamed_and_searched(signup, worker):
 
     # another person sees none of it
     bob = await signup()
-    assert (await bob.patch(f"/api/v1/conversations/{first['conversation_id']}", json={"title": "x"})).status_code == 404
+    assert (
+        await bob.patch(f"/api/v1/conversations/{first['conversation_id']}", json={"title": "x"})
+    ).status_code == 404
     page = await (await bob.get("/api/v1/conversations", query_string={"q": "food"})).get_json()
     assert page["items"] == []
