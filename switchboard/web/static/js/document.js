@@ -27,7 +27,7 @@ function renderPassages() {
         .filter(Boolean).join(" · ")),
       el("p", { text: p.text }))));
   summary.textContent = state.total
-    ? `${state.passages.length} of ${state.total} passages shown${page ? `; ${shown.length} on page ${page}` : ""}.`
+    ? `${state.passages.length} of ${state.total} passage${state.total === 1 ? "" : "s"} shown${page ? `; ${shown.length} on page ${page}` : ""}.`
     : "No passages yet: the document has not been processed.";
   more.hidden = state.passages.length >= state.total;
   const pages = [...new Set(state.passages.map((p) => p.page).filter((p) => p))];

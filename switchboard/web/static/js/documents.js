@@ -65,7 +65,8 @@ async function loadCollections() {
 function describeCollection() {
   const found = collections.find((c) => c.id === filter.value);
   if (!found) {
-    collectionAbout.textContent = `${collections.length} collections: your personal ones and your organization's.`;
+    const count = collections.length === 1 ? "1 collection" : `${collections.length} collections`;
+    collectionAbout.textContent = `${count}: your personal ones and your organization's.`;
     return;
   }
   const who = found.scope === "org" ? "Everyone in your organization can read it." : "Only you can read it.";
@@ -420,7 +421,7 @@ searchForm.addEventListener("submit", async (event) => {
   try {
     const found = await api("/documents/query", { method: "POST", json: body });
     show(searchNotice, found.results.length
-      ? `${found.results.length} passages found.`
+      ? `${found.results.length} passage${found.results.length === 1 ? "" : "s"} found.`
       : "Nothing in your documents matches this closely enough.");
     results.replaceChildren(...found.results.map((r) =>
       el("li", { className: "result card" },
