@@ -334,6 +334,7 @@ function showElsewhere() {
   const away = live && !live.finished && live.conversationId !== state.conversationId;
   elsewhere.replaceChildren();
   elsewhere.hidden = !away;
+  send.disabled = Boolean(live && !live.finished && !away);
   if (away) {
     elsewhere.append("An answer is still being written in another conversation. ",
       el("a", { href: `/chat?c=${encodeURIComponent(live.conversationId)}`, text: "Go to it",
@@ -398,8 +399,10 @@ document.getElementById("delete-conversation").addEventListener("click", async (
 
 // --- asking ------------------------------------------------------------------------------------
 
+// Stop shows while an answer is being written, wherever it is; Send waits only in that answer's
+// conversation (elsewhere the server says plainly that another answer is still running).
 function setBusy(busy) {
-  send.disabled = busy;
+  send.disabled = busy && Boolean(state.live) && state.live.conversationId === state.conversationId;
   cancelButton.hidden = !busy;
   cancelButton.disabled = false;
 }
@@ -414,10 +417,13 @@ function followTask(taskId, conversationId) {
   const live = new LiveAnswer(taskId);
   live.conversationId = conversationId;
   state.live = live;
-  messages.append(live.item);
   setBusy(true);
   live.follow();
-  live.item.scrollIntoView({ block: "nearest" });
+  if (conversationId === state.conversationId) {
+    messages.append(live.item);
+    live.item.scrollIntoView({ block: "nearest" });
+  }
+  showElsewhere();
 }
 
 async function ask(text, chosenMode) {
@@ -514,7 +520,12 @@ async function start() {
   const id = wanted || (task ? task.conversation_id : null);
   if (!wanted && id) window.history.replaceState({}, "", `/chat?c=${encodeURIComponent(id)}`);
   const shown = await openConversation(id, false);
-  if (!task || task.conversation_id !== state.conversationId) return;
+  if (!task) return;
+  if (task.conversation_id !== state.conversationId) {
+    // still being answered in another conversation: follow it there, with Stop here
+    if (["queued", "processing", "awaiting_approval"].includes(task.status)) followTask(task.task_id, task.conversation_id);
+    return;
+  }
   // a finished task with a stored answer is in the messages already; otherwise follow the stream,
   // which replays from its start, so the timeline and the text are whole again
   const answered = shown.some((m) => m.role === "assistant" && m.task_id === task.task_id);
