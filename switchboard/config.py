@@ -196,6 +196,13 @@ class IngestionSettings(BaseSettings):
     embedding_api_key: str | None = Field(None, description="API key of that endpoint.")
     embedding_model: str = Field("text-embedding-3-small", description="Embedding model name (embedder=openai).")
     search_ef: int = Field(200, description="HNSW ef_search: higher finds more of the true nearest chunks, slower.")
+    search_min_similarity: float = Field(
+        0.3,
+        ge=-1.0,
+        le=1.0,
+        description="Semantic similarity (cosine, -1..1) a passage needs to be shown by search and quoted in "
+        "answers; lower passes are left out (semantic and hybrid search).",
+    )
 
 
 class WorkflowTriggerSettings(BaseSettings):

@@ -100,6 +100,16 @@ async def documents() -> PageResponse:
     return await _page("documents.html", principal)
 
 
+@web.get("/documents/<document_id>")
+@hide
+async def document_page(document_id: str) -> PageResponse:
+    """One document: its details, collection, pages and passages."""
+    principal = await signed_in()
+    if principal is None:
+        return _to_login()
+    return await _page("document.html", principal, document_id=document_id)
+
+
 @web.get("/approvals")
 @hide
 async def approvals() -> PageResponse:

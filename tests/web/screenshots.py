@@ -62,3 +62,31 @@ async def test_screenshots(page: Page, person: Person, live_url: str, hook_serve
         await _shoot(bob_page, "approvals")
     finally:
         await bob_context.close()
+
+
+@pytest.mark.timeout(300)
+async def test_chat_and_documents_screenshots(page: Page, person: Person, live_url: str, fake_model) -> None:
+    """The chat page with a Markdown answer and its cited sources, the documents page with a search, a document."""
+    from tests.web.test_chat_page import HOTELS, MEALS, _upload, table_responder
+
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    _upload(person, live_url, "meals.md", MEALS)
+    _upload(person, live_url, "hotels.md", HOTELS)
+    fake_model.responder = table_responder
+    use_model(person, fake_model.base_url, live_url)
+    await sign_in(page, person)
+    await page.get_by_label("Mode").select_option("ask")
+    await page.get_by_label("Your question").fill("What may I spend on meals and hotels?")
+    await page.get_by_role("button", name="Send").click()
+    await expect(page.locator(".message.assistant .citation")).to_have_count(2)
+    await _shoot(page, "chat")
+
+    await page.goto("/documents")
+    await page.get_by_label("Search your documents").fill("meal allowance")
+    await page.get_by_role("button", name="Search").click()
+    await expect(page.locator("#search-results li").first).to_contain_text("similar")
+    await _shoot(page, "documents")
+
+    await page.get_by_role("link", name="meals.md").first.click()
+    await expect(page.locator(".passage").first).to_be_visible()
+    await _shoot(page, "document")
