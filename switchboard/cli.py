@@ -78,7 +78,7 @@ def sign_in_url(settings: Settings) -> str:
     """Where a person opens the app: PUBLIC_URL, else this host and port (a wildcard bind reads as localhost)."""
     if settings.public_url:
         return settings.public_url.rstrip("/") + "/"
-    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host  # noqa: S104
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
     return f"http://{host}:{settings.port}/"
 
 

@@ -57,7 +57,7 @@ def test_a_pipe_or_log_format_json_gets_json_lines_with_everything(monkeypatch):
 
 
 def test_the_first_run_banner_says_where_to_sign_in_and_what_to_do_first():
-    url = sign_in_url(Settings(host="0.0.0.0", port=8123, public_url=None))  # noqa: S104
+    url = sign_in_url(Settings(host="0.0.0.0", port=8123, public_url=None))
     assert url == "http://127.0.0.1:8123/"
     banner = first_run_banner(url, "admin@example.com", "s3cret-pass")
     assert "Sign in at http://127.0.0.1:8123/" in banner
