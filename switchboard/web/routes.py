@@ -158,14 +158,14 @@ async def workflow_run(workflow_id: str, run_id: str) -> PageResponse:
 ADMIN_ONLY = "Only an organization's owners and admins can see and change its members, groups, agents and audit log."
 
 
-async def _admin_page(template: str, **context: str) -> PageResponse:
+async def _admin_page(template: str) -> PageResponse:
     """An admin console page; a member sees why it is closed to them (403), a stranger goes to sign in."""
     principal = await signed_in()
     if principal is None:
         return _to_login()
     if not principal.is_admin:
         return await _page("forbidden.html", principal, status=403, reason=ADMIN_ONLY)
-    return await _page(template, principal, org_id=str(principal.org_id), **context)
+    return await _page(template, principal, org_id=str(principal.org_id))
 
 
 @web.get("/admin")
