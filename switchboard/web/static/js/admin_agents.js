@@ -66,7 +66,7 @@ function agentCard(agent, base) {
     el("p", { className: "muted", text: agent.description }),
     el("p", { className: "why small", text: decisionText(agent.effective) }),
     agent.tools.length
-      ? el("div", { className: "table-wrap" }, el("table", {},
+      ? el("div", { className: "table-wrap", tabindex: "0", role: "region", "aria-label": `Tools of ${agent.name}` }, el("table", {},
         el("thead", {}, el("tr", {}, ["Tool", "Access", "Confirmation", "Effective"].map((h) => el("th", { scope: "col", text: h })))),
         el("tbody", {}, rows)))
       : null,

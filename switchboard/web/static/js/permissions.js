@@ -18,7 +18,7 @@ function agentCard(agent) {
     el("div", { className: "row wrap" }, el("h2", { text: agent.name }), verdict(agent.allowed),
       el("span", { className: "muted small", text: `decided by ${tierLabel(agent.decision.source)}` })),
     el("p", { className: "why", text: decisionText(agent.decision) }),
-    tools.length ? el("div", { className: "table-wrap" }, el("table", {},
+    tools.length ? el("div", { className: "table-wrap", tabindex: "0", role: "region", "aria-label": `Tools of ${agent.name}` }, el("table", {},
       el("thead", {}, el("tr", {}, ["Tool", "Result", "Why"].map((h) => el("th", { scope: "col", text: h })))),
       el("tbody", {}, tools))) : null);
 }
