@@ -51,10 +51,10 @@ function agentCard(agent, base) {
     const confirmValue = tool.confirm === null || tool.confirm === undefined ? "" : String(tool.confirm);
     return el("tr", { dataset: { tool: tool.name } },
       el("th", { scope: "row" }, el("code", { text: tool.name }), " ", el("span", { className: `badge ${tool.kind}`, text: tool.kind })),
-      el("td", {}, selectField(id, `Access to ${tool.name}`, accessOptions, tool.access)),
-      el("td", {}, selectField(`${id}-confirm`, `Confirmation of ${tool.name}`, CONFIRM, confirmValue),
+      el("td", { dataset: { label: "Access" } }, selectField(id, `Access to ${tool.name}`, accessOptions, tool.access)),
+      el("td", { dataset: { label: "Confirmation" } }, selectField(`${id}-confirm`, `Confirmation of ${tool.name}`, CONFIRM, confirmValue),
         el("div", { className: "muted small", text: `now: ${tool.confirmation.required ? "asks first" : "runs directly"}` })),
-      el("td", {}, effective(tool.effective)));
+      el("td", { dataset: { label: "Effective" } }, effective(tool.effective)));
   });
   const card = el("section", { className: "card stack agent", dataset: { agent: agent.name }, "aria-labelledby": `agent-${key}` },
     el("div", { className: "row wrap" },
@@ -66,7 +66,7 @@ function agentCard(agent, base) {
     el("p", { className: "muted", text: agent.description }),
     el("p", { className: "why small", text: decisionText(agent.effective) }),
     agent.tools.length
-      ? el("div", { className: "table-wrap", tabindex: "0", role: "region", "aria-label": `Tools of ${agent.name}` }, el("table", {},
+      ? el("div", { className: "table-wrap", tabindex: "0", role: "region", "aria-label": `Tools of ${agent.name}` }, el("table", { className: "stacked" },
         el("thead", {}, el("tr", {}, ["Tool", "Access", "Confirmation", "Effective"].map((h) => el("th", { scope: "col", text: h })))),
         el("tbody", {}, rows)))
       : null,

@@ -23,11 +23,11 @@ function query(limit, from) {
 
 function entryRow(entry) {
   return el("tr", {},
-    el("td", { className: "small", text: when(entry.created_at) }),
-    el("td", { className: "text-wrap", text: entry.actor_email || "the system" }),
-    el("td", {}, el("code", { text: entry.action })),
-    el("td", { className: "small text-wrap", text: entry.target_type ? `${entry.target_type} ${entry.target_id || ""}` : "" }),
-    el("td", {}, el("span", { className: `badge outcome-${entry.outcome}`, text: entry.outcome })));
+    el("td", { className: "small", dataset: { label: "When" }, text: when(entry.created_at) }),
+    el("td", { className: "text-wrap", dataset: { label: "Who" }, text: entry.actor_email || "the system" }),
+    el("td", { dataset: { label: "Action" } }, el("code", { text: entry.action })),
+    el("td", { className: "small text-wrap", dataset: { label: "Target" }, text: entry.target_type ? `${entry.target_type} ${entry.target_id || ""}` : "" }),
+    el("td", { dataset: { label: "Outcome" } }, el("span", { className: `badge outcome-${entry.outcome}`, text: entry.outcome })));
 }
 
 async function load(append = false) {

@@ -36,8 +36,8 @@ function memberRow(member) {
   return el("tr", { dataset: { user: member.user_id } },
     el("td", {}, el("div", { className: "text-wrap" }, el("strong", { text: member.name || member.email })),
       el("div", { className: "muted small text-wrap", text: member.email })),
-    el("td", {}, el("label", { for: roleId, className: "visually-hidden", text: `Role of ${member.email}` }), role),
-    el("td", { className: "small", text: when(member.joined_at) }),
+    el("td", { dataset: { label: "Role" } }, el("label", { for: roleId, className: "visually-hidden", text: `Role of ${member.email}` }), role),
+    el("td", { className: "small", dataset: { label: "Joined" }, text: when(member.joined_at) }),
     el("td", {}, el("div", { className: "row wrap" },
       el("a", { href: `/admin/agents?user=${encodeURIComponent(member.user_id)}`, text: "Permissions", "aria-label": `Permissions of ${member.email}` }),
       member.user_id === me ? null : remove)));

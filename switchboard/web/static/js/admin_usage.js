@@ -24,7 +24,8 @@ async function load() {
       tile("workflow events", sum("workflow")));
     rows.replaceChildren(...(actions.length ? actions.map((a) => el("tr", {},
       el("th", { scope: "row" }, el("code", { text: a.action })),
-      el("td", { text: String(a.ok) }), el("td", { text: String(a.failed) }), el("td", { text: String(a.total) })))
+      el("td", { dataset: { label: "Success" }, text: String(a.ok) }), el("td", { dataset: { label: "Failure or denied" }, text: String(a.failed) }),
+      el("td", { dataset: { label: "Total" }, text: String(a.total) })))
       : [el("tr", {}, el("td", { colSpan: 4, className: "muted", text: "Nothing recorded yet." }))]));
   } catch (err) {
     show(document.getElementById("usage-notice"), "Could not load the usage: " + readable(err));
