@@ -283,7 +283,9 @@ def wants_html() -> bool:
     if request.method != "GET" or request.path.startswith(("/api/", "/assets/")):
         return False
     accepted = request.accept_mimetypes
-    return accepted.accept_html and accepted["text/html"] >= accepted["application/json"]
+    # named outright, as browsers do: `*/*` alone (curl, scripts) keeps the JSON error
+    named = any(mimetype == "text/html" for mimetype, _ in accepted)
+    return named and accepted["text/html"] >= accepted["application/json"]
 
 
 @web.app_errorhandler(404)
