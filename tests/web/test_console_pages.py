@@ -85,6 +85,7 @@ async def test_a_new_person_signs_up_secures_the_account_and_connects_a_model(pa
     # a model: saved, then tested against the OpenAI-compatible server
     fake_model.script(Turn.reply("pong"))
     model = page.locator("#model")
+    await expect(model.locator("#model-state")).to_contain_text("No model of your own")  # loaded: typing is kept
     await model.get_by_label("Provider").select_option("openai_compatible")
     await model.get_by_label("Base URL").fill(fake_model.base_url)
     await model.get_by_label("Chat model").fill("fake-model")
@@ -138,7 +139,7 @@ async def test_an_admin_invites_groups_and_denies_an_agent_and_the_member_sees_w
         await expect(member_page).to_have_url(re.compile(r"/chat$"))
         await expect(member_page.get_by_label("Active organization")).to_have_value(person.org_id)
         names = await member_page.evaluate(
-            "async () => (await (await fetch('/api/v1/agents', {cache: 'no-store'})).json()).items.map((a) => a.name)"
+            "async () => (await (await import('/assets/js/api.js')).api('/agents')).items.map((a) => a.name)"
         )
         assert "calculator" in names
 
@@ -176,14 +177,14 @@ async def test_an_admin_invites_groups_and_denies_an_agent_and_the_member_sees_w
         )
 
         # the member: the agent is gone from their list, and their permissions page says why
+        names = await member_page.evaluate(
+            "async () => (await (await import('/assets/js/api.js')).api('/agents')).items.map((a) => a.name)"
+        )
+        assert "calculator" not in names
         await member_page.goto("/settings/permissions")
         calculator = member_page.locator("section.permission[data-agent='calculator']")
         await expect(calculator.locator(".effective").first).to_have_text("denied")
         await expect(calculator).to_contain_text("decided by a group")
-        names = await member_page.evaluate(
-            "async () => (await (await fetch('/api/v1/agents', {cache: 'no-store'})).json()).items.map((a) => a.name)"
-        )
-        assert "calculator" not in names
         forbidden = await member_page.goto("/admin/members")
         assert forbidden is not None and forbidden.status == 403
     finally:
