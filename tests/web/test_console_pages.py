@@ -176,15 +176,15 @@ async def test_an_admin_invites_groups_and_denies_an_agent_and_the_member_sees_w
             "denied (from group)"
         )
 
-        # the member: the agent is gone from their list, and their permissions page says why
-        names = await member_page.evaluate(
-            "async () => (await (await import('/assets/js/api.js')).api('/agents')).items.map((a) => a.name)"
-        )
-        assert "calculator" not in names
+        # the member: their permissions page says why the agent is denied, and it is gone from their list
         await member_page.goto("/settings/permissions")
         calculator = member_page.locator("section.permission[data-agent='calculator']")
         await expect(calculator.locator(".effective").first).to_have_text("denied")
         await expect(calculator).to_contain_text("decided by a group")
+        names = await member_page.evaluate(
+            "async () => (await (await import('/assets/js/api.js')).api('/agents')).items.map((a) => a.name)"
+        )
+        assert "calculator" not in names
         forbidden = await member_page.goto("/admin/members")
         assert forbidden is not None and forbidden.status == 403
     finally:
