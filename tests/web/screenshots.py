@@ -1,5 +1,6 @@
-"""`make screenshots`: PNGs of the workflows list, the editor, a live run with its timeline, and the approvals
-inbox, at 1280 and 390 px, written to docs/screens/. Not part of `make test` (the file name is not test_*)."""
+"""`make screenshots`: PNGs of the workflows list, the editor, a live run with its timeline, the approvals
+inbox, settings, the admin console and the entry pages, at 1280 and 390 px, written to docs/screens/. Not part of
+`make test` (the file name is not test_*)."""
 
 from __future__ import annotations
 
