@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -23,6 +23,9 @@ class ServerSettings(BaseSettings):
     public_url: str | None = Field(None, description="External base URL, used in links and the CSRF Origin check.")
     max_json_body_bytes: int = Field(1_048_576, description="Largest JSON request body accepted (413 above).")
     log_level: str = Field("INFO", description="Root log level (JSON lines on stderr).")
+    log_format: Literal["auto", "json", "text"] = Field(
+        "auto", description="Log lines on stderr: `json`, `text` (short lines), or `auto` (text on a terminal)."
+    )
     first_admin_email: str = Field("admin@example.com", description="Email of the superadmin created on first start.")
     embedded_worker: int = Field(
         default_factory=lambda: default_worker_processes(),
