@@ -367,6 +367,8 @@ class SmtpServer:
 
         class Handler:
             async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+                if not session.authenticated:  # AUTH is asked for here, not by aiosmtpd (it warns without TLS)
+                    return "530 5.7.0 Authentication required"
                 with lock:
                     writes.append(("email", {"to": list(envelope.rcpt_tos), "data": envelope.content.decode()}))
                 return "250 OK"
@@ -384,7 +386,6 @@ class SmtpServer:
             port=_free_port(),
             authenticator=authenticator,
             auth_require_tls=False,
-            auth_required=True,
         )
 
     def start(self) -> SmtpServer:
