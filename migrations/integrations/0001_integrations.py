@@ -52,6 +52,7 @@ class Migration(migrations.Migration):
                 ('user_id', fields.UUIDField()),
                 ('connector', fields.CharField(max_length=32)),
                 ('org_wide', fields.BooleanField(default=False)),
+                ('settings', fields.JSONField(default=dict, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
                 ('verifier', fields.TextField(unique=False)),
                 ('redirect_uri', fields.CharField(max_length=1000)),
                 ('expires_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),

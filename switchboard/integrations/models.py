@@ -40,6 +40,7 @@ class OAuthState(Model):
     user_id = fields.UUIDField()
     connector = fields.CharField(max_length=32)
     org_wide = fields.BooleanField(default=False)
+    settings: dict[str, Any] = fields.JSONField(default=dict)  # the connector's settings, checked at start
     verifier = fields.TextField()  # encrypted
     redirect_uri = fields.CharField(max_length=1000)
     expires_at = fields.DatetimeField()

@@ -172,6 +172,7 @@ async def oauth_start(data: OAuthStartIn) -> OAuthStartOut:
         data.connector,
         base_url=request.host_url,
         org_wide=data.scope == "organization",
+        settings=data.settings,
     )
     return OAuthStartOut(authorization_url=url, state=state)
 

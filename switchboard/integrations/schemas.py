@@ -81,6 +81,7 @@ class OAuthStartIn(BaseModel):
 
     connector: str = Field(min_length=1, max_length=32)
     scope: Literal["user", "organization"] = "user"
+    settings: dict[str, Any] = Field(default_factory=dict, max_length=20)
 
 
 class OAuthStartOut(BaseModel):

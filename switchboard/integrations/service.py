@@ -256,12 +256,19 @@ def _hash(state: str) -> str:
 
 
 async def oauth_start(
-    integ: Integrations, principal: Principal, kind: str, *, base_url: str, org_wide: bool = False
+    integ: Integrations,
+    principal: Principal,
+    kind: str,
+    *,
+    base_url: str,
+    org_wide: bool = False,
+    settings: dict[str, Any] | None = None,
 ) -> tuple[str, str]:
     """The provider's authorization URL and its `state`, bound to the caller (single use, 10 minutes)."""
     found = connector(kind)
     _owner(principal, org_wide)
     app = _oauth_app(integ, found)
+    parsed = _validated(found.settings_model, settings or {}, "settings")
     state = secrets.token_urlsafe(32)
     verifier = secrets.token_urlsafe(64)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
@@ -272,6 +279,7 @@ async def oauth_start(
         user_id=principal.user_id,
         connector=kind,
         org_wide=org_wide,
+        settings=parsed.model_dump(mode="json"),
         verifier=integ.box.encrypt(verifier),
         redirect_uri=redirect_uri,
         expires_at=datetime.now(UTC) + OAUTH_STATE_TTL,
@@ -314,7 +322,7 @@ async def oauth_callback(
     }
     tokens = await _token_request(integ, app["token_url"], form, found)
     creds, expires_at = _token_credentials(tokens, None)
-    settings = found.settings_model().model_dump(mode="json")
+    settings = row.settings
     call = ProviderCall(integ.outbound, found.settings_model.model_validate(settings), creds, "oauth2")
     account = await found.verify(call)
     owner = await _principal_of_state(row, principal)
@@ -380,6 +388,7 @@ async def _refresh(integ: Integrations, row: Connection, force: bool) -> dict[st
     found = connector(row.connector)
     app = _oauth_app(integ, found)
     margin = timedelta(seconds=integ.settings.integrations_refresh_margin_seconds)
+    tokens: dict[str, Any] | None = None
     async with in_transaction() as conn:
         # one refresh at a time per connection: a second caller waits, then finds the new token
         locked = await Connection.select_for_update().using_db(conn).get(id=row.id)
@@ -397,17 +406,19 @@ async def _refresh(integ: Integrations, row: Connection, force: bool) -> dict[st
         try:
             tokens = await _token_request(integ, app["token_url"], form, found)
         except IntegrationAuthFailed:
-            message = f"{found.name} no longer accepts this connection's sign-in; connect {found.name} again"
-            await Connection.filter(id=row.id).using_db(conn).update(status="needs_reconnect", status_message=message)
-            row.status, row.status_message = "needs_reconnect", message
-            raise NeedsReconnect(message) from None
-        fresh_creds, expires_at = _token_credentials(tokens, creds)
-        secret = integ.box.encrypt(json.dumps(fresh_creds))
-        await (
-            Connection.filter(id=row.id)
-            .using_db(conn)
-            .update(secret=secret, token_expires_at=expires_at, status="active", status_message="")
-        )
+            tokens = None
+        if tokens is not None:
+            fresh_creds, expires_at = _token_credentials(tokens, creds)
+            secret = integ.box.encrypt(json.dumps(fresh_creds))
+            await (
+                Connection.filter(id=row.id)
+                .using_db(conn)
+                .update(secret=secret, token_expires_at=expires_at, status="active", status_message="")
+            )
+    if tokens is None:  # marked after the transaction: an exception inside would roll the mark back
+        message = f"{found.name} no longer accepts this connection's sign-in; connect {found.name} again"
+        await mark_needs_reconnect(row, message)
+        raise NeedsReconnect(message)
     row.secret, row.token_expires_at, row.status = secret, expires_at, "active"
     log.info("integration connection %s: token refreshed", row.id)
     return fresh_creds

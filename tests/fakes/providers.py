@@ -138,7 +138,7 @@ class ProviderServer:
         return 200, {"access_token": access, "refresh_token": refresh, "expires_in": self.token_lifetime}
 
 
-def _handler(fake: ProviderServer) -> type[BaseHTTPRequestHandler]:
+def _handler(fake: ProviderServer) -> type[BaseHTTPRequestHandler]:  # noqa: C901 (one class per fake API)
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
@@ -378,7 +378,7 @@ class SmtpServer:
                 auth_data.login.decode(),
                 auth_data.password.decode(),
             ) == (SMTP_USER, SMTP_PASSWORD)
-            return AuthResult(success=ok)
+            return AuthResult(success=ok, handled=False)
 
         self.controller = Controller(
             Handler(),
