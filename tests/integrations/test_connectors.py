@@ -1,6 +1,7 @@
 """Every connector end to end against fakes of its provider: connect, chat (read + confirmed write), workflow delivery.
 
-One set of fake providers, one app and one worker serve the whole module. The app and the
+One set of fake providers, one app and one worker serve the whole module; each test signs up
+its own people (no emptying of tables between tests, so no waiting for the worker to go idle). The app and the
 worker trust 127.0.0.1 only (INTEGRATIONS_PRIVATE_NETWORKS), so the fakes are reachable while
 every other private or loopback address stays refused.
 """
@@ -278,7 +279,7 @@ async def _scan_for_secrets(settings: Settings, texts: list[str]) -> None:
 
 @pytest.mark.parametrize("kind", CONNECTORS)
 async def test_connect_chat_and_deliver_through_each_connector(
-    kind, integ_app, integ_worker, providers, smtp, model, settings, clean, caplog
+    kind, integ_app, integ_worker, providers, smtp, model, settings, caplog
 ):
     caplog.set_level(logging.INFO)
     case = cases(providers.url, smtp.port)[kind]
@@ -288,7 +289,7 @@ async def test_connect_chat_and_deliver_through_each_connector(
     # bad credentials: refused by the provider's own answer, nothing kept
     refused = await seen.json(await connect(ada, case, case.bad), 400)
     assert refused["error"] == "integration_auth_failed"
-    assert await Connection.filter(connector=kind).count() == 0
+    assert await Connection.filter(org_id=ada.org_id).count() == 0
     connection = await seen.json(await connect(ada, case), 201)
     assert connection["status"] == "active" and "credentials" not in connection
 
@@ -350,7 +351,7 @@ async def test_connect_chat_and_deliver_through_each_connector(
 
 
 async def test_oauth_with_pkce_refreshes_before_expiry_and_a_revoked_token_needs_reconnecting(
-    integ_app, providers, model, clean
+    integ_app, providers, model
 ):
     providers.token_lifetime = 120  # inside the 300 s refresh margin: the next use refreshes first
     ada = await _account(integ_app, model)
@@ -394,7 +395,7 @@ async def test_oauth_with_pkce_refreshes_before_expiry_and_a_revoked_token_needs
     providers.token_lifetime = 3600
 
 
-async def test_a_revoked_slack_token_marks_the_connection(integ_app, providers, smtp, model, clean):
+async def test_a_revoked_slack_token_marks_the_connection(integ_app, providers, smtp, model):
     case = cases(providers.url, smtp.port)["slack"]
     ada = await _account(integ_app, model)
     assert (await connect(ada, case)).status_code == 201
@@ -409,7 +410,7 @@ async def test_a_revoked_slack_token_marks_the_connection(integ_app, providers, 
 
 
 async def test_generic_http_stays_inside_its_allow_list_and_off_private_networks(
-    integ_app, providers, smtp, model, clean
+    integ_app, providers, smtp, model
 ):
     case = cases(providers.url, smtp.port)["http_api"]
     ada = await _account(integ_app, model)
@@ -431,7 +432,7 @@ async def test_generic_http_stays_inside_its_allow_list_and_off_private_networks
     assert got["status"] == 200
 
 
-async def test_another_orgs_connections_and_mappings_are_not_found(integ_app, providers, smtp, model, clean):
+async def test_another_orgs_connections_and_mappings_are_not_found(integ_app, providers, smtp, model):
     case = cases(providers.url, smtp.port)["github"]
     ada = await _account(integ_app, model)
     olga = await _account(integ_app, model)
@@ -459,7 +460,7 @@ async def test_another_orgs_connections_and_mappings_are_not_found(integ_app, pr
     assert (await ada.delete(f"/api/v1/integrations/user-mappings/{mapping['id']}")).status_code == 204
 
 
-async def test_the_catalog_describes_each_connector(integ_app, model, clean):
+async def test_the_catalog_describes_each_connector(integ_app, model):
     ada = await _account(integ_app, model)
     summary = await (await ada.get("/api/v1/connectors")).get_json()
     assert {c["type"] for c in summary["items"]} == set(CONNECTORS)
