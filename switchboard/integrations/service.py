@@ -14,9 +14,10 @@ import json
 import logging
 import secrets
 import uuid
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 import pydantic
@@ -43,6 +44,7 @@ from switchboard.platform.errors import Forbidden, ValidationFailed
 from switchboard.platform.ids import parse_id
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 CREDENTIALS = b"switchboard:integration-credentials:v1"
 OAUTH_STATE_TTL = timedelta(minutes=10)
@@ -190,7 +192,7 @@ async def connect_with_credentials(
     creds = _credentials(found, auth, credentials)
     call = ProviderCall(integ.outbound, parsed, creds, auth)  # type: ignore[arg-type]
     try:
-        account = await found.verify(call)
+        account = await _translated(found.verify(call), found)
     except IntegrationAuthFailed:
         await record(
             "integration.connect_refused",
@@ -484,7 +486,7 @@ async def call_tool(
             idempotency_key=idempotency_key,
         )
         try:
-            result = await tool.run(call, args)
+            result = await _translated(tool.run(call, args), found)
         except IntegrationAuthFailed:
             message = _revoked_message(found)
             await mark_needs_reconnect(row, message)
@@ -503,6 +505,14 @@ async def call_tool(
         details={"connector": found.type, "tool": tool.name, "kind": tool.kind},
     )
     return result
+
+
+async def _translated(work: Awaitable[T], found: Connector) -> T:
+    """A provider's answer of an unexpected shape is its error, not ours."""
+    try:
+        return await work
+    except (KeyError, IndexError, TypeError, ValueError) as exc:
+        raise IntegrationFailed(f"{found.name} answered in an unexpected shape") from exc
 
 
 async def rotate_secrets(integ: Integrations) -> int:

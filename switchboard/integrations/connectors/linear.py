@@ -56,7 +56,9 @@ async def _query(call: ProviderCall, query: str, variables: dict[str, Any], *, w
             raise IntegrationFailed("Linear answered 400") from exc
     else:
         body = ok_json(response, "Linear")
-    errors = body.get("errors") if isinstance(body, dict) else None
+    if not isinstance(body, dict):
+        raise IntegrationFailed("Linear answered something that is not a GraphQL response")
+    errors = body.get("errors")
     if errors:
         codes = {str((e.get("extensions") or {}).get("code", "")) for e in errors}
         if "AUTHENTICATION_ERROR" in codes:

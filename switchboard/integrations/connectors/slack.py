@@ -68,7 +68,11 @@ async def list_channels(call: ProviderCall, args: ListChannelsArgs) -> dict[str,
 
 async def read_thread(call: ProviderCall, args: ReadThreadArgs) -> dict[str, Any]:
     body = await _call(call, "conversations.replies", {"channel": args.channel, "ts": args.ts})
-    return {"messages": [{"user": m.get("user"), "text": m.get("text"), "ts": m.get("ts")} for m in body["messages"]]}
+    return {
+        "messages": [
+            {"user": m.get("user"), "text": m.get("text"), "ts": m.get("ts")} for m in body.get("messages", [])
+        ]
+    }
 
 
 async def post_message(call: ProviderCall, args: PostMessageArgs) -> dict[str, Any]:
