@@ -223,7 +223,7 @@ async def disconnect(data: DisconnectIn) -> tuple[str, int]:
 @providers.post("/refresh/<provider_name>")
 @require_user
 @validate_response(ConnectionList)
-async def refresh(provider_name: str) -> ConnectionList:
+async def refresh_provider(provider_name: str) -> ConnectionList:
     """Check the connections to a provider again now: OAuth tokens refreshed, others verified by a real call."""
     rows = await service.refresh(_integrations(), current_principal(), provider_name)
     return ConnectionList(items=[_connection_out(r) for r in rows])
