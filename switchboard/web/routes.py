@@ -158,6 +158,16 @@ async def admin_agents() -> PageResponse:
     return await _page("admin_agents.html", principal, org_id=str(principal.org_id))
 
 
+@web.get("/integrations")
+@hide
+async def integrations() -> PageResponse:
+    """The connector catalog, the caller's connections and their status; connect and disconnect."""
+    principal = await signed_in()
+    if principal is None:
+        return _to_login()
+    return await _page("integrations.html", principal)
+
+
 @web.get("/assets/<path:filename>")
 @hide
 async def assets(filename: str) -> Response:
