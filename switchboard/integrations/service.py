@@ -40,7 +40,7 @@ from switchboard.integrations.outbound import Outbound
 from switchboard.platform.audit.service import record
 from switchboard.platform.auth import Principal
 from switchboard.platform.crypto import SecretBox
-from switchboard.platform.errors import Forbidden, ValidationFailed
+from switchboard.platform.errors import Forbidden, UndecryptableSecret, ValidationFailed
 from switchboard.platform.ids import parse_id
 
 log = logging.getLogger(__name__)
@@ -376,8 +376,20 @@ def _token_credentials(
 
 
 async def credentials_of(integ: Integrations, row: Connection, *, force_refresh: bool = False) -> dict[str, str]:
-    """The connection's credentials in memory; an OAuth token close to expiry is refreshed first."""
-    creds: dict[str, str] = json.loads(integ.box.decrypt(row.secret))
+    """The connection's credentials in memory; an OAuth token close to expiry is refreshed first.
+
+    Credentials kept under an earlier SECRET_KEY are re-encrypted under the current one (as BYOK keys
+    are); ones that no longer decrypt at all mark the connection `needs_reconnect`.
+    """
+    try:
+        creds: dict[str, str] = json.loads(integ.box.decrypt(row.secret))
+    except UndecryptableSecret:
+        message = f"The stored credentials can no longer be read; connect {connector(row.connector).name} again"
+        await mark_needs_reconnect(row, message)
+        raise NeedsReconnect(message) from None
+    if not integ.box.is_current(row.secret):
+        row.secret = integ.box.rotate(row.secret)
+        await Connection.filter(id=row.id).update(secret=row.secret)
     if row.auth != "oauth2" or "refresh_token" not in creds:
         return creds
     margin = timedelta(seconds=integ.settings.integrations_refresh_margin_seconds)

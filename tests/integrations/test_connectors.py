@@ -36,6 +36,7 @@ from tests.support.accounts import Account, sign_up
 from tests.workflows.conftest import wait_run
 
 QUEUE = "switchboard:test-integrations"
+FORMER_KEY = "former-secret-key-0123456789abcdef0123456789"
 # aiosmtpd (the fake SMTP server) warns about its own deprecated attribute when a login succeeds
 pytestmark = pytest.mark.filterwarnings("ignore:Session.login_data is deprecated")
 
@@ -182,6 +183,7 @@ async def integ_app(settings: Settings, migrated: None, providers: fakes.Provide
     configured = settings.model_copy(
         update={
             "queue_name": QUEUE,
+            "secret_key_previous": FORMER_KEY,
             "integrations_private_networks": ["127.0.0.1/32"],
             "integrations_oauth_apps": _oauth_apps(providers),
         }
@@ -409,9 +411,7 @@ async def test_a_revoked_slack_token_marks_the_connection(integ_app, providers, 
         providers.revoked.discard(fakes.SLACK_TOKEN)
 
 
-async def test_generic_http_stays_inside_its_allow_list_and_off_private_networks(
-    integ_app, providers, smtp, model
-):
+async def test_generic_http_stays_inside_its_allow_list_and_off_private_networks(integ_app, providers, smtp, model):
     case = cases(providers.url, smtp.port)["http_api"]
     ada = await _account(integ_app, model)
     for base in ("http://127.0.0.2:9/api", "http://10.0.0.1/api", "http://169.254.169.254/latest"):
@@ -469,3 +469,31 @@ async def test_the_catalog_describes_each_connector(integ_app, model):
     assert {t["kind"] for t in full["tools"]} == {"read", "write"} and full["tools"][0]["parameters"]["properties"]
     missing = await ada.get("/api/v1/connectors/nope")
     assert missing.status_code == 404
+
+
+async def test_credentials_follow_a_secret_key_rotation(integ_app, providers, smtp, model):
+    case = cases(providers.url, smtp.port)["github"]
+    ada = await _account(integ_app, model)
+    connection = await (await connect(ada, case)).get_json()
+    # kept under the former SECRET_KEY (now in SECRET_KEY_PREVIOUS): still works, re-encrypted on use
+    former = SecretBox(FORMER_KEY, purpose=CREDENTIALS)
+    await Connection.filter(id=connection["id"]).update(secret=former.encrypt(json.dumps(case.credentials)))
+    listed = await call_tool(integ_app, ada, "github_list_issues", {"repo": "acme/app"})
+    assert listed["issues"][0]["number"] == 7
+    row = await Connection.get(id=connection["id"])
+    assert (
+        not former.is_current(row.secret)
+        and json.loads(
+            SecretBox(integ_app.extensions["runtime"].settings.resolved_secret_key(), purpose=CREDENTIALS).decrypt(
+                row.secret
+            )
+        )
+        == case.credentials
+    )
+    # kept under a key the server no longer has: the connection asks to be connected again
+    lost = SecretBox("a-key-nobody-has-any-more-0123456789abcdef", purpose=CREDENTIALS)
+    await Connection.filter(id=connection["id"]).update(secret=lost.encrypt(json.dumps(case.credentials)))
+    with pytest.raises(Exception) as failed:
+        await call_tool(integ_app, ada, "github_list_issues", {"repo": "acme/app"})
+    assert getattr(failed.value, "code", None) == "integration_needs_reconnect"
+    assert (await Connection.get(id=connection["id"])).status == "needs_reconnect"
