@@ -237,7 +237,33 @@ class WorkflowTriggerSettings(BaseSettings):
     )
 
 
+class IntegrationSettings(BaseSettings):
+    """Connectors: where their outbound calls may go, how they retry, and the OAuth apps they sign in with."""
+
+    integrations_private_networks: list[str] = Field(
+        default_factory=list,
+        description="Non-public networks (CIDR, as JSON) connectors may reach anyway (an on-premises Jira, a "
+        "generic HTTP API inside the network); every other private or loopback address is refused.",
+    )
+    integrations_timeout_seconds: float = Field(15, gt=0, le=120, description="Timeout of one outbound call.")
+    integrations_max_retries: int = Field(
+        3, ge=0, le=10, description="Retries of an outbound call answered 429 or 5xx (honouring Retry-After)."
+    )
+    integrations_max_response_bytes: int = Field(
+        2_000_000, ge=1024, description="Largest provider answer read; a larger one fails the call."
+    )
+    integrations_refresh_margin_seconds: int = Field(
+        300, ge=0, le=86_400, description="An OAuth token expiring within this many seconds is refreshed before use."
+    )
+    integrations_oauth_apps: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description='OAuth apps by connector, as JSON: {"linear": {"client_id": ..., "client_secret": ..., '
+        '"authorize_url": ..., "token_url": ...}} (URLs default to the provider\'s own).',
+    )
+
+
 class Settings(
+    IntegrationSettings,
     WorkflowTriggerSettings,
     WorkflowEngineSettings,
     ChatSettings,

@@ -313,6 +313,16 @@ async def not_found(_: Exception) -> Response:
     return response
 
 
+@web.get("/integrations")
+@hide
+async def integrations() -> PageResponse:
+    """The connector catalog, the caller's connections and their status; connect and disconnect."""
+    principal = await signed_in()
+    if principal is None:
+        return _to_login()
+    return await _page("integrations.html", principal)
+
+
 @web.get("/assets/<path:filename>")
 @hide
 async def assets(filename: str) -> Response:
