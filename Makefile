@@ -28,7 +28,7 @@ run: install
 test: install browser
 	$(BIN)/pytest -q
 
-# PNGs of the workflow pages and the approvals inbox for the README (real servers, a real worker); not in `make test`.
+# PNGs of the pages (workflows, approvals, settings, admin console, entry) for the README (real servers, a real worker); not in `make test`.
 screenshots: install browser
 	$(BIN)/pytest -q tests/web/screenshots.py
 

@@ -74,8 +74,29 @@ async def prepare_database(settings: Settings) -> None:
     await db.apply_migrations(db.tortoise_config(settings.database_url, contexts.MODEL_APPS))
 
 
-async def ensure_first_admin(settings: Settings) -> None:
-    """On the very first start, create a superadmin with a generated password and say how to sign in."""
+def sign_in_url(settings: Settings) -> str:
+    """Where a person opens the app: PUBLIC_URL, else this host and port (a wildcard bind reads as localhost)."""
+    if settings.public_url:
+        return settings.public_url.rstrip("/") + "/"
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+    return f"http://{host}:{settings.port}/"
+
+
+def first_run_banner(url: str, email: str, password: str) -> str:
+    """What the terminal shows once, on the very first start: where to sign in and what to do first."""
+    return (
+        "\n  Switchboard is ready. Sign in at " + url + "\n"
+        f"    email:    {email}\n"
+        f"    password: {password}\n"
+        "  First:\n"
+        f"    1. change this password: {url}settings#password\n"
+        f"    2. configure a model (any OpenAI-compatible endpoint): {url}settings#model\n"
+        "  This password is shown once and is not in the logs.\n"
+    )
+
+
+async def ensure_first_admin(settings: Settings) -> str | None:
+    """On the very first start, create a superadmin with a generated password; returns the banner to print."""
     from switchboard.platform.identity import service as identity
     from switchboard.platform.security import new_token
 
@@ -83,23 +104,18 @@ async def ensure_first_admin(settings: Settings) -> None:
     await db.open_database(db.tortoise_config(settings.database_url, contexts.MODEL_APPS))
     try:
         if await identity.has_users():
-            return
+            return None
         if settings.bootstrap_token:
             # hosted installs: the first admin is made by the first-run link, not a printed password
-            link = f"{settings.public_url or ''}/bootstrap?token=<BOOTSTRAP_TOKEN>"
-            click.echo(f"\n  No account yet. Open {link} to become the first admin.\n", err=True)
-            return
+            return (
+                f"\n  No account yet. Open {sign_in_url(settings)}bootstrap?token=<BOOTSTRAP_TOKEN>"
+                " to become the first admin.\n"
+            )
         password = new_token(12)
         user = await identity.create_admin(settings.first_admin_email, password)
     finally:
         await db.close_database()
-    # printed to the terminal only, never to the logs
-    click.echo(
-        f"\n  First admin created. Sign in at http://{settings.host}:{settings.port}/ with\n"
-        f"    email:    {user.email}\n    password: {password}\n"
-        "  and change the password after signing in.\n",
-        err=True,
-    )
+    return first_run_banner(sign_in_url(settings), user.email, password)
 
 
 def _stop_on_signals(stop: asyncio.Event, *also: Callable[[], None]) -> None:
@@ -116,7 +132,8 @@ def _stop_on_signals(stop: asyncio.Event, *also: Callable[[], None]) -> None:
 @click.group()
 def main() -> None:
     """Switchboard: agent-centric chat and workflow orchestration."""
-    configure_logging(Settings().log_level)
+    base = Settings()
+    configure_logging(base.log_level, base.log_format)
 
 
 def _settle_garbage_collector() -> None:
@@ -150,7 +167,7 @@ def serve(host: str | None, port: int | None) -> None:
 
     async def run(settings: Settings, supervisor: Supervisor) -> None:
         await prepare_database(settings)
-        await ensure_first_admin(settings.model_copy(update={"host": host, "port": port}))
+        banner = await ensure_first_admin(settings.model_copy(update={"host": host, "port": port}))
         supervisor.start()  # after the migrations: a worker never meets an old schema
         app = create_app(settings)
         config = Config()
@@ -161,6 +178,8 @@ def serve(host: str | None, port: int | None) -> None:
         # the workers stop at once, beside the web's graceful shut-down; the servers after both
         _stop_on_signals(stop, supervisor.stop_workers)
         log.info("Switchboard is serving on http://%s:%s", host, port)
+        if banner:  # after the start-up lines, so it is the last thing on the screen; terminal only, never logged
+            click.echo(banner, err=True)
         _settle_garbage_collector()
         await hypercorn_serve(app, config, shutdown_trigger=stop.wait)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -23,6 +23,9 @@ class ServerSettings(BaseSettings):
     public_url: str | None = Field(None, description="External base URL, used in links and the CSRF Origin check.")
     max_json_body_bytes: int = Field(1_048_576, description="Largest JSON request body accepted (413 above).")
     log_level: str = Field("INFO", description="Root log level (JSON lines on stderr).")
+    log_format: Literal["auto", "json", "text"] = Field(
+        "auto", description="Log lines on stderr: `json`, `text` (short lines), or `auto` (text on a terminal)."
+    )
     first_admin_email: str = Field("admin@example.com", description="Email of the superadmin created on first start.")
     embedded_worker: int = Field(
         default_factory=lambda: default_worker_processes(),
@@ -221,6 +224,13 @@ class IngestionSettings(BaseSettings):
     embedding_api_key: str | None = Field(None, description="API key of that endpoint.")
     embedding_model: str = Field("text-embedding-3-small", description="Embedding model name (embedder=openai).")
     search_ef: int = Field(200, description="HNSW ef_search: higher finds more of the true nearest chunks, slower.")
+    search_min_similarity: float = Field(
+        0.3,
+        ge=-1.0,
+        le=1.0,
+        description="Semantic similarity (cosine, -1..1) a passage needs to be shown by search and quoted in "
+        "answers; lower passes are left out (semantic and hybrid search).",
+    )
 
 
 class WorkflowTriggerSettings(BaseSettings):
@@ -252,8 +262,34 @@ class WorkflowTriggerSettings(BaseSettings):
     )
 
 
+class IntegrationSettings(BaseSettings):
+    """Connectors: where their outbound calls may go, how they retry, and the OAuth apps they sign in with."""
+
+    integrations_private_networks: list[str] = Field(
+        default_factory=list,
+        description="Non-public networks (CIDR, as JSON) connectors may reach anyway (an on-premises Jira, a "
+        "generic HTTP API inside the network); every other private or loopback address is refused.",
+    )
+    integrations_timeout_seconds: float = Field(15, gt=0, le=120, description="Timeout of one outbound call.")
+    integrations_max_retries: int = Field(
+        3, ge=0, le=10, description="Retries of an outbound call answered 429 or 5xx (honouring Retry-After)."
+    )
+    integrations_max_response_bytes: int = Field(
+        2_000_000, ge=1024, description="Largest provider answer read; a larger one fails the call."
+    )
+    integrations_refresh_margin_seconds: int = Field(
+        300, ge=0, le=86_400, description="An OAuth token expiring within this many seconds is refreshed before use."
+    )
+    integrations_oauth_apps: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description='OAuth apps by connector, as JSON: {"linear": {"client_id": ..., "client_secret": ..., '
+        '"authorize_url": ..., "token_url": ...}} (URLs default to the provider\'s own).',
+    )
+
+
 class Settings(
     ControlPlaneSettings,
+    IntegrationSettings,
     WorkflowTriggerSettings,
     WorkflowEngineSettings,
     ChatSettings,

@@ -41,6 +41,7 @@ PLUGINS: tuple[str, ...] = (
     "switchboard.ingestion.plugin",
     "switchboard.chat.plugin",
     "switchboard.workflows.plugin",
+    "switchboard.integrations.plugin",
     "switchboard.web.plugin",
     "switchboard.jobs.plugin",
 )

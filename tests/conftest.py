@@ -147,13 +147,15 @@ async def clean(settings: Settings, migrated: None) -> None:
         shutil.rmtree(settings.data_dir / folder, ignore_errors=True)
     redis = Redis.from_url(settings.redis_url or "")
     try:
-        queued = [k async for k in redis.scan_iter("switchboard:*")]  # the queues (sorted sets) and their checks
-        queued += [k async for k in redis.scan_iter(job_key_prefix + "*")]
+        # the queues (sorted sets) and their checks, and retries: nothing new starts
+        queued = [k async for k in redis.scan_iter("switchboard:*")]
         queued += [k async for k in redis.scan_iter(retry_key_prefix + "*")]
         if queued:
             await redis.delete(*queued)
+        # A job runs while its marker and its job key are both there; arq keeps markers of finished
+        # (cron) jobs for a while, and those hold nothing up.
         deadline = time.monotonic() + JOBS_FINISH_SECONDS
-        while [k async for k in redis.scan_iter(in_progress_key_prefix + "*")] and time.monotonic() < deadline:
+        while await _jobs_running(redis) and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
         conn = await asyncpg.connect(settings.database_url)
         try:
@@ -171,6 +173,13 @@ async def clean(settings: Settings, migrated: None) -> None:
             await redis.delete(*keys)
     finally:
         await redis.aclose()
+
+
+async def _jobs_running(redis: Redis) -> bool:
+    async for marker in redis.scan_iter(in_progress_key_prefix + "*"):
+        if await redis.exists(job_key_prefix + marker.decode()[len(in_progress_key_prefix) :]):
+            return True
+    return False
 
 
 @pytest.fixture

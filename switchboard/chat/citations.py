@@ -6,6 +6,7 @@ never parsed back out of the text the model was sent.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -91,3 +92,32 @@ def citations(sources: Iterable[Source], limit: int = MAX_CITATIONS) -> list[dic
         if len(cited) == limit:
             break
     return cited
+
+
+_MARKER = re.compile(r"\[(\d{1,3})\]")
+_SOURCES_TAIL = re.compile(
+    r"\n+[ \t]*(?:#+[ \t]*)?(?:\*\*|__)?(?:Sources|References)(?:\*\*|__)?:?(?:\*\*|__)?[ \t]*\n"
+    r"(?:[ \t]*(?:[-*][ \t]+)?\[\d{1,3}\][^\n]*(?:\n|$))+\s*$",
+    re.I,
+)
+
+
+def without_sources_list(text: str) -> str:
+    """The answer without a trailing "Sources:" list of its own: the cited sources are shown beside it."""
+    return _SOURCES_TAIL.sub("", text).rstrip() if _SOURCES_TAIL.search(text) else text
+
+
+def cited_numbers(text: str) -> list[int]:
+    """The `[n]` markers of the text, in the order they first appear."""
+    seen: list[int] = []
+    for match in _MARKER.finditer(text):
+        number = int(match.group(1))
+        if number not in seen:
+            seen.append(number)
+    return seen
+
+
+def only_cited(text: str, candidates: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The candidates the text cites, keeping the numbers the text gives them (uncited ones are left out)."""
+    wanted = set(cited_numbers(text))
+    return [c for c in candidates if c["number"] in wanted]

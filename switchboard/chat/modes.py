@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from switchboard.agents import ChatModel, Message, TextDelta, complete, compose_answer
-from switchboard.chat.citations import MAX_CITATIONS, citations
+from switchboard.chat.citations import MAX_CITATIONS, Source, citations, only_cited, without_sources_list
 from switchboard.chat.steps import StepResult, TaskRun, emit_citations, run_steps, step, system_message
 
 
@@ -66,9 +66,10 @@ async def _ask(run: TaskRun) -> Outcome:
             data={"from": "ask", "to": "research"},
         )
         return await _research(run)
-    cited = citations(result.hits, limit=3 if run.offline else MAX_CITATIONS)
+    text = without_sources_list(result.text)
+    cited = only_cited(text, citations(result.hits, limit=3 if run.offline else MAX_CITATIONS))
     await emit_citations(run, cited)
-    return Outcome(result.text, cited, "ask")
+    return Outcome(text, cited, "ask")
 
 
 def _sub_questions(question: str) -> list[str]:
@@ -166,19 +167,20 @@ async def _investigate(run: TaskRun) -> Outcome:
 
 
 async def _synthesise(run: TaskRun, results: list[StepResult], mode: str) -> Outcome:
-    hits = sorted((h for r in results for h in r.hits), key=lambda h: -h.score)
-    cited = citations(hits, limit=3 if run.offline else MAX_CITATIONS)
+    hits = _distinct(sorted((h for r in results for h in r.hits), key=lambda h: -h.score))
+    candidates = citations(hits, limit=3 if run.offline else MAX_CITATIONS)
     await run.emit("agent_started", "Writing the answer", agent="synthesiser")
     if run.offline:
-        text = compose_answer(run.task.question, hits)
+        text = compose_answer(run.task.question, hits[: len(candidates)])
         for piece in re.findall(r"\S+\s*", text):
             await run.emit("text_delta", piece)
     else:
         findings = "\n\n".join(f"Finding {i + 1}: {r.text}" for i, r in enumerate(results) if r.text.strip())
-        sources = "\n".join(f"[{c['number']}] {c['document_name']}: {c['text'][:300]}" for c in cited)
+        sources = "\n".join(f"[{c['number']}] {c['document_name']}: {c['text'][:300]}" for c in candidates)
         prompt = (
             f"Question: {run.task.question}\n\nFindings:\n{findings or '(none)'}\n\nSources:\n{sources or '(none)'}"
-            "\n\nWrite the answer from the findings; cite sources as [n]."
+            "\n\nWrite the answer from the findings in Markdown; cite the sources above as [n] with their numbers. "
+            "Do not end with a list of sources: they are shown beside the answer."
         )
         text = ""
         async for event in run.model.stream([system_message(run), Message.user(prompt)]):
@@ -186,8 +188,21 @@ async def _synthesise(run: TaskRun, results: list[StepResult], mode: str) -> Out
                 text += event.text
                 await run.emit("text_delta", event.text)
     await run.emit("agent_completed", "Answer written", agent="synthesiser")
+    text = without_sources_list(text)
+    cited = only_cited(text, candidates)
     await emit_citations(run, cited)
     return Outcome(text, cited, mode)
+
+
+def _distinct(hits: list[Source]) -> list[Source]:
+    """Each passage once (several steps often find the same one), in the order given."""
+    seen: set[int] = set()
+    kept = []
+    for hit in hits:
+        if hit.chunk_id not in seen:
+            seen.add(hit.chunk_id)
+            kept.append(hit)
+    return kept
 
 
 MODES: dict[str, Callable[[TaskRun], Awaitable[Outcome]]] = {

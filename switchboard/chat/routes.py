@@ -14,6 +14,8 @@ from switchboard.chat.schemas import (
     ActiveTask,
     ChatIn,
     ConversationOut,
+    ConversationPatch,
+    ConversationQuery,
     MemoryIn,
     MemoryOut,
     MemoryPatch,
@@ -24,6 +26,7 @@ from switchboard.chat.schemas import (
     ResultOut,
     TaskAccepted,
     TaskOut,
+    TimelineStep,
 )
 from switchboard.platform.auth import current_principal, require_user
 from switchboard.platform.events import Event
@@ -158,17 +161,17 @@ async def result(task_id: str) -> tuple[ResultOut, int]:
 @require_user
 @validate_response(TaskOut)
 async def cancel(task_id: str) -> TaskOut:
-    """Stop a task (a running one stops at its next step)."""
+    """Stop a task: a running one stops within a fraction of a second, keeping the answer written so far."""
     return _task(await service.cancel_task(current_principal(), task_id, runtime().events))
 
 
 @chat.get("/conversations")
 @require_user
-@validate_querystring(PageQuery)
+@validate_querystring(ConversationQuery)
 @validate_response(Page[ConversationOut])
-async def conversations(query_args: PageQuery) -> Page[ConversationOut]:
-    """The caller's conversations, most recent first."""
-    found = await service.list_conversations(current_principal(), query_args.limit, query_args.offset)
+async def conversations(query_args: ConversationQuery) -> Page[ConversationOut]:
+    """The caller's conversations, most recent first; `?q=` keeps those whose title or messages hold the words."""
+    found = await service.list_conversations(current_principal(), query_args.limit, query_args.offset, query_args.q)
     items = [ConversationOut.model_validate(c, from_attributes=True) for c in found.items]
     return Page(items=items, total=found.total, limit=query_args.limit, offset=query_args.offset)
 
@@ -182,8 +185,33 @@ async def messages(conversation_id: str, query_args: PageQuery) -> Page[MessageO
     found, total = await service.list_messages(
         current_principal(), conversation_id, query_args.limit, query_args.offset
     )
-    items = [MessageOut.model_validate(m, from_attributes=True) for m in found]
+    details = await service.answer_details(found)
+    items = []
+    for m in found:
+        status, steps = details.get(m.task_id, (None, [])) if m.task_id else (None, [])
+        items.append(
+            MessageOut(
+                id=m.id,
+                role=m.role,
+                content=m.content,
+                citations=m.citations,
+                task_id=m.task_id,
+                created_at=m.created_at,
+                status=status if m.role == "assistant" else None,
+                steps=[TimelineStep(**s) for s in steps] if m.role == "assistant" else [],
+            )
+        )
     return Page(items=items, total=total, limit=query_args.limit, offset=query_args.offset)
+
+
+@chat.patch("/conversations/<conversation_id>")
+@require_user
+@validate_request(ConversationPatch)
+@validate_response(ConversationOut)
+async def rename_conversation(conversation_id: str, data: ConversationPatch) -> ConversationOut:
+    """Rename a conversation."""
+    renamed = await service.rename_conversation(current_principal(), conversation_id, data.title)
+    return ConversationOut.model_validate(renamed, from_attributes=True)
 
 
 @chat.delete("/conversations/<conversation_id>")

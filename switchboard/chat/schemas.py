@@ -77,8 +77,30 @@ class ConversationOut(BaseModel):
     updated_at: datetime
 
 
+class ConversationQuery(PageQuery):
+    """The caller's conversations, optionally only those whose title or messages contain `q`."""
+
+    q: str | None = Field(None, min_length=1, max_length=200, description="Words in the title or the messages.")
+
+
+class ConversationPatch(BaseModel):
+    """A new title for a conversation."""
+
+    title: str = Field(min_length=1, max_length=200)
+
+
+class TimelineStep(BaseModel):
+    """One step of how an answer was made."""
+
+    type: str
+    message: str
+    agent: str | None = None
+    tool: str | None = None
+    at: float = Field(description="When it happened (Unix seconds).")
+
+
 class MessageOut(BaseModel):
-    """A message."""
+    """A message; an assistant's answer carries its citations, its task's status and its steps."""
 
     id: UUID
     role: str
@@ -86,6 +108,8 @@ class MessageOut(BaseModel):
     citations: list[dict[str, Any]]
     task_id: UUID | None
     created_at: datetime
+    status: str | None = Field(None, description="The answering task's status (assistant messages).")
+    steps: list[TimelineStep] = Field(default_factory=list, description="The answer's steps, in order.")
 
 
 class MemoryIn(BaseModel):

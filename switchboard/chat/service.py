@@ -9,6 +9,7 @@ from typing import Any
 
 from tortoise.connection import get_connection
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q, Subquery
 
 from switchboard.chat.models import ACTIVE_STATUSES, TERMINAL_STATUSES, ChatTask, Conversation, Message
 from switchboard.platform.auth import Principal
@@ -204,9 +205,19 @@ class ConversationPage:
     total: int
 
 
-async def list_conversations(principal: Principal, limit: int, offset: int) -> ConversationPage:
-    """The caller's conversations, most recent first."""
+async def list_conversations(
+    principal: Principal, limit: int, offset: int, words: str | None = None
+) -> ConversationPage:
+    """The caller's conversations, most recent first; with `words`, those whose title or messages hold them."""
     query = Conversation.filter(user_id=principal.user_id, org_id=principal.org_id)
+    if words and words.strip():
+        words = words.strip()
+        in_messages = Message.filter(
+            content__icontains=words,
+            conversation__user_id=principal.user_id,
+            conversation__org_id=principal.org_id,
+        ).values_list("conversation_id", flat=True)
+        query = query.filter(Q(title__icontains=words) | Q(id__in=Subquery(in_messages)))
     items = await query.order_by("-updated_at").offset(offset).limit(limit)
     return ConversationPage(items, await query.count())
 
@@ -218,6 +229,23 @@ async def list_messages(
     conversation = await get_conversation(principal, conversation_id)
     query = Message.filter(conversation_id=conversation.id)
     return await query.order_by("created_at").offset(offset).limit(limit), await query.count()
+
+
+async def rename_conversation(principal: Principal, conversation_id: str, title: str) -> Conversation:
+    """Give a conversation a new title."""
+    conversation = await get_conversation(principal, conversation_id)
+    conversation.title = " ".join(title.split())[:200] or conversation.title
+    await conversation.save(update_fields=["title", "updated_at"])
+    return conversation
+
+
+async def answer_details(messages: list[Message]) -> dict[uuid.UUID, tuple[str, list[dict[str, Any]]]]:
+    """For each answering task of these messages: its status and its kept steps."""
+    task_ids = {m.task_id for m in messages if m.role == "assistant" and m.task_id}
+    if not task_ids:
+        return {}
+    rows = await ChatTask.filter(id__in=task_ids).values("id", "status", "state")
+    return {r["id"]: (r["status"], list((r["state"] or {}).get("timeline", []))) for r in rows}
 
 
 async def delete_conversation(principal: Principal, conversation_id: str) -> None:

@@ -32,8 +32,9 @@ from switchboard.platform.runtime import Runtime
 HISTORY_CHARS = 12_000  # ~3k tokens of earlier conversation
 SYSTEM_PROMPT = (
     "You are Switchboard, an assistant that answers with the tools you are given. Search the user's documents "
-    "when the question may be answered by them, and cite passages as [n] using the numbers of the sources. "
-    "If the documents do not answer, say so plainly."
+    "when the question may be answered by them. Number the passages the searches return 1, 2, 3… in the order "
+    "you receive them (across searches) and cite them as [n]. Do not end with a list of sources: the cited "
+    "passages are shown beside your answer. Write in Markdown. If the documents do not answer, say so plainly."
 )
 
 

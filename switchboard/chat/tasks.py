@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Coroutine
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,6 +29,8 @@ log = logging.getLogger(__name__)
 LEASE_SECONDS = 15.0
 HELD_POLL_SECONDS = 0.25
 """How often a job looks again at a task another job holds (see `_take_when_free`)."""
+CANCEL_POLL_SECONDS = 0.2
+"""How often a running task looks at its cancel flag: Stop ends the task within this, mid-stream included."""
 
 
 async def run_chat_task(ctx: dict[str, Any], task_id: str) -> str:
@@ -37,7 +40,7 @@ async def run_chat_task(ctx: dict[str, Any], task_id: str) -> str:
     if lease is None:
         return "finished, gone, or another job holds it"
     task = lease.row
-    emit = Emitter(runtime.events, task_stream(task.id), task)
+    emit = Recorder(runtime.events, task_stream(task.id), task)
     async with lease.held():
         if task.cancel_requested:
             await _finish(task, emit, "cancelled", error="Cancelled by the user")
@@ -57,8 +60,9 @@ async def run_chat_task(ctx: dict[str, Any], task_id: str) -> str:
         )
         try:
             principal = await principal_for(task.user_id, auth_method="task", ip=None, org_id=task.org_id)
-            outcome = await run_task(task, principal, runtime, emit)
+            outcome = await _until_cancelled(task, run_task(task, principal, runtime, emit))
         except TaskCancelled:
+            await _keep_partial(task, emit)
             await _finish(task, emit, "cancelled", error="Cancelled by the user")
             return "cancelled"
         except AppError as exc:
@@ -70,10 +74,83 @@ async def run_chat_task(ctx: dict[str, Any], task_id: str) -> str:
             return "error"
         if outcome.paused:
             await emit.flush()
-            await ChatTask.filter(id=task.id).update(status="awaiting_approval")
+            await ChatTask.filter(id=task.id).update(status="awaiting_approval", state=task.state)
             return "awaiting approval"
         await _complete(task, emit, outcome, runtime)
     return "completed"
+
+
+class Recorder(Emitter):
+    """The task's emitter that also keeps the answer text written so far and the steps' timeline."""
+
+    def __init__(self, events: Any, stream: str, task: ChatTask) -> None:
+        super().__init__(events, stream, task)
+        self.text = ""
+        # kept in the task's state, so every save of the state keeps it (a paused task resumes it)
+        self.timeline: list[dict[str, Any]] = task.state.setdefault("timeline", [])
+
+    async def __call__(self, update_type: str, message: str = "", **fields: Any) -> None:
+        if update_type == "text_delta":
+            self.text += message
+        elif update_type in TIMELINE_TYPES:
+            entry = {"type": update_type, "message": message[:300], "at": round(time.time(), 3)}
+            for key in ("agent", "tool"):
+                if fields.get(key):
+                    entry[key] = str(fields[key])
+            self.timeline.append(entry)
+        await super().__call__(update_type, message, **fields)
+
+
+TIMELINE_TYPES = frozenset(
+    {
+        "task_started",
+        "mode_selected",
+        "plan_created",
+        "replan_triggered",
+        "hypotheses_updated",
+        "agent_started",
+        "agent_completed",
+        "tool_started",
+        "tool_completed",
+        "approval_required",
+        "approval_resolved",
+    }
+)
+"""The events kept as the stored answer's steps (text deltas and citations are the answer itself)."""
+
+
+async def _until_cancelled(task: ChatTask, work: Coroutine[Any, Any, Outcome]) -> Outcome:
+    """Run the task's work, checking its cancel flag every `CANCEL_POLL_SECONDS`; a cancel stops the
+    work at once (a model stream in flight is closed) and raises `TaskCancelled`."""
+    running = asyncio.ensure_future(work)
+    stopped = False
+    try:
+        while not running.done():
+            await asyncio.wait({running}, timeout=CANCEL_POLL_SECONDS)
+            if running.done():
+                break
+            if await ChatTask.filter(id=task.id, cancel_requested=True).exists():
+                stopped = True
+                running.cancel()
+                await asyncio.gather(running, return_exceptions=True)
+                break
+    finally:
+        if not running.done():  # this job itself is being cancelled: take the work down with it
+            running.cancel()
+            await asyncio.gather(running, return_exceptions=True)
+    if stopped:
+        raise TaskCancelled()
+    return running.result()
+
+
+async def _keep_partial(task: ChatTask, emit: Recorder) -> None:
+    """A cancelled task keeps the answer written so far as its stored message, with its steps."""
+    await emit.flush()
+    await ChatTask.filter(id=task.id).update(response=emit.text, state=task.state)
+    if emit.text.strip() and not await Message.filter(task_id=task.id, role="assistant").exists():
+        await Message.create(
+            conversation_id=task.conversation_id, role="assistant", content=emit.text, citations=[], task_id=task.id
+        )
 
 
 async def _take_when_free(task_id: str) -> leases.Lease[ChatTask] | None:

@@ -103,6 +103,8 @@ async def query(data: SearchIn) -> SearchOut:
             document_name=h.document_name,
             text=h.text,
             score=h.score,
+            similarity=h.similarity,
+            found_by=list(h.found_by),
             page=h.page,
             heading=h.heading,
         )

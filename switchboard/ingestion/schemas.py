@@ -90,7 +90,13 @@ class SearchResult(BaseModel):
     document_id: UUID
     document_name: str
     text: str
-    score: float
+    score: float = Field(description="Rank score: rank fusion in hybrid search, similarity or word rank otherwise.")
+    similarity: float | None = Field(
+        None, description="Cosine similarity to the query (-1..1); null in a words-only search."
+    )
+    found_by: list[Literal["semantic", "text"]] = Field(
+        default_factory=list, description="Which half of the search found it: semantic, text (words), or both."
+    )
     page: int | None
     heading: str | None
 

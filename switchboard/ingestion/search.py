@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -26,6 +26,10 @@ class SearchHit:
     score: float
     page: int | None
     heading: str | None
+    similarity: float | None = None
+    """Cosine similarity of the passage to the query (None in a words-only search)."""
+    found_by: tuple[str, ...] = ()
+    """Which searches found it: "semantic", "text", or both."""
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form (what the API and the model are sent)."""
@@ -38,6 +42,8 @@ class SearchHit:
             "score": round(self.score, 6),
             "page": self.page,
             "heading": self.heading,
+            "similarity": None if self.similarity is None else round(self.similarity, 4),
+            "found_by": list(self.found_by),
         }
 
 
@@ -86,7 +92,7 @@ async def semantic(
         await conn.execute(f"SET LOCAL hnsw.ef_search = {int(ef_search)}")
         await conn.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
         rows = await conn.fetch(sql, collections, documents, np.asarray(vector, dtype=np.float32), limit)
-    return [_hit(r, 1.0 - float(r[7])) for r in rows]
+    return [replace(_hit(r, 1.0 - float(r[7])), similarity=1.0 - float(r[7]), found_by=("semantic",)) for r in rows]
 
 
 # Ranking costs per matching chunk; a query of common words matches tens of thousands. Rank only the
@@ -111,17 +117,39 @@ async def text(
     client = get_connection("default")
     async with client.acquire_connection() as conn:
         rows = await conn.fetch(_TEXT_SQL, collections, documents, query, limit, TEXT_CANDIDATES)
-    return [_hit(r, float(r[7])) for r in rows]
+    return [replace(_hit(r, float(r[7])), found_by=("text",)) for r in rows]
+
+
+async def similarities(vector: Sequence[float], chunk_ids: list[int]) -> dict[int, float]:
+    """The cosine similarity of each of these chunks to the query vector."""
+    if not chunk_ids:
+        return {}
+    client = get_connection("default")
+    async with client.acquire_connection() as conn:
+        rows = await conn.fetch(
+            "SELECT id, 1 - (embedding <=> $1) FROM chunks WHERE id = ANY($2::bigint[])",
+            np.asarray(vector, dtype=np.float32),
+            chunk_ids,
+        )
+    return {int(r[0]): float(r[1]) for r in rows}
 
 
 def fuse(rankings: Sequence[Sequence[SearchHit]], limit: int) -> list[SearchHit]:
-    """Reciprocal-rank fusion: each list adds 1 / (RRF_K + rank) to a chunk's score."""
+    """Reciprocal-rank fusion: each list adds 1 / (RRF_K + rank) to a chunk's score; a chunk keeps the
+    semantic similarity of the list that had one and the names of every list that found it."""
     scores: dict[int, float] = {}
     first_seen: dict[int, SearchHit] = {}
+    similarity: dict[int, float] = {}
+    found_by: dict[int, tuple[str, ...]] = {}
     for ranking in rankings:
         for rank, hit in enumerate(ranking, start=1):
             scores[hit.chunk_id] = scores.get(hit.chunk_id, 0.0) + 1.0 / (RRF_K + rank)
             first_seen.setdefault(hit.chunk_id, hit)
+            if hit.similarity is not None:
+                similarity.setdefault(hit.chunk_id, hit.similarity)
+            found_by[hit.chunk_id] = found_by.get(hit.chunk_id, ()) + tuple(
+                f for f in hit.found_by if f not in found_by.get(hit.chunk_id, ())
+            )
     ordered = sorted(scores, key=lambda chunk_id: (-scores[chunk_id], chunk_id))[:limit]
     hits = []
     for chunk_id in ordered:
@@ -136,6 +164,8 @@ def fuse(rankings: Sequence[Sequence[SearchHit]], limit: int) -> list[SearchHit]
                 scores[chunk_id],
                 hit.page,
                 hit.heading,
+                similarity.get(chunk_id),
+                found_by.get(chunk_id, ()),
             )
         )
     return hits

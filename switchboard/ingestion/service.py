@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from dataclasses import replace
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
@@ -202,12 +203,24 @@ async def query(
     if mode == "text":
         return await search.text(text, visible, document_ids, top_k)
     vector = await query_cache_of(runtime).embed_query(text)
+    cut_off = runtime.settings.search_min_similarity
     if mode == "semantic":
-        return await search.semantic(vector, visible, document_ids, top_k, ef)
+        found = await search.semantic(vector, visible, document_ids, top_k, ef)
+        return [h for h in found if h.similarity is not None and h.similarity >= cut_off]
     semantic_hits, text_hits = await asyncio.gather(
         search.semantic(vector, visible, document_ids, pool, ef), search.text(text, visible, document_ids, pool)
     )
-    return search.fuse([semantic_hits, text_hits], top_k)
+    # fuse the passages that clear the cut-off: words-only matches are measured the same way first
+    known = {h.chunk_id for h in semantic_hits}
+    measured = await search.similarities(vector, [h.chunk_id for h in text_hits if h.chunk_id not in known])
+    text_hits = [replace(h, similarity=measured.get(h.chunk_id)) if h.chunk_id not in known else h for h in text_hits]
+    similar = {h.chunk_id: h.similarity for h in semantic_hits} | measured
+
+    def clears(hit: search.SearchHit) -> bool:
+        value = similar.get(hit.chunk_id)
+        return value is not None and value >= cut_off
+
+    return search.fuse([[h for h in semantic_hits if clears(h)], [h for h in text_hits if clears(h)]], top_k)
 
 
 def status_of(document: Document) -> dict[str, Any]:

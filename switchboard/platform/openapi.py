@@ -69,10 +69,15 @@ def no_content(description: str) -> Callable[[F], F]:
     return responds(204, description)
 
 
-# one Server-Sent Event as a client parses it (what a checker validates): its id, type and JSON data
 SSE_EVENT: dict[str, Any] = {
     "type": "object",
-    "properties": {"id": {"type": "string"}, "event": {"type": "string"}, "data": {"type": "string"}},
+    "description": "One event of the stream (OpenAPI 3.1 reads an event stream's schema as each event's).",
+    "properties": {
+        "event": {"type": "string", "description": "The event's type (`update_type`)."},
+        "data": {"type": "string", "description": "The event as JSON text."},
+        "id": {"type": "string", "description": "Its id: resume after it with `?last_id=` or `Last-Event-ID`."},
+        "retry": {"type": "integer", "minimum": 0},
+    },
 }
 
 

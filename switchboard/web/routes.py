@@ -9,12 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlencode
 
-from quart import Blueprint, Response, redirect, render_template, request, send_from_directory
+from quart import Blueprint, Response, jsonify, redirect, render_template, request, send_from_directory
 from quart_schema import hide
 from werkzeug.wrappers.response import Response as WerkzeugResponse
 
 from switchboard.platform.auth import Principal, resolve_principal
-from switchboard.platform.errors import AppError
+from switchboard.platform.errors import AppError, NotFound
+from switchboard.platform.orgs.service import list_orgs
+from switchboard.platform.web import runtime
 
 web = Blueprint("web", __name__, template_folder="templates")
 
@@ -50,8 +52,20 @@ def _to_login() -> WerkzeugResponse:
 
 
 async def _page(template: str, principal: Principal, status: int = 200, **context: object) -> Response:
-    body = await render_template(template, principal=principal, page=template.removesuffix(".html"), **context)
+    body = await render_template(
+        template,
+        principal=principal,
+        page=template.removesuffix(".html"),
+        org_choices=await _org_choices(principal),
+        platform_model=bool(runtime().settings.chat_base_url),
+        **context,
+    )
     return _html(body, status)
+
+
+async def _org_choices(principal: Principal) -> list[dict[str, str]]:
+    """The orgs of the header's switcher, the active one first in mind: id, name, and the person's role there."""
+    return [{"id": str(org.id), "name": org.name, "role": role} for org, role in await list_orgs(principal)]
 
 
 def _html(body: str, status: int = 200) -> Response:
@@ -100,6 +114,16 @@ async def documents() -> PageResponse:
     return await _page("documents.html", principal)
 
 
+@web.get("/documents/<document_id>")
+@hide
+async def document_page(document_id: str) -> PageResponse:
+    """One document: its details, collection, pages and passages."""
+    principal = await signed_in()
+    if principal is None:
+        return _to_login()
+    return await _page("document.html", principal, document_id=document_id)
+
+
 @web.get("/approvals")
 @hide
 async def approvals() -> PageResponse:
@@ -141,21 +165,162 @@ async def workflow_run(workflow_id: str, run_id: str) -> PageResponse:
     return await _page("workflow_run.html", principal, workflow_id=workflow_id, run_id=run_id)
 
 
-@web.get("/admin/agents")
-@hide
-async def admin_agents() -> PageResponse:
-    """Allow, deny or inherit each agent and tool for the active org (org admins)."""
+ADMIN_ONLY = "Only an organization's owners and admins can see and change its members, groups, agents and audit log."
+
+
+async def _admin_page(template: str) -> PageResponse:
+    """An admin console page; a member sees why it is closed to them (403), a stranger goes to sign in."""
     principal = await signed_in()
     if principal is None:
         return _to_login()
     if not principal.is_admin:
-        return await _page(
-            "forbidden.html",
-            principal,
-            status=403,
-            reason="Only an organization's owners and admins can change which agents and tools its members use.",
+        return await _page("forbidden.html", principal, status=403, reason=ADMIN_ONLY)
+    return await _page(template, principal, org_id=str(principal.org_id))
+
+
+@web.get("/admin")
+@hide
+async def admin_home() -> WerkzeugResponse:
+    """The console starts at the members."""
+    return redirect("/admin/members")
+
+
+@web.get("/admin/agents")
+@hide
+async def admin_agents() -> PageResponse:
+    """Allow, deny or inherit each agent and tool at every tier, and what one person ends up with."""
+    return await _admin_page("admin_agents.html")
+
+
+@web.get("/admin/members")
+@hide
+async def admin_members() -> PageResponse:
+    """The org's members and their roles, and its open invitations."""
+    return await _admin_page("admin_members.html")
+
+
+@web.get("/admin/groups")
+@hide
+async def admin_groups() -> PageResponse:
+    """The org's groups and who is in each."""
+    return await _admin_page("admin_groups.html")
+
+
+@web.get("/admin/audit")
+@hide
+async def admin_audit() -> PageResponse:
+    """The org's audit log, filtered, with a CSV export."""
+    return await _admin_page("admin_audit.html")
+
+
+@web.get("/admin/usage")
+@hide
+async def admin_usage() -> PageResponse:
+    """What the org did lately, counted by action and outcome."""
+    return await _admin_page("admin_usage.html")
+
+
+@web.get("/settings")
+@hide
+async def settings() -> PageResponse:
+    """The person's own account: profile, password, two-factor, API keys, model, memories, export, deletion."""
+    principal = await signed_in()
+    if principal is None:
+        return _to_login()
+    return await _page("settings.html", principal)
+
+
+@web.get("/settings/permissions")
+@hide
+async def permissions() -> PageResponse:
+    """Which agents and tools the person may use, and why (the tier each answer comes from)."""
+    principal = await signed_in()
+    if principal is None:
+        return _to_login()
+    return await _page("permissions.html", principal)
+
+
+async def _entry(template: str, **context: object) -> PageResponse:
+    """A page for people who are not signed in; a signed-in person goes on to the chat."""
+    if await signed_in():
+        return redirect(safe_next(request.args.get("next")))
+    return _html(await render_template(template, principal=None, page=template.removesuffix(".html"), **context))
+
+
+@web.get("/signup")
+@hide
+async def signup() -> PageResponse:
+    """Create an account (its own personal organization comes with it)."""
+    return await _entry("signup.html", next_url=safe_next(request.args.get("next")))
+
+
+@web.get("/forgot-password")
+@hide
+async def forgot_password() -> PageResponse:
+    """Ask for a password-reset mail."""
+    return await _entry("forgot_password.html")
+
+
+@web.get("/reset-password")
+@hide
+async def reset_password() -> PageResponse:
+    """Choose a new password with the token from the mail."""
+    token = request.args.get("token", "")[:200]
+    return _html(await render_template("reset_password.html", principal=None, page="reset_password", token=token))
+
+
+@web.get("/invitations/<token>")
+@hide
+async def invitation(token: str) -> PageResponse:
+    """Accept an invitation to an organization (after signing in or creating the invited account)."""
+    principal = await signed_in()
+    here = "/invitations/" + token
+    return _html(
+        await render_template(
+            "invitation.html",
+            principal=principal,
+            org_choices=await _org_choices(principal) if principal else [],
+            page="invitation",
+            token=token[:200],
+            login_url="/login?" + urlencode({"next": here}),
+            signup_url="/signup?" + urlencode({"next": here}),
         )
-    return await _page("admin_agents.html", principal, org_id=str(principal.org_id))
+    )
+
+
+def wants_html() -> bool:
+    """A browser asking for a page (not an API client, not a script or an image)."""
+    if request.method != "GET" or request.path.startswith(("/api/", "/assets/")):
+        return False
+    accepted = request.accept_mimetypes
+    # named outright, as browsers do: `*/*` alone (curl, scripts) keeps the JSON error
+    named = any(mimetype == "text/html" for mimetype, _ in accepted)
+    return named and accepted["text/html"] >= accepted["application/json"]
+
+
+@web.app_errorhandler(404)
+async def not_found(_: Exception) -> Response:
+    """Unknown paths: a page for a browser, the JSON error for everything else."""
+    if wants_html():
+        principal = await signed_in()
+        choices = await _org_choices(principal) if principal else []
+        body = await render_template(
+            "not_found.html", principal=principal, page="not_found", path=request.path, org_choices=choices
+        )
+        return _html(body, 404)
+    response = jsonify(NotFound().to_dict())
+    response.status_code = 404
+    return response
+
+
+@web.get("/integrations")
+@hide
+async def integrations() -> PageResponse:
+    """The connector catalog, the caller's connections and their status; connect and disconnect."""
+    principal = await signed_in()
+    if principal is None:
+        return _to_login()
+    return await _page("integrations.html", principal)
 
 
 @web.get("/assets/<path:filename>")

@@ -164,14 +164,17 @@ class TransformConfig(_Config):
 
 
 class DeliveryConfig(_Config):
-    """Sends the result somewhere: a signed outbound webhook, or mail through the Mailer."""
+    """Sends the result somewhere: a signed outbound webhook, mail through the Mailer, or a connector's tool."""
 
-    channel: Literal["webhook", "mail"]
+    channel: Literal["webhook", "mail", "tool"]
     url: str | None = Field(default=None, max_length=2000, description="webhook: where to POST.")
     body: Any = Field(default=None, description="webhook: the JSON body (strings are templates).")
     to: list[str] = Field(default_factory=list, max_length=50, description="mail: recipients.")
     subject: Template | None = None
     text: Template | None = None
+    agent: str | None = Field(default=None, max_length=64, description="tool: the agent (a connector, e.g. slack).")
+    tool: str | None = Field(default=None, max_length=64, description="tool: the tool, e.g. slack_post_message.")
+    arguments: dict[str, Any] = Field(default_factory=dict, description="tool: the arguments (strings are templates).")
 
     @model_validator(mode="after")
     def _channel_fields(self) -> DeliveryConfig:
@@ -179,6 +182,8 @@ class DeliveryConfig(_Config):
             raise ValueError("a webhook delivery needs url")
         if self.channel == "mail" and not (self.to and self.subject):
             raise ValueError("a mail delivery needs to and subject")
+        if self.channel == "tool" and not (self.agent and self.tool):
+            raise ValueError("a tool delivery needs agent and tool")
         return self
 
 

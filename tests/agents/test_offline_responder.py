@@ -36,7 +36,7 @@ async def test_it_calls_the_tool_marked_as_a_search_with_the_question():
     assert call.name == "find_in_manuals" and call.parsed_arguments() == {"query": "How do I tie a bowline?"}
 
 
-async def test_it_quotes_the_passages_of_the_typed_result_with_numbered_sources():
+async def test_it_quotes_the_passages_of_the_typed_result_with_numbered_markers_and_no_sources_list():
     call = ToolCallRequest("call_1", "find_in_manuals", '{"query": "bowline"}')
     found = Found((Hit(7, "d1", "Knots.pdf", 4, "The bowline makes a loop that holds. It is easy.", 0.9),))
     messages = [
@@ -46,8 +46,9 @@ async def test_it_quotes_the_passages_of_the_typed_result_with_numbered_sources(
         Message.tool_result("call_1", "(not JSON)", found),
     ]
     answer = (await complete(OfflineResponder(), messages, tools=[SEARCH])).text
-    assert "The bowline makes a loop that holds." in answer
-    assert "[1] Knots.pdf, page 4" in answer
+    assert "The bowline makes a loop that holds. It is easy. [1]" in answer
+    # the sources are listed beside the answer (its citations), not repeated in its text
+    assert "Sources:" not in answer and "Knots.pdf" not in answer
 
 
 async def test_a_search_that_found_nothing_says_so():

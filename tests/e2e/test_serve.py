@@ -212,7 +212,7 @@ async def test_serve_stops_clean_and_restarts_on_the_same_data(first_serve):
     proc = processes.start_serve({**first_serve.env, "EMBEDDED_WORKER": "0"}, port, first_serve.home / "serve2.log")
     try:
         processes.wait_healthy(proc, url, timeout=60)
-        assert "First admin created" not in proc.output(), "the first admin is created once"
+        assert "Switchboard is ready. Sign in" not in proc.output(), "the first admin is created once"
         async with httpx.AsyncClient(base_url=url, timeout=30) as http:
             await _sign_in(http, password)
             again = await http.get(f"/api/v1/system/checks/{check_id}")

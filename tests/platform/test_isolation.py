@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from switchboard.approvals import Approval
+from switchboard.integrations import Connection
 from switchboard.platform.audit.models import AuditLog
 from switchboard.platform.identity.models import ApiKey
 from switchboard.platform.orgs.models import Invitation
@@ -60,6 +61,7 @@ async def _org_with_data(signup, label: str) -> dict[str, Any]:
     remembered = await owner.post("/api/v1/memories", json={"content": f"memory-{label}-secret"})
     memory = await remembered.get_json()
     workflow, run = await _workflow_with_a_run(owner, member, label)
+    connection, mapping = await _integrations_of(owner, label)
     scheduled = await owner.post(
         f"/api/v1/workflows/{workflow['id']}/schedules", json={"cron": "@daily", "input": f"schedule-{label}-secret"}
     )
@@ -107,6 +109,12 @@ async def _org_with_data(signup, label: str) -> dict[str, Any]:
             "schedule_id": schedule["id"],
             # templates are platform-wide: a name none has keeps the walk's 200-means-empty rule meaningful
             "name": f"template_{label}_unknown",
+            # the catalog is platform-wide: a connector none has; a real one lists only the caller's own
+            "type": f"connector_{label}_unknown",
+            "service": "slack",
+            "provider_name": "slack",
+            "service_name": f"service_{label}_unknown",
+            "mapping_id": mapping["id"],
         },
         "markers": [
             owner.email,
@@ -134,6 +142,11 @@ async def _org_with_data(signup, label: str) -> dict[str, Any]:
             f"input-{label}-secret",
             schedule["id"],
             f"schedule-{label}-secret",
+            str(connection.id),
+            f"account-{label}-secret",
+            mapping["id"],
+            f"external-{label}-secret",
+            f"channel-{label}-secret",
         ],
     }
 
@@ -167,6 +180,30 @@ async def _workflow_with_a_run(owner, member, label: str) -> tuple[dict[str, Any
     )
     assert started.status_code == 202, await started.get_data(as_text=True)
     return workflow, await started.get_json()
+
+
+async def _integrations_of(owner, label: str) -> tuple[Connection, dict[str, Any]]:
+    """A connection (alpha: Slack, beta: GitHub, so beta's own never answers for alpha's), a mapping, settings."""
+    connection = await Connection.create(
+        org_id=owner.org_id,
+        user_id=None,
+        connector="slack" if label == "alpha" else "github",
+        auth="token",
+        account=f"account-{label}-secret",
+        settings={"base_url": "https://slack.example/api"},
+        secret=f"encrypted-{label}",
+    )
+    mapped = await owner.post(
+        "/api/v1/integrations/user-mappings",
+        json={"service": "slack", "external_id": f"external-{label}-secret", "external_name": label},
+    )
+    assert mapped.status_code == 201, await mapped.get_data(as_text=True)
+    saved = await owner.put(
+        "/api/v1/integrations/chat-settings/slack",
+        json={"enabled": True, "channels": {f"channel-{label}-secret": "knowledge"}},
+    )
+    assert saved.status_code == 200, await saved.get_data(as_text=True)
+    return connection, await mapped.get_json()
 
 
 def _agents(org_id: str) -> str:

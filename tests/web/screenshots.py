@@ -1,5 +1,6 @@
-"""`make screenshots`: PNGs of the workflows list, the editor, a live run with its timeline, and the approvals
-inbox, at 1280 and 390 px, written to docs/screens/. Not part of `make test` (the file name is not test_*)."""
+"""`make screenshots`: PNGs of the workflows list, the editor, a live run with its timeline, the approvals
+inbox, settings, the admin console and the entry pages, at 1280 and 390 px, written to docs/screens/. Not part of
+`make test` (the file name is not test_*)."""
 
 from __future__ import annotations
 
@@ -62,3 +63,89 @@ async def test_screenshots(page: Page, person: Person, live_url: str, hook_serve
         await _shoot(bob_page, "approvals")
     finally:
         await bob_context.close()
+
+
+@pytest.mark.timeout(300)
+async def test_chat_and_documents_screenshots(page: Page, person: Person, live_url: str, fake_model) -> None:
+    """The chat page with a Markdown answer and its cited sources, the documents page with a search, a document."""
+    from tests.web.test_chat_page import HOTELS, MEALS, _upload, table_responder
+
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    _upload(person, live_url, "meals.md", MEALS)
+    _upload(person, live_url, "hotels.md", HOTELS)
+    fake_model.responder = table_responder
+    use_model(person, fake_model.base_url, live_url)
+    await sign_in(page, person)
+    await page.get_by_label("Mode").select_option("ask")
+    await page.get_by_label("Your question").fill("What may I spend on meals and hotels?")
+    await page.get_by_role("button", name="Send").click()
+    await expect(page.locator(".message.assistant .citation")).to_have_count(2)
+    await _shoot(page, "chat")
+
+    await page.goto("/documents")
+    await page.get_by_label("Search your documents").fill("meal allowance")
+    await page.get_by_role("button", name="Search").click()
+    await expect(page.locator("#search-results li").first).to_contain_text("similar")
+    await _shoot(page, "documents")
+
+    await page.get_by_role("link", name="meals.md").first.click()
+    await expect(page.locator(".passage").first).to_be_visible()
+    await _shoot(page, "document")
+
+
+@pytest.mark.timeout(300)
+async def test_console_screenshots(page: Page, person: Person, live_url: str, fake_model) -> None:
+    """Settings, the admin console and the entry pages."""
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    await page.goto("/signup")
+    await _shoot(page, "signup")
+    await page.goto("/login")
+    await _shoot(page, "login")
+    use_model(person, fake_model.base_url, live_url)
+    bea = colleague_of(person, live_url, name="Bea")
+    with httpx.Client(base_url=live_url, headers=person.headers, timeout=10) as client:
+        group = client.post(f"/api/v1/orgs/{person.org_id}/groups", json={"name": "Contractors"}).json()
+        assert client.put(
+            f"/api/v1/orgs/{person.org_id}/groups/{group['id']}/members/{_user_id(bea, live_url)}", json={}
+        ).is_success
+        assert client.put(
+            f"/api/v1/admin/agents/orgs/{person.org_id}/groups/{group['id']}/agents/calculator", json={"access": "deny"}
+        ).is_success
+        assert client.post(
+            f"/api/v1/orgs/{person.org_id}/invitations", json={"email": "carla@example.com", "role": "member"}
+        ).is_success
+        assert client.post("/api/v1/auth/api-keys", json={"name": "nightly report"}).is_success
+    await sign_in(page, person, "/settings")
+    await expect(page.locator("#model-state")).to_contain_text("fake-model")
+    await _shoot(page, "settings")
+    await page.goto("/admin/members")
+    await expect(page.locator("#member-rows tr")).to_have_count(2)
+    await _shoot(page, "admin-members")
+    await page.goto("/admin/groups")
+    await expect(page.locator("section.group")).to_have_count(1)
+    await _shoot(page, "admin-groups")
+    await page.goto(f"/admin/agents?user={_user_id(bea, live_url)}")
+    await expect(page.locator("section.agent[data-agent='calculator'] .effective").first).to_contain_text("denied")
+    await _shoot(page, "admin-agents")
+    await page.goto("/admin/audit")
+    await expect(page.locator("#audit-rows tr").first).to_be_visible()
+    await _shoot(page, "admin-audit")
+    await page.goto("/admin/usage")
+    await expect(page.locator("#usage-rows tr").first).to_be_visible()
+    await _shoot(page, "admin-usage")
+    await page.goto("/no/such/page")
+    await _shoot(page, "not-found")
+
+    bea_context = await page.context.browser.new_context(base_url=live_url)  # type: ignore[union-attr]
+    try:
+        bea_page = await bea_context.new_page()
+        await sign_in(bea_page, bea, "/settings/permissions")
+        await expect(bea_page.locator("section.permission").first).to_be_visible()
+        await _shoot(bea_page, "permissions")
+    finally:
+        await bea_context.close()
+
+
+def _user_id(who: Person, live_url: str) -> str:
+    me = httpx.get(f"{live_url}/api/v1/auth/me", headers=who.headers, timeout=10).json()
+    return str(me["id"])

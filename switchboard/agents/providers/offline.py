@@ -60,18 +60,16 @@ class OfflineResponder:
 
 
 def compose_answer(question: str, results: Sequence[Passage]) -> str:
-    """An extractive answer: the best passages, each with its numbered source."""
+    """An extractive answer: the best passages, each quoted with its `[n]` marker (the sources are listed
+    beside the answer, not in it). The search only returns passages that clear the similarity cut-off,
+    so no results means nothing in the documents answers."""
     if not results:
         return NOTHING_FOUND
     lines = [LABEL, ""]
     for number, hit in enumerate(results[:MAX_QUOTES], start=1):
         lines.append(f"> {_best_sentences(hit.text, question)} [{number}]")
         lines.append("")
-    lines.append("Sources:")
-    for number, hit in enumerate(results[:MAX_QUOTES], start=1):
-        page = f", page {hit.page}" if hit.page else ""
-        lines.append(f"[{number}] {hit.document_name or 'document'}{page}")
-    return "\n".join(lines)
+    return "\n".join(lines).rstrip()
 
 
 def _best_sentences(text: str, question: str, limit: int = 400) -> str:

@@ -150,6 +150,7 @@ async def me() -> MeOut:
         groups=[{"id": g.id, "name": g.name} for g in groups],
         settings=user.settings,
         auth_method=principal.auth_method,
+        two_factor=user.totp_enabled,
     )
 
 

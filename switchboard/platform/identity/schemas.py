@@ -67,6 +67,7 @@ class MeOut(BaseModel):
     groups: list[GroupRef]
     settings: UserSettings
     auth_method: str
+    two_factor: bool = Field(False, description="Whether two-factor sign-in is on for this account.")
 
 
 class UserOut(BaseModel):

@@ -205,8 +205,15 @@ def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(mac).decode()
 
 
-async def delivery(step: StepRun, config: DeliveryConfig, scope: dict[str, Any]) -> Done:
-    """A signed outbound webhook (Standard Webhooks; its id is the step's idempotency key), or mail."""
+async def delivery(step: StepRun, config: DeliveryConfig, scope: dict[str, Any]) -> Done | Park:
+    """A signed outbound webhook (Standard Webhooks; its id is the step's idempotency key), mail, or a tool.
+
+    A tool delivery (a connector's write: post to Slack, open a Jira issue) is a `tool` step: the same
+    permission check and confirmation, and the step's idempotency key travels with the write.
+    """
+    if config.channel == "tool":
+        assert config.agent and config.tool
+        return await tool(step, ToolConfig(agent=config.agent, tool=config.tool, arguments=config.arguments), scope)
     if config.channel == "mail":
         subject = render_text(config.subject or "", scope)
         text = render_text(config.text or "", scope) if config.text else ""

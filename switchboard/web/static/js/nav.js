@@ -67,3 +67,30 @@ if (badge) {
     else refreshBadge();
   });
 }
+
+// The org switcher: the active org is chosen in the header; every page then shows that org's data.
+const orgSwitch = document.getElementById("org-switch");
+if (orgSwitch) {
+  const active = orgSwitch.value;
+  orgSwitch.addEventListener("change", async () => {
+    orgSwitch.disabled = true;
+    try {
+      await api(`/orgs/${encodeURIComponent(orgSwitch.value)}/switch`, { method: "POST" });
+      // the page in hand belongs to the old org (an editor, a run): start over at the same section
+      const path = window.location.pathname;
+      window.location.assign(path.startsWith("/workflows/") ? "/workflows" : path);
+    } catch (err) {
+      orgSwitch.value = active;
+      orgSwitch.disabled = false;
+      window.alert("Switching organization failed: " + readable(err));
+    }
+  });
+}
+
+// Admins are told when no model is configured (the chat then answers from the offline responder).
+const modelHint = document.getElementById("model-hint");
+if (modelHint && !window.location.pathname.startsWith("/settings")) {
+  api("/settings/models", { redirectOn401: false })
+    .then((found) => { modelHint.hidden = Boolean(found && found.configured); })
+    .catch(() => {});
+}

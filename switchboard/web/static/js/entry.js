@@ -1,0 +1,62 @@
+// Pages for people who are not signed in (or just arriving): sign up, forgot and reset the password,
+// accept an invitation. Each form posts to the public API and says plainly what happened.
+import { api, readable, show } from "./api.js";
+
+const error = document.getElementById("form-error");
+const done = document.getElementById("form-done");
+
+// Runs `action` for the form's submit with its button disabled; a failure is shown in the alert.
+function handle(form, action) {
+  if (!form) return;
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const submit = form.querySelector("button[type=submit]");
+    submit.disabled = true;
+    show(error, "");
+    try {
+      await action();
+    } catch (err) {
+      show(error, readable(err));
+      submit.disabled = false;
+    }
+  });
+}
+
+const signup = document.getElementById("signup-form");
+handle(signup, async () => {
+  const email = signup.email.value.trim();
+  const password = signup.password.value;
+  if (!email || password.length < 8) {
+    throw new Error(email ? "The password needs at least 8 characters." : "Enter your email.");
+  }
+  await api("/auth/register", { method: "POST", json: { email, password, name: signup.name.value.trim() }, redirectOn401: false });
+  await api("/auth/login", { method: "POST", json: { email, password }, redirectOn401: false });
+  window.location.assign(signup.dataset.next || "/chat");
+});
+
+const forgot = document.getElementById("forgot-form");
+handle(forgot, async () => {
+  const email = forgot.email.value.trim();
+  if (!email) throw new Error("Enter your email.");
+  const answer = await api("/auth/forgot-password", { method: "POST", json: { email }, redirectOn401: false });
+  show(done, answer.message + ". Then choose a new password with the token it carries.");
+  forgot.querySelector("button[type=submit]").disabled = false;
+});
+
+const reset = document.getElementById("reset-form");
+handle(reset, async () => {
+  const token = reset.token.value.trim();
+  const password = reset.new_password.value;
+  if (!token) throw new Error("Enter the token from the mail.");
+  if (password.length < 8) throw new Error("The password needs at least 8 characters.");
+  const answer = await api("/auth/reset-password", { method: "POST", json: { token, new_password: password }, redirectOn401: false });
+  show(done, answer.message + ".");
+  reset.querySelector("button[type=submit]").hidden = true;
+});
+
+const invitation = document.getElementById("invitation-form");
+handle(invitation, async () => {
+  const org = await api(`/invitations/${encodeURIComponent(invitation.dataset.token)}/accept`, { method: "POST" });
+  await api(`/orgs/${encodeURIComponent(org.id)}/switch`, { method: "POST" });
+  window.location.assign("/chat");
+});
