@@ -24,6 +24,7 @@ from switchboard.app import create_app
 from switchboard.config import Settings
 from switchboard.integrations import Connection
 from switchboard.integrations.service import CREDENTIALS
+from switchboard.platform import db
 from switchboard.platform.audit.models import AuditLog
 from switchboard.platform.auth import principal_for
 from switchboard.platform.crypto import SecretBox
@@ -179,7 +180,9 @@ def _oauth_apps(providers: fakes.ProviderServer) -> dict[str, dict[str, str]]:
 
 
 @pytest.fixture(scope="module")
-async def integ_app(settings: Settings, migrated: None, providers: fakes.ProviderServer) -> AsyncIterator[Quart]:
+async def integ_app(
+    settings: Settings, migrated: None, providers: fakes.ProviderServer, app: Quart
+) -> AsyncIterator[Quart]:
     configured = settings.model_copy(
         update={
             "queue_name": QUEUE,
@@ -189,8 +192,13 @@ async def integ_app(settings: Settings, migrated: None, providers: fakes.Provide
         }
     )
     application = create_app(configured)
-    async with application.test_app() as test_app:
-        yield test_app.app  # type: ignore[attr-defined]
+    try:
+        async with application.test_app() as test_app:
+            yield test_app.app  # type: ignore[attr-defined]
+    finally:
+        # Tortoise's connections are one per process: this app's start replaced the session app's and its
+        # stop closed them, so the session app (every later module's) gets its database back
+        await db.open_database(app.extensions["runtime"].db_config)
 
 
 @pytest.fixture(scope="module")
