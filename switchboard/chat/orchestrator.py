@@ -27,6 +27,11 @@ from switchboard.platform.runtime import Runtime
 __all__ = ["Emitter", "Outcome", "TaskCancelled", "run_task"]
 
 
+def _registry(registry: Registry, task: ChatTask) -> Registry:
+    """Every agent for a chat; only the run's agent for a direct agent run (`UnknownAgent` if it is gone)."""
+    return registry if task.agent is None else Registry([registry.agent(task.agent)])
+
+
 def _metered(model: ChatModel, principal: Principal, task: ChatTask) -> ChatModel:
     """The task's model, its usage recorded; the offline responder as it is (it reports none, and the
     modes recognise it by its type)."""
@@ -43,7 +48,7 @@ async def run_task(task: ChatTask, principal: Principal, runtime: Runtime, emit:
             task,
             principal,
             runtime,
-            runtime.resource(Registry),
+            _registry(runtime.resource(Registry), task),
             _metered(chosen.model, principal, task),
             emit,
             await history(task),
