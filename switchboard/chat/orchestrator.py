@@ -9,6 +9,7 @@ chosen by `switchboard.agents.ChatModels`.
   steps that found nothing), then a synthesis.
 - investigate: hypotheses (`hypotheses_updated`) explored in waves, then a synthesis.
 - auto: the model classifies the question (a heuristic when offline).
+- agent: a direct agent run: one pass with only the task's agent's tools (`ChatTask.agent`).
 
 Every finished step is kept in the task's `state`, so a retried job or a task resumed after an
 approval never runs a finished step again.
