@@ -41,6 +41,7 @@ from switchboard.agents.runner import (
     messages_to_json,
     run_agents,
 )
+from switchboard.agents.service import usable_agent
 from switchboard.agents.usage import MeteredModel, UsageSubject, price_of, totals
 
 __all__ = [
@@ -92,5 +93,6 @@ __all__ = [
     "service",
     "tool_result_text",
     "totals",
+    "usable_agent",
     "usable_agents",
 ]

@@ -20,6 +20,8 @@ class Conversation(Model):
     org_id = fields.UUIDField(db_index=True)
     user_id = fields.UUIDField(db_index=True)
     title = fields.CharField(max_length=200, default="")
+    # the agent of a direct agent run (its conversation is not listed among the chats); None for a chat
+    agent = fields.CharField(max_length=64, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -57,6 +59,8 @@ class ChatTask(Model):
     conversation_id: uuid.UUID
     question = fields.TextField()
     mode = fields.CharField(max_length=16, default="auto")
+    # a direct agent run (mode `agent`): the one agent whose tools the model is offered
+    agent = fields.CharField(max_length=64, null=True)
     resolved_mode = fields.CharField(max_length=16, null=True)
     status = fields.CharField(max_length=24, default="queued", db_index=True)
     response = fields.TextField(default="")

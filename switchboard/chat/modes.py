@@ -5,6 +5,7 @@
   steps that found nothing), then a synthesis.
 - investigate: hypotheses (`hypotheses_updated`) explored in waves, then a synthesis.
 - auto: the model classifies the question (a heuristic when offline).
+- agent: a direct agent run: one pass on the instruction with that agent's tools only, no escalation.
 """
 
 from __future__ import annotations
@@ -70,6 +71,15 @@ async def _ask(run: TaskRun) -> Outcome:
     cited = only_cited(text, citations(result.hits, limit=3 if run.offline else MAX_CITATIONS))
     await emit_citations(run, cited)
     return Outcome(text, cited, "ask")
+
+
+async def _agent(run: TaskRun) -> Outcome:
+    agent = run.task.agent or "assistant"
+    result = await step(run, "answer", run.task.question, stream_text=True, agent=agent)
+    text = without_sources_list(result.text)
+    cited = only_cited(text, citations(result.hits, limit=3 if run.offline else MAX_CITATIONS))
+    await emit_citations(run, cited)
+    return Outcome(text, cited, "agent")
 
 
 def _sub_questions(question: str) -> list[str]:
@@ -209,4 +219,5 @@ MODES: dict[str, Callable[[TaskRun], Awaitable[Outcome]]] = {
     "ask": _ask,
     "research": _research,
     "investigate": _investigate,
+    "agent": _agent,
 }

@@ -9,6 +9,7 @@ chosen by `switchboard.agents.ChatModels`.
   steps that found nothing), then a synthesis.
 - investigate: hypotheses (`hypotheses_updated`) explored in waves, then a synthesis.
 - auto: the model classifies the question (a heuristic when offline).
+- agent: a direct agent run: one pass with only the task's agent's tools (`ChatTask.agent`).
 
 Every finished step is kept in the task's `state`, so a retried job or a task resumed after an
 approval never runs a finished step again.
@@ -27,6 +28,11 @@ from switchboard.platform.runtime import Runtime
 __all__ = ["Emitter", "Outcome", "TaskCancelled", "run_task"]
 
 
+def _registry(registry: Registry, task: ChatTask) -> Registry:
+    """Every agent for a chat; only the run's agent for a direct agent run (`UnknownAgent` if it is gone)."""
+    return registry if task.agent is None else Registry([registry.agent(task.agent)])
+
+
 def _metered(model: ChatModel, principal: Principal, task: ChatTask) -> ChatModel:
     """The task's model, its usage recorded; the offline responder as it is (it reports none, and the
     modes recognise it by its type)."""
@@ -43,7 +49,7 @@ async def run_task(task: ChatTask, principal: Principal, runtime: Runtime, emit:
             task,
             principal,
             runtime,
-            runtime.resource(Registry),
+            _registry(runtime.resource(Registry), task),
             _metered(chosen.model, principal, task),
             emit,
             await history(task),

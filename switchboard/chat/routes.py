@@ -1,4 +1,5 @@
-"""`/api/v1/chat/…`, `/conversations/…` and `/memories/…` (the approvals inbox is `switchboard.approvals`)."""
+"""`/api/v1/chat/…`, `/conversations/…`, `/memories/…` and the direct agent runs `/agents/{agent}/run(s)`
+(the approvals inbox is `switchboard.approvals`)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,14 @@ from collections.abc import AsyncIterator
 from quart import Blueprint, Response
 from quart_schema import document_response, validate_querystring, validate_request, validate_response
 
-from switchboard.chat import memory, service
+from switchboard.agents import Registry
+from switchboard.chat import agent_runs, memory, service
 from switchboard.chat.models import TERMINAL_STATUSES, ChatTask
 from switchboard.chat.schemas import (
     ActiveTask,
+    AgentRunAccepted,
+    AgentRunIn,
+    AgentRunOut,
     ChatIn,
     ConversationOut,
     ConversationPatch,
@@ -279,3 +284,55 @@ async def delete_memory(memory_id: str) -> tuple[str, int]:
     """Forget a memory."""
     await memory.delete_memory(current_principal(), memory_id)
     return "", 204
+
+
+def _run(task: ChatTask) -> AgentRunOut:
+    return AgentRunOut(
+        run_id=task.id,
+        agent=task.agent or "",
+        status=task.status,
+        instruction=task.question,
+        response=task.response,
+        citations=task.citations,
+        error=task.error,
+        steps=[TimelineStep(**s) for s in task.state.get("timeline", [])],
+        created_at=task.created_at,
+        started_at=task.started_at,
+        finished_at=task.finished_at,
+    )
+
+
+@chat.post("/agents/<agent_name>/run")
+@require_user
+@idempotent
+@validate_request(AgentRunIn)
+@validate_response(AgentRunAccepted, 202)
+async def run_agent(agent_name: str, data: AgentRunIn) -> tuple[AgentRunAccepted, int]:
+    """Run one agent on an instruction with the caller's permissions; a tool call that needs confirmation
+    waits in the approvals inbox. 404 for an agent the caller may not use; 409 `task_active` while
+    another run of this agent by the caller is going."""
+    rt = runtime()
+    task = await agent_runs.start_run(
+        current_principal(), rt.resource(Registry), agent_name, data.instruction, rt.queue, rt.events
+    )
+    return AgentRunAccepted(run_id=task.id, agent=task.agent or agent_name, status=task.status), 202
+
+
+@chat.get("/agents/<agent_name>/runs")
+@require_user
+@validate_querystring(PageQuery)
+@validate_response(Page[AgentRunOut])
+async def list_agent_runs(agent_name: str, query_args: PageQuery) -> Page[AgentRunOut]:
+    """The caller's runs of this agent, newest first, each with its steps."""
+    found, total = await agent_runs.list_runs(
+        current_principal(), runtime().resource(Registry), agent_name, query_args.limit, query_args.offset
+    )
+    return Page(items=[_run(t) for t in found], total=total, limit=query_args.limit, offset=query_args.offset)
+
+
+@chat.get("/agents/<agent_name>/runs/<run_id>")
+@require_user
+@validate_response(AgentRunOut)
+async def get_agent_run(agent_name: str, run_id: str) -> AgentRunOut:
+    """One of the caller's runs of this agent, with its steps."""
+    return _run(await agent_runs.get_run(current_principal(), runtime().resource(Registry), agent_name, run_id))

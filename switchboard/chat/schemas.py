@@ -151,3 +151,33 @@ class MemoryStats(BaseModel):
     total: int
     by_category: dict[str, int]
     average_importance: float
+
+
+class AgentRunIn(BaseModel):
+    """An instruction for one agent."""
+
+    instruction: str = Field(min_length=1, max_length=20_000)
+
+
+class AgentRunAccepted(BaseModel):
+    """A run was queued; follow it on `/chat/{run_id}/progress` or read it on `/agents/{agent}/runs/{run_id}`."""
+
+    run_id: UUID
+    agent: str
+    status: str
+
+
+class AgentRunOut(BaseModel):
+    """One direct run of an agent: its instruction, status, answer and steps."""
+
+    run_id: UUID
+    agent: str
+    status: str
+    instruction: str
+    response: str
+    citations: list[dict[str, Any]]
+    error: str | None
+    steps: list[TimelineStep] = Field(description="What the run did, in order (tool calls and approvals included).")
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None

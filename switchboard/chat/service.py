@@ -47,17 +47,17 @@ async def get_conversation(principal: Principal, conversation_id: str) -> Conver
 # index on active tasks refuses a second one (IntegrityError).
 _START_TASK = """
 WITH created AS (
-    INSERT INTO conversations (id, org_id, user_id, title, created_at, updated_at)
-    SELECT $1, $2, $3, $4, now(), now() WHERE $5::uuid IS NULL
+    INSERT INTO conversations (id, org_id, user_id, title, agent, created_at, updated_at)
+    SELECT $1, $2, $3, $4, $10::varchar, now(), now() WHERE $5::uuid IS NULL
     RETURNING id
 ), target AS (
     SELECT id FROM created
     UNION ALL
-    SELECT id FROM conversations WHERE id = $5::uuid AND org_id = $2 AND user_id = $3
+    SELECT id FROM conversations WHERE id = $5::uuid AND org_id = $2 AND user_id = $3 AND agent IS NULL
 ), task AS (
-    INSERT INTO chat_tasks (id, org_id, user_id, conversation_id, question, mode, status, response, citations,
+    INSERT INTO chat_tasks (id, org_id, user_id, conversation_id, question, mode, agent, status, response, citations,
                             state, cancel_requested, attempts, created_at)
-    SELECT $6, $2, $3, id, $7, $8, 'queued', '', '[]'::jsonb, '{}'::jsonb, false, 0, now() FROM target
+    SELECT $6, $2, $3, id, $7, $8, $10::varchar, 'queued', '', '[]'::jsonb, '{}'::jsonb, false, 0, now() FROM target
     RETURNING id, conversation_id
 )
 INSERT INTO messages (id, conversation_id, role, content, citations, task_id, created_at)
@@ -75,9 +75,19 @@ class StartedTask:
 
 
 async def start_task(
-    principal: Principal, message: str, conversation_id: str | None, mode: str, queue: Queue, events: EventLog
+    principal: Principal,
+    message: str,
+    conversation_id: str | None,
+    mode: str,
+    queue: Queue,
+    events: EventLog,
+    *,
+    agent: str | None = None,
 ) -> StartedTask:
     """Record the question and its task, then hand it to a worker; one active task per user.
+
+    With `agent`, a direct agent run (mode `agent`, in a conversation of its own that the chat list
+    does not show): one active run per user and agent, beside the user's chat task.
 
     The stream's first event, `queued`, is appended here, so the person sees their question taken
     at once, whatever the workers are busy with.
@@ -97,9 +107,12 @@ async def start_task(
                 message,
                 mode,
                 uuid.uuid4(),
+                agent,
             ],
         )
     except IntegrityError:
+        if agent is not None:
+            raise TaskActive(f"You already have a run of {agent} going; wait for it or cancel it") from None
         raise TaskActive("You already have a task running; wait for it or cancel it") from None
     if not rows:
         raise NotFound("Conversation not found")
@@ -158,13 +171,16 @@ async def cancel_task(principal: Principal, task_id: str, events: EventLog) -> C
 async def active_task(principal: Principal) -> ChatTask | None:
     """The caller's running task, else the one that finished in the last few minutes (page-refresh recovery)."""
     running = await ChatTask.filter(
-        user_id=principal.user_id, org_id=principal.org_id, status__in=ACTIVE_STATUSES
+        user_id=principal.user_id, org_id=principal.org_id, agent=None, status__in=ACTIVE_STATUSES
     ).first()
     if running is not None:
         return running
     return (
         await ChatTask.filter(
-            user_id=principal.user_id, org_id=principal.org_id, finished_at__gte=datetime.now(UTC) - RECENT_WINDOW
+            user_id=principal.user_id,
+            org_id=principal.org_id,
+            agent=None,
+            finished_at__gte=datetime.now(UTC) - RECENT_WINDOW,
         )
         .order_by("-finished_at")
         .first()
@@ -209,7 +225,7 @@ async def list_conversations(
     principal: Principal, limit: int, offset: int, words: str | None = None
 ) -> ConversationPage:
     """The caller's conversations, most recent first; with `words`, those whose title or messages hold them."""
-    query = Conversation.filter(user_id=principal.user_id, org_id=principal.org_id)
+    query = Conversation.filter(user_id=principal.user_id, org_id=principal.org_id, agent=None)
     if words and words.strip():
         words = words.strip()
         in_messages = Message.filter(

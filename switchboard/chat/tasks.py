@@ -197,7 +197,8 @@ async def _complete(task: ChatTask, emit: Emitter, outcome: Outcome, runtime: Ru
         conversation_id=str(task.conversation_id),
         data={"mode": outcome.mode},
     )
-    await runtime.queue.enqueue("remember_from_task", str(task.id), job_id=f"memories:{task.id}")
+    if task.agent is None:  # an agent run's instruction is work to do, not something said about oneself
+        await runtime.queue.enqueue("remember_from_task", str(task.id), job_id=f"memories:{task.id}")
 
 
 async def _finish(task: ChatTask, emit: Emitter, status: str, *, error: str) -> None:

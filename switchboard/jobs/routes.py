@@ -22,7 +22,8 @@ jobs = Blueprint("jobs", __name__, url_prefix="/api/v1/jobs")
 
 
 class JobIn(BaseModel):
-    """Work to run: its kind and its input (chat: message, mode, conversation_id; workflow_run: workflow_id, input)."""
+    """Work to run: its kind and its input (chat: message, mode, conversation_id; workflow_run: workflow_id, input;
+    agent_run: agent, instruction)."""
 
     kind: Literal["chat", "ingest", "workflow_run", "agent_run"]
     input: dict[str, Any] = Field(default_factory=dict)
@@ -40,7 +41,9 @@ class JobEstimateOut(BaseModel):
 class JobOut(BaseModel):
     """A job: the task, document or run it shows, in their own state."""
 
-    job_id: str = Field(description="Canonical id: chat-<task id>, ingest-<document id>, workflow-<run id>.")
+    job_id: str = Field(
+        description="Canonical id: chat-<task id>, agent-<run id>, ingest-<document id>, workflow-<run id>."
+    )
     kind: str
     status: str
     created_at: datetime

@@ -8,9 +8,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from switchboard.agents import totals
+from switchboard.agents import Registry, totals
 from switchboard.agents.providers.base import Message
 from switchboard.agents.providers_service import effective_model, estimate
+from switchboard.chat import agent_runs
 from switchboard.chat import service as chat
 from switchboard.chat.models import ChatTask
 from switchboard.ingestion import service as ingestion
@@ -22,8 +23,8 @@ from switchboard.workflows import runs
 from switchboard.workflows.models import WorkflowRun, WorkflowStep
 
 # job kind -> the prefix of its id (the id after it is the task's, the document's or the run's)
-PREFIXES = {"chat": "chat", "ingest": "ingest", "workflow_run": "workflow"}
-KINDS = (*PREFIXES, "agent_run")
+PREFIXES = {"chat": "chat", "ingest": "ingest", "workflow_run": "workflow", "agent_run": "agent"}
+KINDS = tuple(PREFIXES)
 
 
 @dataclass(frozen=True)
@@ -94,9 +95,26 @@ async def submit(
             runtime, principal, workflow_id, input=job_input.get("input"), idempotency_key=key and f"job:{key}"
         )
         return await get(principal, f"workflow-{run.id}"), before
-    if kind == "ingest":
-        raise _invalid("kind", "documents are submitted with POST /api/v1/documents/upload; their job is ingest-<id>")
-    raise _invalid("kind", "direct agent runs are not available as jobs yet")
+    if kind == "agent_run":
+        return await _submit_agent_run(principal, runtime, job_input)
+    raise _invalid("kind", "documents are submitted with POST /api/v1/documents/upload; their job is ingest-<id>")
+
+
+async def _submit_agent_run(
+    principal: Principal, runtime: Runtime, job_input: dict[str, Any]
+) -> tuple[Job, CostEstimate]:
+    agent, instruction = job_input.get("agent"), job_input.get("instruction")
+    if not isinstance(agent, str) or not agent:
+        raise _invalid("input.agent", "an agent_run job needs input.agent (the agent's name)")
+    if not isinstance(instruction, str) or not instruction.strip() or len(instruction) > 20_000:
+        raise _invalid("input.instruction", "an agent_run job needs input.instruction (1 to 20,000 characters)")
+    model = await effective_model(principal, runtime)
+    guess = estimate(runtime.settings, model, [Message.user(instruction)], None)
+    before = CostEstimate(model, guess.prompt_tokens, guess.completion_tokens, guess.cost)
+    task = await agent_runs.start_run(
+        principal, runtime.resource(Registry), agent, instruction, runtime.queue, runtime.events
+    )
+    return await get(principal, f"agent-{task.id}"), before
 
 
 def _parse(job_id: str) -> tuple[str, uuid.UUID]:
@@ -111,8 +129,10 @@ def _parse(job_id: str) -> tuple[str, uuid.UUID]:
 async def get(principal: Principal, job_id: str) -> Job:
     """The job of that id, if the caller may see it; 404 otherwise."""
     kind, subject = _parse(job_id)
-    if kind == "chat":
-        task = await ChatTask.get_or_none(id=subject, org_id=principal.org_id, user_id=principal.user_id)
+    if kind in ("chat", "agent_run"):
+        task = await ChatTask.get_or_none(
+            id=subject, org_id=principal.org_id, user_id=principal.user_id, agent__isnull=kind == "chat"
+        )
         if task is not None:
             stream = chat.task_stream(task.id)
             return Job(job_id, kind, task.status, task.created_at, task.finished_at, task.error, stream)
@@ -148,7 +168,15 @@ async def list_jobs(principal: Principal, limit: int) -> list[Job]:
     )
     found = [
         *(
-            Job(f"chat-{t.id}", "chat", t.status, t.created_at, t.finished_at, t.error, chat.task_stream(t.id))
+            Job(
+                f"{'chat' if t.agent is None else 'agent'}-{t.id}",
+                "chat" if t.agent is None else "agent_run",
+                t.status,
+                t.created_at,
+                t.finished_at,
+                t.error,
+                chat.task_stream(t.id),
+            )
             for t in tasks
         ),
         *(
@@ -184,7 +212,7 @@ async def usage(principal: Principal, runtime: Runtime, job: Job) -> JobUsage:
     prices = runtime.settings.model_prices
     _, subject = _parse(job.job_id)
     chunks = steps = 0
-    if job.kind == "chat":
+    if job.kind in ("chat", "agent_run"):
         spent = await totals(principal.org_id, "chat_task", [str(subject)], prices)
     elif job.kind == "workflow_run":
         rows = await WorkflowStep.filter(run_id=subject).values_list("id", "status")
