@@ -189,6 +189,9 @@ def create_app(
     @app.after_request
     async def echo_correlation_id(response: Response) -> Response:
         response.headers["X-Correlation-ID"] = getattr(g, "correlation_id", None) or new_correlation_id()
+        # answers are per person and change with every decision (an agent denied a moment ago): never cached
+        if request.path.startswith("/api/") and "Cache-Control" not in response.headers:
+            response.headers["Cache-Control"] = "no-store"
         return response
 
     @app.while_serving

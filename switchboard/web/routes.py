@@ -7,7 +7,7 @@ the page's JavaScript module reads and writes everything through the public API.
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from quart import Blueprint, Response, jsonify, redirect, render_template, request, send_from_directory
 from quart_schema import hide
@@ -41,7 +41,10 @@ async def signed_in() -> Principal | None:
 
 def safe_next(target: str | None) -> str:
     """Where to go after signing in: a path on this site only, never another host."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    # control characters first: browsers drop tabs and newlines, so "/\t/evil.com" would read as "//evil.com"
+    if not target or any(ord(c) < 0x20 or c == "\x7f" for c in target):
+        return "/chat"
+    if not target.startswith("/") or target.startswith("//") or "\\" in target or urlsplit(target).netloc:
         return "/chat"
     return target
 

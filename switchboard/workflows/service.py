@@ -307,6 +307,8 @@ async def record_run_outcome(workflow_id: uuid.UUID | str, succeeded: bool) -> N
         return
     row = await WorkflowVersion.get_or_none(workflow_id=wid, version=workflow.version)
     settings = WorkflowSettings.model_validate(row.definition.get("settings", {})) if row else WorkflowSettings()
-    await Workflow.filter(
+    stopped = await Workflow.filter(
         id=wid, status__in=("draft", "active"), consecutive_failures__gte=settings.failure_threshold
     ).update(status="error", updated_at=datetime.now(UTC))
+    if stopped:  # it left `active`: runs written ahead of a fire time still to come do not start
+        await schedule_service.withdraw_held(workflow_id=wid)

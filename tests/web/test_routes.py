@@ -32,9 +32,10 @@ async def test_signed_out_pages_lead_to_the_sign_in_form(client):
     assert (await client.get("/")).headers["Location"] == "/login"
     chat = await client.get("/chat?c=abc")
     assert chat.status_code == 302 and chat.headers["Location"] == "/login?next=%2Fchat%3Fc%3Dabc"
-    login = await client.get("/login?next=//evil.example/")
-    html = await login.get_data(as_text=True)
-    assert login.status_code == 200 and 'data-next="/chat"' in html, "only paths on this site are followed"
+    for elsewhere in ("//evil.example/", "/%09/evil.example/", "/%5Cevil.example", "https://evil.example/"):
+        login = await client.get(f"/login?next={elsewhere}")
+        html = await login.get_data(as_text=True)
+        assert login.status_code == 200 and 'data-next="/chat"' in html, f"only paths on this site: {elsewhere}"
     assert "script-src 'self'" in login.headers["Content-Security-Policy"]
 
 
