@@ -326,7 +326,7 @@ async def oauth_callback(
     creds, expires_at = _token_credentials(tokens, None)
     settings = row.settings
     call = ProviderCall(integ.outbound, found.settings_model.model_validate(settings), creds, "oauth2")
-    account = await found.verify(call)
+    account = await _translated(found.verify(call), found)
     owner = await _principal_of_state(row, principal)
     return await _save(
         integ,
@@ -370,8 +370,11 @@ def _token_credentials(
     refresh = tokens.get("refresh_token") or (previous or {}).get("refresh_token")
     if refresh:
         creds["refresh_token"] = str(refresh)
-    expires_in = tokens.get("expires_in")
-    expires_at = datetime.now(UTC) + timedelta(seconds=int(expires_in)) if expires_in else None
+    try:  # a provider's odd `expires_in` ("3600s", a list...) means no known expiry, not an error of ours
+        seconds = int(tokens.get("expires_in") or 0)
+    except (TypeError, ValueError):
+        seconds = 0
+    expires_at = datetime.now(UTC) + timedelta(seconds=seconds) if seconds > 0 else None
     return creds, expires_at
 
 
