@@ -134,6 +134,14 @@ class OrgHub:
         await feed.started.wait()
         return sub
 
+    async def close(self) -> None:
+        """Stop every org's reader (the process is shutting down)."""
+        tasks = [feed.task for feed in self.feeds.values() if feed.task is not None]
+        self.feeds.clear()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
     def unsubscribe(self, sub: Subscription) -> None:
         """Forget a client; the org's reader stops with its last client."""
         feed = self.feeds.get(sub.org_id)

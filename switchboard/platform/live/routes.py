@@ -32,6 +32,14 @@ def hub() -> OrgHub:
     return found
 
 
+@live.after_app_serving
+async def close_hub() -> None:
+    """The org streams' readers stop with the app."""
+    found = current_app.extensions.pop("org_hub", None)
+    if isinstance(found, OrgHub):
+        await found.close()
+
+
 @live.get("/stream")
 @require_user
 @long_lived
