@@ -158,7 +158,10 @@ async def _save(
         "status_message": "",
         "token_expires_at": expires_at,
     }
-    async with in_transaction():
+    async with in_transaction() as conn:
+        # two connects of the same owner and connector at once: the second waits and replaces, never a twin
+        lock = f"integration-connection:{principal.org_id}:{owner}:{found.type}"
+        await conn.execute_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [lock])
         row = await Connection.filter(org_id=principal.org_id, user_id=owner, connector=found.type).first()
         if row is None:
             row = await Connection.create(org_id=principal.org_id, user_id=owner, connector=found.type, **fields)
