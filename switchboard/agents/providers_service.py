@@ -78,6 +78,7 @@ async def choose(principal: Principal, runtime: Runtime) -> ChosenModel:
     """The caller's effective model; 503 `model_required` when only the offline responder is there."""
     chosen = await runtime.resource(ChatModels).choose(principal, runtime.settings)
     if isinstance(chosen.model, OfflineResponder):
+        await chosen.aclose()
         raise ModelRequired()
     return chosen
 

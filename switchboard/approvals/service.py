@@ -113,7 +113,9 @@ async def _announce(runtime: Runtime, approval: Approval, update_type: str, user
         f"approval:{approval.id}",
         update_type,
         approval.title,
-        audience=Audience(approval.org_id, "approval", tuple(sorted(audience))),
+        # nobody to tell (approvers gone, no one asked): not on the org stream at all, since an Audience
+        # without users is the whole org's
+        audience=Audience(approval.org_id, "approval", tuple(sorted(audience))) if audience else None,
         approval_id=str(approval.id),
         status=approval.status,
         link=approval.link,

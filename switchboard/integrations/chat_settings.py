@@ -59,11 +59,12 @@ async def list_mappings(
 async def create_mapping(
     principal: Principal, *, service: str, external_id: str, external_name: str, user_id: str | None
 ) -> UserMapping:
-    """Map a provider account to a user of the org (a member maps only themselves)."""
+    """Map a provider account to a user of the org (admins only: whoever holds a mapping acts as that user
+    when the account writes in, and a member could otherwise claim a colleague's account)."""
     connector(service)
+    if not principal.is_admin:
+        raise Forbidden("Only an organization admin can say which account is whose")
     target = principal.user_id if user_id is None else _user_id(user_id)
-    if target != principal.user_id and not principal.is_admin:
-        raise Forbidden("Only an organization admin can map an account to someone else")
     if not await Membership.filter(org_id=principal.org_id, user_id=target).exists():
         raise ValidationFailed("No such member", details=[{"field": "user_id", "message": "not a member of the org"}])
     try:

@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from switchboard.agents.builtin.network import check_public_url
+from switchboard.agents.builtin.network import Target, check_public_url
 from switchboard.agents.errors import DestinationNotAllowed as AgentDestinationNotAllowed
 from switchboard.config import Settings
 from switchboard.integrations.errors import (
@@ -83,8 +83,11 @@ class Outbound:
 
     async def check(self, url: str) -> str:
         """The address to reach; a private, loopback, link-local... host is refused unless its network is trusted."""
+        return str((await self._target(url)).address)
+
+    async def _target(self, url: str) -> Target:
         try:
-            return str((await check_public_url(url, self.private_networks)).address)
+            return await check_public_url(url, self.private_networks)
         except AgentDestinationNotAllowed as exc:
             raise DestinationNotAllowed(exc.message) from None
 
@@ -101,12 +104,20 @@ class Outbound:
         retry_server_errors: bool = True,
     ) -> httpx.Response:
         """Send one call (with retries) and return the provider's answer, whatever its status but 429 and 5xx."""
-        await self.check(url)
         attempt = 0
         while True:
+            # checked on every attempt, and sent to the address checked (a name may resolve elsewhere next time)
+            pinned_url, host, extensions = (await self._target(url)).pinned()
             try:
                 response = await self._send(
-                    method, url, headers=headers, json=json, content=content, data=data, params=params
+                    method,
+                    pinned_url,
+                    extensions,
+                    headers={**(headers or {}), "Host": host},
+                    json=json,
+                    content=content,
+                    data=data,
+                    params=params,
                 )
             except httpx.TimeoutException as exc:
                 if attempt < self.max_retries and retry_server_errors:
@@ -137,8 +148,9 @@ class Outbound:
     def _backoff(self, attempt: int) -> float:
         return float(min(MAX_RETRY_WAIT_S, self.backoff_base * 2 ** (attempt - 1)))
 
-    async def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+    async def _send(self, method: str, url: str, extensions: Mapping[str, str], **kwargs: Any) -> httpx.Response:
         request = self.client.build_request(method, url, **kwargs)
+        request.extensions.update(extensions)
         response = await self.client.send(request, stream=True)
         try:
             body = bytearray()

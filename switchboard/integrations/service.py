@@ -158,7 +158,10 @@ async def _save(
         "status_message": "",
         "token_expires_at": expires_at,
     }
-    async with in_transaction():
+    async with in_transaction() as conn:
+        # two connects of the same owner and connector at once: the second waits and replaces, never a twin
+        lock = f"integration-connection:{principal.org_id}:{owner}:{found.type}"
+        await conn.execute_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [lock])
         row = await Connection.filter(org_id=principal.org_id, user_id=owner, connector=found.type).first()
         if row is None:
             row = await Connection.create(org_id=principal.org_id, user_id=owner, connector=found.type, **fields)
@@ -326,7 +329,7 @@ async def oauth_callback(
     creds, expires_at = _token_credentials(tokens, None)
     settings = row.settings
     call = ProviderCall(integ.outbound, found.settings_model.model_validate(settings), creds, "oauth2")
-    account = await found.verify(call)
+    account = await _translated(found.verify(call), found)
     owner = await _principal_of_state(row, principal)
     return await _save(
         integ,
@@ -370,8 +373,11 @@ def _token_credentials(
     refresh = tokens.get("refresh_token") or (previous or {}).get("refresh_token")
     if refresh:
         creds["refresh_token"] = str(refresh)
-    expires_in = tokens.get("expires_in")
-    expires_at = datetime.now(UTC) + timedelta(seconds=int(expires_in)) if expires_in else None
+    try:  # a provider's odd `expires_in` ("3600s", a list...) means no known expiry, not an error of ours
+        seconds = int(tokens.get("expires_in") or 0)
+    except (TypeError, ValueError):
+        seconds = 0
+    expires_at = datetime.now(UTC) + timedelta(seconds=seconds) if seconds > 0 else None
     return creds, expires_at
 
 

@@ -106,6 +106,23 @@ def _incoming() -> Any:
     return websocket if has_websocket_context() else request
 
 
+async def still_allowed(principal: Principal) -> bool:
+    """Whether `principal` would be let in now: its account, its membership of the org, the API key it used.
+
+    For what outlives its request (a live stream): a member removed, an account deleted or a key revoked
+    or disabled since the stream began ends it.
+    """
+    try:
+        await principal_for(
+            principal.user_id, auth_method=principal.auth_method, ip=principal.ip, org_id=principal.org_id
+        )
+    except Unauthorized:
+        return False
+    if principal.api_key_id is not None:
+        return await ApiKey.filter(id=principal.api_key_id, revoked_at=None, disabled_at=None).exists()
+    return True
+
+
 def client_ip() -> str | None:
     """The caller's address as the server sees it."""
     ip: str | None = _incoming().remote_addr

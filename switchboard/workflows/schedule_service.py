@@ -143,8 +143,9 @@ async def delete(principal: Principal, workflow_id: str, schedule_id: str) -> No
     """Remove a schedule (its fire history goes with it; the runs it started stay, but for runs written ahead
     of a fire time still to come)."""
     found = await get(principal, workflow_id, schedule_id)
-    await withdraw_held(schedule_id=found.id)
-    await found.delete()
+    async with in_transaction() as conn:  # no tick can write a run ahead between the two
+        await _withdraw(conn, schedule_id=found.id)
+        await WorkflowSchedule.filter(id=found.id).using_db(conn).delete()
 
 
 _WITHDRAW = """
@@ -166,19 +167,31 @@ async def withdraw_held(*, schedule_id: uuid.UUID | None = None, workflow_id: uu
     without the look-ahead. (Their first steps cannot start before the fire time.)
     """
     async with in_transaction() as conn:
-        await conn.execute_query(_WITHDRAW, [datetime.now(UTC), schedule_id, workflow_id])
+        await _withdraw(conn, schedule_id=schedule_id, workflow_id=workflow_id)
+
+
+async def _withdraw(
+    conn: BaseDBAsyncClient, *, schedule_id: uuid.UUID | None = None, workflow_id: uuid.UUID | None = None
+) -> None:
+    # The schedules' rows first: a tick claiming them right now (it holds them FOR UPDATE) commits before
+    # this looks for its runs, and a later one skips them until this transaction ends.
+    await conn.execute_query(
+        "SELECT id FROM workflow_schedules WHERE id = $1 OR workflow_id = $2 ORDER BY id FOR UPDATE",
+        [schedule_id, workflow_id],
+    )
+    await conn.execute_query(_WITHDRAW, [datetime.now(UTC), schedule_id, workflow_id])
 
 
 async def set_paused(principal: Principal, workflow_id: str, schedule_id: str, paused: bool) -> WorkflowSchedule:
     """Pause, or resume from now on: fire times that passed while paused are not caught up."""
     found = await get(principal, workflow_id, schedule_id)
-    if paused:
-        await withdraw_held(schedule_id=found.id)
     if found.paused != paused:
         found.paused = paused
         if not paused:
             found.next_fire_at = _first_fire(_spec(found), found.starts_at)
         await found.save(update_fields=["paused", "next_fire_at", "updated_at"])
+    if paused:  # after the pause is saved: a tick from now on leaves the schedule alone
+        await withdraw_held(schedule_id=found.id)
     return found
 
 

@@ -33,7 +33,7 @@ from tests.chat.helpers import ask, follow, wait_status
 from tests.fakes import providers as fakes
 from tests.fakes.openai_server import FakeOpenAI, Turn
 from tests.support import processes
-from tests.support.accounts import Account, sign_up
+from tests.support.accounts import Account, join_org, sign_up
 from tests.workflows.conftest import wait_run
 
 QUEUE = "switchboard:test-integrations"
@@ -463,6 +463,12 @@ async def test_another_orgs_connections_and_mappings_are_not_found(integ_app, pr
     assert (await (await olga.get("/api/v1/integrations/user-mappings")).get_json())["items"] == []
     olga_settings = await (await olga.get("/api/v1/integrations/chat-settings/slack")).get_json()
     assert olga_settings["channels"] == {} and olga_settings["enabled"] is False
+    # a member of ada's org cannot claim an account (ada's, mapped above, or any other)
+    await join_org(ada, olga)
+    claimed = await olga.post(
+        "/api/v1/integrations/user-mappings", json={"service": "slack", "external_id": "U2", "external_name": "me"}
+    )
+    assert claimed.status_code == 403, await claimed.get_data(as_text=True)
     # and the owner's own stay
     assert (await (await ada.get("/api/v1/integrations/user-mappings")).get_json())["total"] == 1
     assert (await ada.delete(f"/api/v1/integrations/user-mappings/{mapping['id']}")).status_code == 204

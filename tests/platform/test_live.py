@@ -208,3 +208,21 @@ async def test_bad_filters_and_cursors_are_refused_and_anonymous_callers_are_not
     assert malformed.status_code == 422
     anonymous = await client.get(STREAM)
     assert anonymous.status_code == 401
+
+
+async def test_a_stream_ends_once_its_reader_is_removed_from_the_org(signup, monkeypatch):
+    from switchboard.platform.live import service as live_service
+
+    monkeypatch.setattr(live_service, "RECHECK_SECONDS", 0.2)  # asked again every 15 s in production
+    admin, member = await signup(), await signup()
+    await join_org(admin, member)
+    request = member.client.request(STREAM, headers=member.headers)
+    async with request as conn:
+        await conn.send_complete()
+        assert b"connected" in await asyncio.wait_for(conn.receive(), 10)
+        removed = await admin.delete(f"/api/v1/orgs/{admin.org_id}/members/{member.user_id}")
+        assert removed.status_code in (200, 204), await removed.get_data(as_text=True)
+        received = b""
+        while (chunk := await asyncio.wait_for(conn.receive(), 10)) != b"":  # b"": the body ended
+            received += chunk
+    assert b"event:" not in received  # nothing of the org after removal, and no "reconnect" (overflow) either

@@ -9,16 +9,14 @@ ask again, and that new URL is checked like any other. Responses are cut at a si
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pydantic
 
-from switchboard.agents.builtin.network import Destinations, Target
+from switchboard.agents.builtin.network import Destinations
 from switchboard.agents.errors import FetchFailed
 from switchboard.agents.registry import Agent, CallContext, Tool
 
@@ -72,13 +70,12 @@ async def fetch(
     target = await settings.destinations.check(url)
     sent = {k: v for k, v in (headers or {}).items() if k.lower() not in _RESERVED_HEADERS}
     sent.setdefault("User-Agent", settings.user_agent)
-    sent["Host"] = target.host if target.port == _default_port(target.scheme) else f"{target.host}:{target.port}"
-    extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
+    pinned_url, sent["Host"], extensions = target.pinned()
     timeout = httpx.Timeout(settings.timeout_seconds)
     try:
         # trust_env=False: an environment proxy would make the connection somewhere other than the checked address.
         async with httpx.AsyncClient(timeout=timeout, follow_redirects=False, trust_env=False) as client:
-            request = client.build_request(method, _pinned_url(target), headers=sent, content=content)
+            request = client.build_request(method, pinned_url, headers=sent, content=content)
             request.extensions.update(extensions)
             response = await client.send(request, stream=True)
             try:
@@ -109,16 +106,6 @@ async def _read_capped(response: httpx.Response, cap: int) -> tuple[bytes, bool]
         if len(received) > cap:
             return bytes(received[:cap]), True
     return bytes(received), False
-
-
-def _pinned_url(target: Target) -> str:
-    parts = urlsplit(target.url.strip())
-    host = f"[{target.address}]" if isinstance(target.address, ipaddress.IPv6Address) else str(target.address)
-    return urlunsplit((target.scheme, f"{host}:{target.port}", parts.path or "/", parts.query, ""))
-
-
-def _default_port(scheme: str) -> int:
-    return 443 if scheme == "https" else 80
 
 
 def http_agent(settings: HttpSettings) -> Agent:

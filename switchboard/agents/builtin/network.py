@@ -13,7 +13,7 @@ import ipaddress
 import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from switchboard.agents.errors import DestinationNotAllowed
 
@@ -33,6 +33,16 @@ class Target:
     port: int
     path: str
     address: IPAddress
+
+    def pinned(self) -> tuple[str, str, dict[str, str]]:
+        """What a request sends to reach this host at the checked address, not at whatever its name resolves to
+        next (DNS rebinding): the URL with the address in it, the `Host` header, and the TLS server name."""
+        parts = urlsplit(self.url.strip())
+        host = f"[{self.address}]" if isinstance(self.address, ipaddress.IPv6Address) else str(self.address)
+        url = urlunsplit((self.scheme, f"{host}:{self.port}", parts.path or "/", parts.query, ""))
+        default_port = 443 if self.scheme == "https" else 80
+        host_header = self.host if self.port == default_port else f"{self.host}:{self.port}"
+        return url, host_header, ({"sni_hostname": self.host} if self.scheme == "https" else {})
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from redis.asyncio import Redis
@@ -24,7 +24,7 @@ from switchboard.platform.events import Event, _order, org_stream, parse_entries
 
 BLOCK_MS = 5000
 READ_COUNT = 1000
-BACKLOG_LIMIT = 10_000  # events one resume may replay; further behind, the client starts afresh
+BACKLOG_LIMIT = 10_000  # events one resume may replay; further behind, it ends with `overflow` after them
 BUFFER_LIMIT = 5_000  # events buffered for a client that does not read; past it, it is dropped
 
 
@@ -54,8 +54,15 @@ class Subscription:
         self.ready.set()
 
     async def backlog(self, after: str) -> list[Event]:
-        """Events after `after` that this subscriber may see, read from Redis (a resume)."""
-        return [e for e in await self.hub.read_after(self.org_id, after) if self.visible(e)]
+        """Events after `after` that this subscriber may see, read from Redis (a resume).
+
+        A resume further behind than BACKLOG_LIMIT gets that much and then `overflow` (it reconnects
+        from its last id for the rest), never a silent gap.
+        """
+        found = await self.hub.read_after(self.org_id, after, self.visible)
+        if len(found) >= BACKLOG_LIMIT:
+            self.overflowed = True
+        return found
 
     async def next_batch(self, idle_seconds: float) -> list[Event]:
         """What arrived since the last call; empty after `idle_seconds` of nothing."""
@@ -127,6 +134,14 @@ class OrgHub:
         await feed.started.wait()
         return sub
 
+    async def close(self) -> None:
+        """Stop every org's reader (the process is shutting down)."""
+        tasks = [feed.task for feed in self.feeds.values() if feed.task is not None]
+        self.feeds.clear()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
     def unsubscribe(self, sub: Subscription) -> None:
         """Forget a client; the org's reader stops with its last client."""
         feed = self.feeds.get(sub.org_id)
@@ -137,8 +152,10 @@ class OrgHub:
             feed.task.cancel()
             del self.feeds[sub.org_id]
 
-    async def read_after(self, org_id: str, after: str) -> list[Event]:
-        """Events of the org stream after `after`, from Redis (at most BACKLOG_LIMIT)."""
+    async def read_after(
+        self, org_id: str, after: str, keep: Callable[[Event], bool] = lambda _: True
+    ) -> list[Event]:
+        """Events of the org stream after `after` that `keep` keeps, from Redis (at most BACKLOG_LIMIT)."""
         events: list[Event] = []
         cursor = after
         while len(events) < BACKLOG_LIMIT:
@@ -146,9 +163,9 @@ class OrgHub:
             if not entries:
                 break
             batch = parse_entries(entries)
-            events.extend(batch)
+            events.extend(e for e in batch if keep(e))
             cursor = batch[-1].id
-        return events
+        return events[:BACKLOG_LIMIT]
 
     async def last_id(self, org_id: str) -> str:
         """The id of the org stream's newest event ("0-0" when it has none)."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import AsyncIterator
 
 from quart import Blueprint, Response, current_app, request, websocket
@@ -33,6 +32,14 @@ def hub() -> OrgHub:
     return found
 
 
+@live.after_app_serving
+async def close_hub() -> None:
+    """The org streams' readers stop with the app."""
+    found = current_app.extensions.pop("org_hub", None)
+    if isinstance(found, OrgHub):
+        await found.close()
+
+
 @live.get("/stream")
 @require_user
 @long_lived
@@ -50,14 +57,15 @@ async def _sse(batches: AsyncIterator[list[Event]]) -> AsyncIterator[bytes]:
     metrics.SSE_OPEN.inc()
     try:
         yield b": connected\n\n"
-        with contextlib.suppress(service.StreamOverflow):
+        try:
             async for batch in batches:
                 if not batch:
                     yield b": heartbeat\n\n"
                     continue
                 metrics.EVENTS_DELIVERED.labels("sse").inc(len(batch))
                 yield b"".join(event.sse for event in batch)
-        yield b"event: overflow\ndata: {}\n\n"
+        except service.StreamOverflow:
+            yield b"event: overflow\ndata: {}\n\n"
     finally:
         metrics.SSE_OPEN.dec()
 

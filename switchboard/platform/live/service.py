@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 
-from switchboard.platform.auth import Principal
+from switchboard.platform.auth import Principal, still_allowed
 from switchboard.platform.errors import ValidationFailed
 from switchboard.platform.events import Event, _order
 from switchboard.platform.live.hub import OrgHub
 
 KINDS = frozenset({"chat", "document", "workflow", "approval"})
+RECHECK_SECONDS = 15.0
+"""How often a stream asks again whether its caller may still see the org (membership, account, key)."""
 
 
 class StreamOverflow(Exception):
@@ -48,8 +51,13 @@ async def batches(
             if backlog:
                 skip_to = _order(backlog[-1].id)
                 yield backlog
+        checked = time.monotonic()
         while not sub.overflowed:
             batch = await sub.next_batch(heartbeat_seconds)
+            if time.monotonic() - checked >= RECHECK_SECONDS:
+                if not await still_allowed(principal):
+                    return  # removed from the org, account gone, key revoked: the stream ends
+                checked = time.monotonic()
             if skip_to is not None and batch:
                 if _order(batch[0].id) > skip_to:
                     skip_to = None  # past the backlog: no more checks
