@@ -47,3 +47,12 @@ async def wait_status(account, task_id: str, statuses: tuple[str, ...], timeout:
             return task
         await asyncio.sleep(0.05)
     raise AssertionError(f"task {task_id} is {task['status']}, not {statuses}, after {timeout}s")
+
+
+async def bring_own_model(account, base_url: str, api_key: str = "sk-test") -> None:
+    """The account's own OpenAI-compatible model (`fake-model` at `base_url`), saved in its model settings."""
+    saved = await account.put(
+        "/api/v1/settings/models",
+        json={"provider": "openai_compatible", "base_url": base_url, "chat_model": "fake-model", "api_key": api_key},
+    )
+    assert saved.status_code == 200, await saved.get_data(as_text=True)

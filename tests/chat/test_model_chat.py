@@ -15,7 +15,7 @@ from switchboard.agents.models import ModelSettings
 from switchboard.approvals import Approval
 from switchboard.chat.models import ChatTask
 from switchboard.platform.crypto import SecretBox
-from tests.chat.helpers import ask, follow, wait_status
+from tests.chat.helpers import ask, bring_own_model, follow, wait_status
 from tests.fakes.openai_server import FakeOpenAI, Turn
 from tests.ingestion.test_documents import wait_processed
 from tests.support.accounts import upload
@@ -47,23 +47,12 @@ def fake_model() -> Iterator[FakeOpenAI]:
         yield server
 
 
-async def _bring_own_model(account, server: FakeOpenAI) -> None:
-    saved = await account.put(
-        "/api/v1/settings/models",
-        json={
-            "provider": "openai_compatible",
-            "base_url": server.base_url,
-            "chat_model": "fake-model",
-            "api_key": "sk-test",
-        },
-    )
-    assert saved.status_code == 200, await saved.get_data(as_text=True)
 
 
 async def test_research_task_streams_in_order_and_resumes_exactly(signup, worker, fake_model):
     fake_model.responder = research_responder
     ada = await signup()
-    await _bring_own_model(ada, fake_model)
+    await bring_own_model(ada, fake_model.base_url)
     document = await (await upload(ada, "travel.md", POLICY)).get_json()
     await wait_processed(ada, document["id"])
     started = await ask(ada, "Tell me the meal allowance and the hotel limit", mode="research")
@@ -102,7 +91,7 @@ async def _start_confirm_task(signup, fake_model, hook):
     hook.reset()
     fake_model.responder = confirm_responder(hook.url)
     ada = await signup()
-    await _bring_own_model(ada, fake_model)
+    await bring_own_model(ada, fake_model.base_url)
     started = await ask(ada, "Open a ticket: the printer is on fire", mode="ask")
     await wait_status(ada, started["task_id"], ("awaiting_approval",))
     pending = await (await ada.get("/api/v1/approvals/pending")).get_json()
@@ -198,7 +187,7 @@ async def test_memory_agent_recalls_without_asking_and_keeps_facts_only_when_app
 
     fake_model.responder = respond
     ada = await signup()
-    await _bring_own_model(ada, fake_model)
+    await bring_own_model(ada, fake_model.base_url)
     await ada.post("/api/v1/memories", json={"content": "Drinks coffee black", "category": "preferences"})
     recalled = await ask(ada, "What do I drink?", mode="ask")
     await wait_status(ada, recalled["task_id"], ("completed",))
@@ -218,7 +207,7 @@ async def test_a_model_key_stored_under_a_former_secret_key_ends_the_chat_with_a
     signup, worker, fake_model
 ):
     ada = await signup()
-    await _bring_own_model(ada, fake_model)
+    await bring_own_model(ada, fake_model.base_url)
     # as if SECRET_KEY changed and the old one is not in SECRET_KEY_PREVIOUS
     await ModelSettings.filter(user_id=ada.user_id).update(
         api_key_encrypted=SecretBox("a-former-secret-key-0123456789").encrypt("sk-test")
@@ -235,6 +224,6 @@ async def test_a_model_key_stored_under_a_former_secret_key_ends_the_chat_with_a
     settings = await (await ada.get("/api/v1/settings/models")).get_json()
     assert settings["has_api_key"] and "enter the key again" in settings["api_key_problem"].lower()
     # entering it again clears the problem
-    await _bring_own_model(ada, fake_model)
+    await bring_own_model(ada, fake_model.base_url)
     settings = await (await ada.get("/api/v1/settings/models")).get_json()
     assert settings["api_key_problem"] is None

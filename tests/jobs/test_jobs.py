@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from switchboard.agents.models import UsageRecord
-from tests.chat.helpers import parse_sse, wait_status
+from tests.chat.helpers import bring_own_model, parse_sse, wait_status
 from tests.fakes.openai_server import FakeOpenAI, Turn
 
 PRICES = {"fake-model": {"prompt": 1.0, "completion": 2.0}}
@@ -21,17 +21,6 @@ def fake_model() -> Iterator[FakeOpenAI]:
         yield server
 
 
-async def _bring_own_model(account, server: FakeOpenAI) -> None:
-    saved = await account.put(
-        "/api/v1/settings/models",
-        json={
-            "provider": "openai_compatible",
-            "base_url": server.base_url,
-            "chat_model": "fake-model",
-            "api_key": "sk-t",
-        },
-    )
-    assert saved.status_code == 200, await saved.get_data(as_text=True)
 
 
 async def test_one_job_per_key_estimated_first_and_its_usage_is_its_records(
@@ -40,7 +29,7 @@ async def test_one_job_per_key_estimated_first_and_its_usage_is_its_records(
     monkeypatch.setattr(settings, "model_prices", PRICES)
     fake_model.responder = lambda body: Turn.reply("The allowance ", "is 45 euros.")
     ada = await signup()
-    await _bring_own_model(ada, fake_model)
+    await bring_own_model(ada, fake_model.base_url)
     body = {"kind": "chat", "input": {"message": "What is the meal allowance?", "mode": "ask"}}
     key = {"Idempotency-Key": "job-1"}
     first = await ada.post("/api/v1/jobs", json=body, headers=key)
@@ -82,7 +71,7 @@ async def test_execute_streams_tokens_and_counts_them_and_without_a_model_says_s
     providers = await (await ada.get("/api/v1/providers")).get_json()
     assert [(p["name"], p["effective"]) for p in providers] == [("offline", True)]
 
-    await _bring_own_model(ada, fake_model)
+    await bring_own_model(ada, fake_model.base_url)
     providers = await (await ada.get("/api/v1/providers")).get_json()
     assert (
         providers[0]["model"] == "fake-model" and providers[0]["effective"] and "stream" in providers[0]["capabilities"]
