@@ -101,6 +101,8 @@ async def test_console_screenshots(page: Page, person: Person, live_url: str, fa
     await _shoot(page, "signup")
     await page.goto("/login")
     await _shoot(page, "login")
+    await page.goto("/forgot-password")
+    await _shoot(page, "forgot-password")
     use_model(person, fake_model.base_url, live_url)
     bea = colleague_of(person, live_url, name="Bea")
     with httpx.Client(base_url=live_url, headers=person.headers, timeout=10) as client:
@@ -133,6 +135,9 @@ async def test_console_screenshots(page: Page, person: Person, live_url: str, fa
     await page.goto("/admin/usage")
     await expect(page.locator("#usage-rows tr").first).to_be_visible()
     await _shoot(page, "admin-usage")
+    await page.goto("/integrations")
+    await expect(page.locator("h1")).to_be_visible()
+    await _shoot(page, "integrations")
     await page.goto("/no/such/page")
     await _shoot(page, "not-found")
 
