@@ -6,15 +6,15 @@ from __future__ import annotations
 import asyncio
 
 from tests.approvals.conftest import INBOX
-from tests.chat.helpers import ask, follow, wait_status
-from tests.chat.test_model_chat import _bring_own_model, confirm_responder
+from tests.chat.helpers import ask, bring_own_model, follow, wait_status
+from tests.chat.test_model_chat import confirm_responder
 
 
 async def test_two_clicks_at_once_on_a_confirmation_run_the_tool_once(signup, worker, fake_model, hook_server):
     hook_server.reset()
     fake_model.responder = confirm_responder(hook_server.url)
     ada = await signup()
-    await _bring_own_model(ada, fake_model)
+    await bring_own_model(ada, fake_model.base_url)
     started = await ask(ada, "Open a ticket: the printer is on fire", mode="ask")
     await wait_status(ada, started["task_id"], ("awaiting_approval",))
     [approval] = await (await ada.get(f"{INBOX}/pending", query_string={"kind": "tool_call"})).get_json()
