@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from tests.chat.helpers import bring_own_model
 from tests.fakes.openai_server import FakeOpenAI, Turn
 from tests.ingestion.test_documents import wait_processed
 from tests.support.accounts import join_org, upload
@@ -101,16 +102,7 @@ async def test_a_tool_needing_confirmation_waits_in_the_inbox_then_completes(sig
 
     fake_model.responder = respond
     ada = await signup()
-    saved = await ada.put(
-        "/api/v1/settings/models",
-        json={
-            "provider": "openai_compatible",
-            "base_url": fake_model.base_url,
-            "chat_model": "fake-model",
-            "api_key": "sk-t",
-        },
-    )
-    assert saved.status_code == 200, await saved.get_data(as_text=True)
+    await bring_own_model(ada, fake_model.base_url, "sk-t")
 
     started = await _run(ada, "memory", "Remember that I prefer tea")
     await _wait_run(ada, "memory", started["run_id"], ("awaiting_approval",))

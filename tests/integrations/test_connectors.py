@@ -29,7 +29,7 @@ from switchboard.platform.audit.models import AuditLog
 from switchboard.platform.auth import principal_for
 from switchboard.platform.crypto import SecretBox
 from switchboard.workflows.models import WorkflowStep
-from tests.chat.helpers import ask, follow, wait_status
+from tests.chat.helpers import ask, bring_own_model, follow, wait_status
 from tests.fakes import providers as fakes
 from tests.fakes.openai_server import FakeOpenAI, Turn
 from tests.support import processes
@@ -237,16 +237,7 @@ class Recorder:
 
 async def _account(app: Quart, model: FakeOpenAI) -> Account:
     account = await sign_up(app)
-    saved = await account.put(
-        "/api/v1/settings/models",
-        json={
-            "provider": "openai_compatible",
-            "base_url": model.base_url,
-            "chat_model": "fake-model",
-            "api_key": "sk-x",
-        },
-    )
-    assert saved.status_code == 200, await saved.get_data(as_text=True)
+    await bring_own_model(account, model.base_url, "sk-x")
     return account
 
 

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from switchboard.workflows.engine.nodes import delivery_secret
+from tests.chat.helpers import bring_own_model
 from tests.conftest import TEST_SECRET
 from tests.fakes.openai_server import FakeOpenAI, Turn
 from tests.support.accounts import Account, join_org
@@ -91,16 +92,7 @@ async def team(signup, fake_model: FakeOpenAI) -> Team:  # type: ignore[no-untyp
     for person in (bob, cara):
         added = await ada.put(f"{base}/groups/{group['id']}/members/{person.user_id}", json={"role": "member"})
         assert added.status_code in (200, 201), await added.get_data(as_text=True)
-    saved = await ada.put(
-        "/api/v1/settings/models",
-        json={
-            "provider": "openai_compatible",
-            "base_url": fake_model.base_url,
-            "chat_model": "fake-model",
-            "api_key": "sk-test",
-        },
-    )
-    assert saved.status_code == 200, await saved.get_data(as_text=True)
+    await bring_own_model(ada, fake_model.base_url)
     return Team(ada, bob, cara, dan, await signup(name="Olga Outsider"), group["id"])
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.chat.helpers import bring_own_model
 from tests.fakes.openai_server import FakeOpenAI, Turn
 from tests.workflows.conftest import WORKFLOWS
 
@@ -18,19 +19,6 @@ GENERATE = f"{WORKFLOWS}/generate"
 def fake_model() -> Iterator[FakeOpenAI]:
     with FakeOpenAI() as server:
         yield server
-
-
-async def bring_own_model(account, server: FakeOpenAI) -> None:  # type: ignore[no-untyped-def]
-    saved = await account.put(
-        "/api/v1/settings/models",
-        json={
-            "provider": "openai_compatible",
-            "base_url": server.base_url,
-            "chat_model": "fake-model",
-            "api_key": "sk-x",
-        },
-    )
-    assert saved.status_code == 200, await saved.get_data(as_text=True)
 
 
 def digest_definition() -> dict[str, Any]:
@@ -50,7 +38,7 @@ def digest_definition() -> dict[str, Any]:
 
 
 async def test_a_valid_answer_becomes_a_draft(admin, fake_model):
-    await bring_own_model(admin, fake_model)
+    await bring_own_model(admin, fake_model.base_url, "sk-x")
     fake_model.script(Turn.reply("Here it is:\n```json\n" + json.dumps(digest_definition()) + "\n```"))
     made = await admin.post(GENERATE, json={"description": "Every morning, summarize the new documents"})
     assert made.status_code == 201, await made.get_data(as_text=True)
@@ -64,7 +52,7 @@ async def test_a_valid_answer_becomes_a_draft(admin, fake_model):
 
 
 async def test_an_invalid_answer_is_repaired_with_the_errors(admin, fake_model):
-    await bring_own_model(admin, fake_model)
+    await bring_own_model(admin, fake_model.base_url, "sk-x")
     broken = digest_definition()
     broken["nodes"][1]["config"]["agent"] = "astrologer"  # no such agent
     fake_model.script(Turn.reply(json.dumps(broken)), Turn.reply(json.dumps(digest_definition())))
@@ -76,7 +64,7 @@ async def test_an_invalid_answer_is_repaired_with_the_errors(admin, fake_model):
 
 
 async def test_an_answer_still_invalid_after_two_repairs_is_refused_with_the_reasons(admin, fake_model):
-    await bring_own_model(admin, fake_model)
+    await bring_own_model(admin, fake_model.base_url, "sk-x")
     fake_model.script(Turn.reply("no JSON here"), Turn.reply('{"name": "x"}'), Turn.reply('{"name": "x", "nodes": []}'))
     made = await admin.post(GENERATE, json={"description": "Something vague"})
     assert made.status_code == 422

@@ -17,9 +17,8 @@ export function toLogin() {
 
 // fetch() sends the Origin header on writes, which the server checks for cookie sign-ins.
 export async function api(path, { method = "GET", json, body, headers = {}, redirectOn401 = true } = {}) {
-  // no-store: the API sends no caching headers, and Chrome would answer a repeated GET from its cache
-  // (an agent just denied stayed listed); every call asks the server
-  const init = { method, credentials: "same-origin", cache: "no-store", headers: { Accept: "application/json", ...headers } };
+  // the API's answers say `Cache-Control: no-store` themselves, so every call asks the server
+  const init = { method, credentials: "same-origin", headers: { Accept: "application/json", ...headers } };
   if (json !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(json);
