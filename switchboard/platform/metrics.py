@@ -59,9 +59,11 @@ UNION ALL
 SELECT 'ingest_document', count(*), coalesce(avg(extract(epoch FROM processed_at - created_at)), 0)
   FROM documents WHERE processed_at > now() - interval '1 hour'
 """
+# from the documents' own counts (one row a document), not a count of the chunks table at every scrape
 _CHUNKS = """
-SELECT (SELECT count(*) FROM chunks) AS total,
-       (SELECT coalesce(sum(chunk_count), 0) FROM documents WHERE processed_at > now() - interval '1 minute') AS recent
+SELECT coalesce(sum(chunk_count), 0) AS total,
+       coalesce(sum(chunk_count) FILTER (WHERE processed_at > now() - interval '1 minute'), 0) AS recent
+FROM documents
 """
 _STEPS = "SELECT status, count(*) AS n FROM workflow_steps GROUP BY status"
 _TOKENS = """
