@@ -15,7 +15,7 @@ from switchboard.platform.errors import NotFound, Unauthorized
 from switchboard.platform.identity import service as identity
 from switchboard.platform.openapi import query_parameter, responds
 from switchboard.platform.retention import RetentionPlan
-from switchboard.platform.system import service
+from switchboard.platform.system.routes import health
 from switchboard.platform.system.schemas import Health
 from switchboard.platform.web import runtime
 
@@ -41,8 +41,8 @@ class Pruned(BaseModel):
 @document_response(Health, 503)
 async def healthz() -> tuple[Health, int]:
     """The same as `/health`: each dependency's state; 503 when any is down."""
-    report = await service.health(runtime())
-    return Health(**report), 200 if report["status"] == "ok" else 503
+    answer: tuple[Health, int] = await health()
+    return answer
 
 
 def _bearer() -> str:
