@@ -53,20 +53,25 @@ def _secure_cookies() -> bool:
 
 def _signed_in(result: service.SignIn) -> Response:
     response = jsonify(TokenOut(access_token=result.access_token, expires_in=result.expires_in).model_dump())
+    return set_session_cookies(response, result.refresh_token, result.session_token)
+
+
+def set_session_cookies(response: Response, refresh_token: str, session_token: str | None) -> Response:
+    """The refresh cookie (auth routes only) and, for browsers, the session cookie of a sign-in."""
     secure = _secure_cookies()
     response.set_cookie(
         REFRESH_COOKIE,
-        result.refresh_token,
+        refresh_token,
         httponly=True,
         secure=secure,
         samesite="Strict",
         path="/api/v1/auth",
         max_age=service.SESSION_DAYS * 86400,
     )
-    if result.session_token:
+    if session_token:
         response.set_cookie(
             SESSION_COOKIE,
-            result.session_token,
+            session_token,
             httponly=True,
             secure=secure,
             samesite="Lax",

@@ -10,9 +10,10 @@ from quart import Blueprint, Response, g, request
 from quart_schema import document_response, validate_response
 
 from switchboard.platform import metrics
-from switchboard.platform.auth import REFRESH_COOKIE, SESSION_COOKIE, client_ip
+from switchboard.platform.auth import client_ip
 from switchboard.platform.errors import NotFound, Unauthorized
 from switchboard.platform.identity import service as identity
+from switchboard.platform.identity.routes import set_session_cookies
 from switchboard.platform.openapi import query_parameter, responds
 from switchboard.platform.retention import RetentionPlan
 from switchboard.platform.system.routes import health
@@ -21,7 +22,6 @@ from switchboard.platform.web import runtime
 
 ops = Blueprint("operations", __name__)
 
-SESSION_SECONDS = identity.SESSION_DAYS * 86_400
 # the link is opened in a browser: a page that moves on to the settings (set a password there)
 _WELCOME = (
     '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Switchboard</title>'
@@ -87,21 +87,8 @@ async def bootstrap() -> Response:
     if not _same(request.args.get("token", ""), settings.bootstrap_token):
         raise NotFound("This link is not valid", code="bootstrap_disarmed")
     session_raw, refresh_raw = await identity.bootstrap_admin(settings.first_admin_email)
-    secure = bool(settings.public_url and settings.public_url.startswith("https://"))
     response = Response(_WELCOME, status=200, content_type="text/html; charset=utf-8")
-    response.set_cookie(
-        SESSION_COOKIE, session_raw, httponly=True, secure=secure, samesite="Lax", path="/", max_age=SESSION_SECONDS
-    )
-    response.set_cookie(
-        REFRESH_COOKIE,
-        refresh_raw,
-        httponly=True,
-        secure=secure,
-        samesite="Strict",
-        path="/api/v1/auth",
-        max_age=SESSION_SECONDS,
-    )
-    return response
+    return set_session_cookies(response, refresh_raw, session_raw)
 
 
 async def start_timer() -> None:
