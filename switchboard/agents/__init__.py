@@ -42,7 +42,7 @@ from switchboard.agents.runner import (
     run_agents,
 )
 from switchboard.agents.service import usable_agent
-from switchboard.agents.usage import MeteredModel, UsageSubject, price_of, totals
+from switchboard.agents.usage import MeteredModel, UsageSubject, price_of, record_tokens, totals
 
 __all__ = [
     "NOTHING_FOUND",
@@ -85,6 +85,7 @@ __all__ = [
     "messages_to_json",
     "needs_confirmation_by_default",
     "price_of",
+    "record_tokens",
     "resolve_agent",
     "resolve_confirmation",
     "resolve_tool",

@@ -98,12 +98,13 @@ class ModelSettings(Model):
 
 
 class UsageRecord(Model):
-    """Tokens one model completion spent, for whom and for what (a chat task, a workflow step, a direct call)."""
+    """Tokens one model call spent, for whom and for what (a chat task, a workflow step, a direct call, a
+    document's embedding)."""
 
     id = fields.BigIntField(primary_key=True)
     org_id = fields.UUIDField()
     user_id = fields.UUIDField()
-    subject_type = fields.CharField(max_length=16)  # chat_task | workflow_step | provider_call
+    subject_type = fields.CharField(max_length=16)  # chat_task | workflow_step | provider_call | ingest
     subject_id = fields.CharField(max_length=64)
     model = fields.CharField(max_length=200)
     prompt_tokens = fields.IntField(default=0)

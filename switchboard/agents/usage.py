@@ -24,7 +24,7 @@ class UsageSubject:
 
     org_id: uuid.UUID
     user_id: uuid.UUID
-    subject_type: str  # chat_task | workflow_step | provider_call
+    subject_type: str  # chat_task | workflow_step | provider_call | ingest
     subject_id: str
 
     @classmethod
@@ -65,6 +65,22 @@ async def record(subject: UsageSubject, model: str, usage: object) -> UsageRecor
         prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
         completion_tokens=getattr(usage, "completion_tokens", 0) or 0,
         total_tokens=getattr(usage, "total_tokens", 0) or 0,
+    )
+
+
+async def record_tokens(
+    subject: UsageSubject, model: str, prompt_tokens: int, completion_tokens: int = 0
+) -> UsageRecord:
+    """Write one usage record from counted tokens (an embedding has input tokens only)."""
+    return await UsageRecord.create(
+        org_id=subject.org_id,
+        user_id=subject.user_id,
+        subject_type=subject.subject_type,
+        subject_id=subject.subject_id,
+        model=model[:200],
+        prompt_tokens=prompt_tokens,
+        completion_tokens=completion_tokens,
+        total_tokens=prompt_tokens + completion_tokens,
     )
 
 

@@ -20,7 +20,7 @@ from switchboard.ingestion.embedding import (
 )
 from switchboard.ingestion.errors import DuplicateDocument, ExtractionFailed
 from switchboard.ingestion.extraction import HEAD_SIZE, KINDS, Section, detect_type, extract
-from switchboard.ingestion.resources import query_cache_of
+from switchboard.ingestion.resources import embedding_model_name, query_cache_of
 from switchboard.ingestion.search import SearchHit, SearchResults
 
 __all__ = [
@@ -43,6 +43,7 @@ __all__ = [
     "chunk",
     "collections",
     "detect_type",
+    "embedding_model_name",
     "extract",
     "packaged_model_dir",
     "prepare_onnx_model",

@@ -32,6 +32,14 @@ def default_onnx_dir() -> Path:
     return Path(sys.prefix) / "share" / "switchboard" / "all-MiniLM-L6-v2-onnx"
 
 
+LOCAL_MODEL = "all-MiniLM-L6-v2"
+
+
+def embedding_model_name(settings: Settings) -> str:
+    """The name usage records and estimates give the embedding model the settings choose."""
+    return settings.embedding_model if settings.embedder == "openai" else LOCAL_MODEL
+
+
 def build_embedder(settings: Settings) -> Embedder:
     """The embedder the settings ask for."""
     if settings.embedder == "openai":

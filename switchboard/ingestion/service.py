@@ -15,10 +15,10 @@ from switchboard.ingestion.extraction import HEAD_SIZE
 from switchboard.ingestion.extraction.detect import detect_type
 from switchboard.ingestion.models import Chunk, Collection, Document
 from switchboard.ingestion.resources import query_cache_of
-from switchboard.ingestion.upload import ReceivedFile
+from switchboard.ingestion.upload import ReceivedFile, received_content
 from switchboard.platform.audit import service as audit
 from switchboard.platform.auth import Principal
-from switchboard.platform.errors import Forbidden, NotFound, ValidationFailed
+from switchboard.platform.errors import Forbidden, NotFound, PayloadTooLarge, ValidationFailed
 from switchboard.platform.events import Audience
 from switchboard.platform.ids import parse_id
 from switchboard.platform.runtime import Runtime
@@ -91,6 +91,16 @@ async def accept_upload(
     return document
 
 
+async def accept_content(
+    principal: Principal, filename: str, data: bytes, collection_id: str | None, runtime: Runtime
+) -> Document:
+    """A document given whole rather than uploaded (a job's input): checked, stored and queued as an upload is."""
+    if len(data) > runtime.settings.max_upload_bytes:
+        raise PayloadTooLarge(f"The file is larger than {runtime.settings.max_upload_bytes // (1024 * 1024)} MB")
+    received = await asyncio.to_thread(received_content, filename, data, runtime.settings.data_dir / "tmp")
+    return await accept_upload(principal, received, collection_id, runtime)
+
+
 async def get(principal: Principal, document_id: str) -> Document:
     """A document in a collection the caller can read, or NotFound."""
     visible_ids = await collections.searchable(principal, None)
@@ -128,6 +138,14 @@ async def delete(principal: Principal, document_id: str, runtime: Runtime) -> No
     collection = await Collection.get(id=document.collection_id)
     _check_may_change(principal, collection)
     await remove(document, runtime)
+    # live lists of the org drop it (the event goes to whoever saw its processing)
+    await runtime.events.append(
+        document_stream(document.id),
+        "deleted",
+        f"{document.name} was deleted",
+        audience=document_audience(collection),
+        document_id=str(document.id),
+    )
     await audit.record(
         "document.deleted",
         actor=principal,

@@ -9,10 +9,11 @@ from typing import Any
 
 from arq import Retry, cron
 
+from switchboard.agents import UsageSubject, record_tokens
 from switchboard.ingestion.errors import ExtractionFailed
 from switchboard.ingestion.index import delete_chunks, write_chunks
 from switchboard.ingestion.models import Collection, Document
-from switchboard.ingestion.resources import pipeline_of
+from switchboard.ingestion.resources import embedding_model_name, pipeline_of
 from switchboard.ingestion.service import document_audience, document_stream
 from switchboard.platform import leases
 from switchboard.platform.events import Audience
@@ -80,7 +81,7 @@ async def ingest_document(ctx: dict[str, Any], document_id: str) -> str:
         await lease.update(status="processing", attempts=attempts, error=None, progress=0.02)
         try:
             # Chunks are written only after `attempts` is counted, so a first attempt finds none to replace.
-            count, pages = await _process(runtime, document, report, replace=attempts > 1)
+            count, pages, tokens = await _process(runtime, document, report, replace=attempts > 1)
         except ExtractionFailed as exc:
             return await _fail(lease, report, exc.message)
         except Exception as exc:
@@ -94,12 +95,18 @@ async def ingest_document(ctx: dict[str, Any], document_id: str) -> str:
             status="completed", progress=1.0, chunk_count=count, page_count=pages, processed_at=datetime.now(UTC)
         ):
             return _taken_over(document)
+        # what the embedding took, as a usage record of the uploader (once: only the lease's holder gets here)
+        subject = UsageSubject(document.org_id, document.uploaded_by, "ingest", str(document.id))
+        await record_tokens(subject, embedding_model_name(runtime.settings), tokens)
         await report("complete", f"Ready: {count} passages indexed", progress=1.0, row=False, chunk_count=count)
     return "completed"
 
 
-async def _process(runtime: Runtime, document: Document, report: _Progress, *, replace: bool) -> tuple[int, int | None]:
-    """Index the document's chunks (replacing those of an earlier attempt when `replace`): their count and the pages."""
+async def _process(
+    runtime: Runtime, document: Document, report: _Progress, *, replace: bool
+) -> tuple[int, int | None, int]:
+    """Index the document's chunks (replacing those of an earlier attempt when `replace`): their count, the pages
+    and the tokens embedded."""
     pipeline = pipeline_of(runtime)
     async with pipeline.slot() as slot:
         report.begin()
@@ -126,7 +133,7 @@ async def _process(runtime: Runtime, document: Document, report: _Progress, *, r
                 )
         finally:
             pipeline.drop(queued)
-    return len(pieces), pages
+    return len(pieces), pages, sum(piece.token_count for piece in pieces)
 
 
 async def _fail(lease: leases.Lease[Document], report: _Progress, reason: str) -> str:

@@ -163,3 +163,12 @@ async def receive_upload(
         receiver.hash.hexdigest(),
         receiver.fields,
     )
+
+
+def received_content(filename: str, data: bytes, tmp_dir: Path) -> ReceivedFile:
+    """A document given whole (a job's input, not a multipart body) as an upload on disk, hashed."""
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix="content-", dir=tmp_dir)
+    with os.fdopen(fd, "wb") as file:
+        file.write(data)
+    return ReceivedFile(filename, "application/octet-stream", Path(name), len(data), hashlib.sha256(data).hexdigest())

@@ -23,7 +23,7 @@ jobs = Blueprint("jobs", __name__, url_prefix="/api/v1/jobs")
 
 class JobIn(BaseModel):
     """Work to run: its kind and its input (chat: message, mode, conversation_id; workflow_run: workflow_id, input;
-    agent_run: agent, instruction)."""
+    agent_run: agent, instruction; ingest: filename, and text or content_base64, collection_id)."""
 
     kind: Literal["chat", "ingest", "workflow_run", "agent_run"]
     input: dict[str, Any] = Field(default_factory=dict)
@@ -93,7 +93,11 @@ def _out(job: service.Job) -> dict[str, Any]:
 @validate_request(JobIn)
 @validate_response(JobAccepted, 202)
 async def submit(data: JobIn) -> tuple[JobAccepted, int]:
-    """Submit work; the same `Idempotency-Key` returns the same job. 422 for `ingest` (upload instead)."""
+    """Submit work; the same `Idempotency-Key` returns the same job; its estimate is made before it starts.
+
+    An `ingest` job takes a document whole in the JSON body (larger files: `POST /documents/upload`, whose
+    document is then the job `ingest-<document id>`).
+    """
     job, before = await service.submit(
         current_principal(), runtime(), data.kind, data.input, request.headers.get(HEADER)
     )

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from switchboard.agents import Registry, totals
+from switchboard.agents import Registry, price_of, totals
 from switchboard.agents.providers.base import Message
-from switchboard.agents.providers_service import effective_model, estimate
+from switchboard.agents.providers_service import CHARS_PER_TOKEN, effective_model, estimate
 from switchboard.chat import agent_runs
 from switchboard.chat import service as chat
 from switchboard.chat.models import ChatTask
+from switchboard.ingestion import embedding_model_name
 from switchboard.ingestion import service as ingestion
 from switchboard.ingestion.models import Document
 from switchboard.platform.auth import Principal
@@ -97,7 +100,39 @@ async def submit(
         return await get(principal, f"workflow-{run.id}"), before
     if kind == "agent_run":
         return await _submit_agent_run(principal, runtime, job_input)
-    raise _invalid("kind", "documents are submitted with POST /api/v1/documents/upload; their job is ingest-<id>")
+    if kind == "ingest":
+        return await _submit_ingest(principal, runtime, job_input)
+    raise _invalid("kind", f"kind must be one of {', '.join(KINDS)}")
+
+
+async def _submit_ingest(principal: Principal, runtime: Runtime, job_input: dict[str, Any]) -> tuple[Job, CostEstimate]:
+    """A document given in the job's input (`text`, or `content_base64` for a binary file) with its `filename`.
+
+    Bodies are JSON and capped (MAX_JSON_BODY_BYTES): a large file goes through the multipart upload.
+    """
+    filename, text, encoded = job_input.get("filename"), job_input.get("text"), job_input.get("content_base64")
+    if not isinstance(filename, str) or not filename.strip() or len(filename) > 300 or "/" in filename:
+        raise _invalid("input.filename", "an ingest job needs input.filename (a file name with its extension)")
+    if (text is None) == (encoded is None):
+        raise _invalid("input.text", "an ingest job needs input.text or input.content_base64 (one of them)")
+    if text is not None:
+        if not isinstance(text, str):
+            raise _invalid("input.text", "input.text must be a string")
+        data, tokens = text.encode(), len(text) // CHARS_PER_TOKEN
+    else:
+        try:
+            data, tokens = base64.b64decode(str(encoded), validate=True), None
+        except (binascii.Error, ValueError):
+            raise _invalid("input.content_base64", "input.content_base64 is not valid base64") from None
+    collection = job_input.get("collection_id")
+    if collection is not None and not isinstance(collection, str):
+        raise _invalid("input.collection_id", "input.collection_id must be a collection's id")
+    model = embedding_model_name(runtime.settings)
+    # the embedder reads every token once and writes none; a binary file's tokens are known once its text is
+    cost = None if tokens is None else price_of(runtime.settings.model_prices, model, tokens, 0)
+    before = CostEstimate(model, tokens, 0, cost)
+    document = await ingestion.accept_content(principal, filename.strip(), data, collection, runtime)
+    return await get(principal, f"ingest-{document.id}"), before
 
 
 async def _submit_agent_run(
@@ -221,7 +256,7 @@ async def usage(principal: Principal, runtime: Runtime, job: Job) -> JobUsage:
     else:
         document = await Document.get(id=subject)
         chunks = document.chunk_count
-        spent = await totals(principal.org_id, "ingest", [], prices)
+        spent = await totals(principal.org_id, "ingest", [str(subject)], prices)
     return JobUsage(
         spent.calls, spent.prompt_tokens, spent.completion_tokens, spent.total_tokens, chunks, steps, spent.cost
     )

@@ -114,7 +114,7 @@ async def documents() -> PageResponse:
     principal = await signed_in()
     if principal is None:
         return _to_login()
-    return await _page("documents.html", principal)
+    return await _page("documents.html", principal, live="document")
 
 
 @web.get("/documents/<document_id>")
@@ -144,7 +144,7 @@ async def workflows() -> PageResponse:
     principal = await signed_in()
     if principal is None:
         return _to_login()
-    return await _page("workflows.html", principal)
+    return await _page("workflows.html", principal, live="workflow")
 
 
 @web.get("/workflows/<workflow_id>")
@@ -154,7 +154,7 @@ async def workflow_editor(workflow_id: str) -> PageResponse:
     principal = await signed_in()
     if principal is None:
         return _to_login()
-    return await _page("workflow_editor.html", principal, workflow_id=workflow_id)
+    return await _page("workflow_editor.html", principal, workflow_id=workflow_id, live="workflow")
 
 
 @web.get("/workflows/<workflow_id>/runs/<run_id>")

@@ -3,6 +3,7 @@ a completion streamed token by token from an OpenAI-compatible server, and a cle
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 from decimal import Decimal
 
@@ -11,6 +12,8 @@ import pytest
 from switchboard.agents.models import UsageRecord
 from tests.chat.helpers import bring_own_model, parse_sse, wait_status
 from tests.fakes.openai_server import FakeOpenAI, Turn
+from tests.ingestion import samples
+from tests.ingestion.test_documents import wait_processed
 
 PRICES = {"fake-model": {"prompt": 1.0, "completion": 2.0}}
 
@@ -19,8 +22,6 @@ PRICES = {"fake-model": {"prompt": 1.0, "completion": 2.0}}
 def fake_model() -> Iterator[FakeOpenAI]:
     with FakeOpenAI() as server:
         yield server
-
-
 
 
 async def test_one_job_per_key_estimated_first_and_its_usage_is_its_records(
@@ -58,8 +59,50 @@ async def test_one_job_per_key_estimated_first_and_its_usage_is_its_records(
 
     other = await signup()
     assert (await other.get(f"/api/v1/jobs/{job['job_id']}")).status_code == 404
-    refused = await ada.post("/api/v1/jobs", json={"kind": "ingest", "input": {}})
-    assert refused.status_code == 422
+
+
+async def test_an_ingest_job_indexes_its_text_once_per_key_and_its_usage_is_the_embedding(signup, worker):
+    ada = await signup()
+    text = "# Harbour guide\n\nThe lighthouse keeper logs every passing ship in a leather-bound ledger.\n"
+    body = {"kind": "ingest", "input": {"filename": "harbour.md", "text": text}}
+    first = await ada.post("/api/v1/jobs", json=body, headers={"Idempotency-Key": "ingest-1"})
+    assert first.status_code == 202, await first.get_data(as_text=True)
+    job = await first.get_json()
+    assert job["job_id"].startswith("ingest-") and job["kind"] == "ingest"
+    assert job["estimate"]["model"] == "all-MiniLM-L6-v2" and job["estimate"]["prompt_tokens"] == len(text) // 4
+    again = await ada.post("/api/v1/jobs", json=body, headers={"Idempotency-Key": "ingest-1"})
+    assert (await again.get_json())["job_id"] == job["job_id"]
+    document_id = job["job_id"].removeprefix("ingest-")
+    status = await wait_processed(ada, document_id)
+    assert status["status"] == "completed"
+    listed = await (await ada.get("/api/v1/documents")).get_json()
+    assert [d["name"] for d in listed["items"]] == ["harbour.md"]
+    found = await (await ada.post("/api/v1/documents/query", json={"query": "who records the ships?"})).get_json()
+    assert found["results"] and found["results"][0]["document_id"] == document_id
+
+    usage = await (await ada.get(f"/api/v1/jobs/{job['job_id']}/usage")).get_json()
+    (record,) = await UsageRecord.filter(subject_type="ingest", subject_id=document_id)
+    assert record.model == "all-MiniLM-L6-v2" and record.completion_tokens == 0
+    assert usage["calls"] == 1 and usage["chunks"] == 1
+    assert usage["prompt_tokens"] == usage["total_tokens"] == record.prompt_tokens > 10
+
+    pdf = samples.pdf(["A binary file travels as base64."])
+    encoded = {"filename": "notes.pdf", "content_base64": base64.b64encode(pdf).decode()}
+    binary = await ada.post("/api/v1/jobs", json={"kind": "ingest", "input": encoded})
+    assert binary.status_code == 202 and (await binary.get_json())["estimate"]["prompt_tokens"] is None
+    refusals = [
+        ({}, 422),
+        ({"filename": "a.md"}, 422),
+        ({"filename": "a.md", "text": "x", "content_base64": "eA=="}, 422),
+        ({"filename": "a.pdf", "content_base64": "not base64!"}, 422),
+        ({"filename": "../a.md", "text": "x"}, 422),
+        ({"filename": "a.exe", "text": "x"}, 415),
+        ({"filename": "again.md", "text": text}, 409),  # the same text is in the collection already
+    ]
+    for given, status_code in refusals:
+        refused = await ada.post("/api/v1/jobs", json={"kind": "ingest", "input": given})
+        assert refused.status_code == status_code, (given, await refused.get_data(as_text=True))
+    assert len((await (await ada.get("/api/v1/documents")).get_json())["items"]) == 2  # nothing half-written
 
 
 async def test_execute_streams_tokens_and_counts_them_and_without_a_model_says_so(signup, fake_model):

@@ -152,9 +152,7 @@ class OrgHub:
             feed.task.cancel()
             del self.feeds[sub.org_id]
 
-    async def read_after(
-        self, org_id: str, after: str, keep: Callable[[Event], bool] = lambda _: True
-    ) -> list[Event]:
+    async def read_after(self, org_id: str, after: str, keep: Callable[[Event], bool] = lambda _: True) -> list[Event]:
         """Events of the org stream after `after` that `keep` keeps, from Redis (at most BACKLOG_LIMIT)."""
         events: list[Event] = []
         cursor = after

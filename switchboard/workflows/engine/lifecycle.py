@@ -12,6 +12,7 @@ from switchboard.workflows.engine.runner import CANCEL_CHANNEL, Engine, engine_f
 
 log = logging.getLogger(__name__)
 
+
 async def start(runtime: Runtime) -> None:
     """Register the resume handler of `workflow_step` approvals and listen for cancelled runs."""
     from switchboard.approvals import register_resume_handler

@@ -3,9 +3,6 @@
 import { ApiError, api, bytes, el, readable, show, toLogin, when } from "./api.js";
 
 const DONE = new Set(["completed", "failed"]);
-const DOCUMENT_EVENTS = ["queued", "processing", "extracted", "progress", "retrying", "complete", "error"];
-// browsers keep about six connections per server over HTTP/1.1: follow a few streams, poll the rest
-const MAX_STREAMS = 3;
 
 const uploadForm = document.getElementById("upload-form");
 const fileInput = document.getElementById("file");
@@ -24,7 +21,6 @@ const searchNotice = document.getElementById("search-notice");
 const results = document.getElementById("search-results");
 
 const rows = new Map(); // document id -> { row, doc }
-const streams = new Map(); // document id -> EventSource
 let pollTimer = null;
 let collections = []; // what the caller can read: their personal collections and the org's
 const MAX_UPLOADS = 2; // files sent at the same time; the rest wait their turn
@@ -166,7 +162,7 @@ async function loadDocuments() {
     rows.clear();
     tbody.replaceChildren(...page.items.map(renderRow));
     refreshEmpty();
-    for (const doc of page.items) if (!DONE.has(doc.status)) watch(doc.id);
+    schedulePoll();
   } catch (err) {
     notify("error", "Could not load your documents: " + readable(err));
   }
@@ -193,56 +189,67 @@ function forget(id) {
   const entry = rows.get(id);
   if (entry) entry.row.remove();
   rows.delete(id);
-  const source = streams.get(id);
-  if (source) source.close();
-  streams.delete(id);
   refreshEmpty();
 }
 
 // --- following processing -----------------------------------------------------------------------
+// The org's live stream (opened by the navigation, `live:document`) brings every document event the
+// person may see: their own uploads, and anyone's in the org's collections, from this page or not. A
+// document the list does not show yet appears when its first event comes; progress moves as it is
+// indexed; a deleted one leaves. A slow poll of unfinished documents covers a stream that is down.
 
-function watch(id) {
-  if (streams.has(id)) return;
-  if (streams.size >= MAX_STREAMS) {
-    schedulePoll();
-    return;
-  }
-  const source = new EventSource(`/api/v1/documents/${encodeURIComponent(id)}/progress`);
-  streams.set(id, source);
-  const onEvent = (type) => (event) => {
-    let payload = {};
-    try {
-      payload = JSON.parse(event.data);
-    } catch (err) {
-      return;
-    }
-    if (type === "complete" || type === "error") {
-      source.close();
-      streams.delete(id);
-      refreshOne(id).then(startWaiting);
-      return;
-    }
-    const changes = { message: payload.message, status: type === "queued" ? "pending" : "processing" };
-    if (typeof payload.progress === "number") changes.progress = payload.progress;
-    update(id, changes);
-  };
-  for (const type of DOCUMENT_EVENTS) source.addEventListener(type, onEvent(type));
-  source.onerror = (event) => {
-    if (event.data !== undefined) return; // the document's own "error" event, handled above
-    if (source.readyState === EventSource.CLOSED) {
-      streams.delete(id);
-      schedulePoll();
-    }
-  };
+const LIVE_POLL_MS = 10000;
+const QUICK_POLL_MS = 1500;
+let liveDown = false;
+
+function shown(doc) {
+  return !filter.value || filter.value === doc.collection_id;
 }
 
-// documents no stream follows: look at their status now and then
+async function arrived(id) {
+  const doc = await refreshOne(id);
+  if (doc && shown(doc)) {
+    if (!tbody.contains(rows.get(doc.id).row)) tbody.prepend(rows.get(doc.id).row);
+    refreshEmpty();
+  } else if (doc) {
+    forget(doc.id);
+  }
+}
+
+document.addEventListener("live:document", (event) => {
+  const data = event.detail;
+  const id = data.document_id;
+  if (!id) return;
+  const type = data.update_type;
+  if (type === "deleted") {
+    forget(id);
+    return;
+  }
+  if (!rows.has(id)) {
+    if (type === "queued") arrived(id);
+    return;
+  }
+  if (type === "complete" || type === "error") {
+    refreshOne(id);
+    return;
+  }
+  const changes = { message: data.message, status: type === "queued" ? "pending" : "processing" };
+  if (typeof data.progress === "number") changes.progress = data.progress;
+  update(id, changes);
+});
+document.addEventListener("live:closed", () => {
+  liveDown = true;
+  schedulePoll();
+});
+
+// unfinished documents: look at their status now and then (often when the live stream is down)
 function schedulePoll() {
   if (pollTimer) return;
+  const waiting = () => [...rows.values()].map((e) => e.doc).filter((d) => !DONE.has(d.status));
+  if (!waiting().length) return;
   pollTimer = window.setTimeout(async () => {
     pollTimer = null;
-    const waiting = [...rows.values()].map((e) => e.doc).filter((d) => !DONE.has(d.status) && !streams.has(d.id));
-    for (const doc of waiting) {
+    for (const doc of waiting()) {
       try {
         const status = await api(`/documents/${encodeURIComponent(doc.id)}/status`);
         if (DONE.has(status.status)) await refreshOne(doc.id);
@@ -251,14 +258,8 @@ function schedulePoll() {
         if (err.status === 404) forget(doc.id);
       }
     }
-    startWaiting();
-  }, 1500);
-}
-
-function startWaiting() {
-  for (const { doc } of rows.values()) {
-    if (!DONE.has(doc.status) && !streams.has(doc.id)) watch(doc.id);
-  }
+    schedulePoll();
+  }, liveDown ? QUICK_POLL_MS : LIVE_POLL_MS);
 }
 
 async function remove(id) {
@@ -328,14 +329,8 @@ async function uploadOne(file, collectionId) {
   try {
     const accepted = await send(file, collectionId, (pct) => line.progress(pct));
     line.done("uploaded; being processed below");
-    const doc = await refreshOne(accepted.id);
-    if (doc && (!filter.value || filter.value === doc.collection_id)) {
-      tbody.prepend(rows.get(doc.id).row);
-      refreshEmpty();
-      if (!DONE.has(doc.status)) watch(doc.id);
-    } else if (doc) {
-      forget(doc.id);
-    }
+    await arrived(accepted.id);
+    schedulePoll();
     return true;
   } catch (err) {
     line.failed(uploadProblem(err));

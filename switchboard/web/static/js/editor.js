@@ -539,6 +539,12 @@ async function loadRuns() {
   }
 }
 document.getElementById("runs-filter").addEventListener("change", loadRuns);
+// runs of this workflow start, wait and end live (the navigation's org stream): the list is read again
+// once for each burst of the org's workflow events
+let runsTimer = null;
+document.addEventListener("live:workflow", () => {
+  if (!runsTimer) runsTimer = window.setTimeout(() => { runsTimer = null; loadRuns(); }, 500);
+});
 
 // --- start -------------------------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-// The top bar: sign out, and the count of approvals waiting for the signed-in person.
+// The top bar: sign out, the count of approvals waiting for the signed-in person, and the org's live stream.
 import { api, readable } from "./api.js";
 
 const button = document.getElementById("sign-out");
@@ -19,12 +19,22 @@ if (button) {
   });
 }
 
-// The badge follows the org's live stream (approval events only): a request addressed to this person or
-// decided changes the count at once. A slow poll stays as the fallback for a stream that cannot connect,
-// and the count is read again when the tab comes back or a page says it decided something.
+// One connection to the org's live stream serves the page: approval events move the badge, and a page that
+// shows live lists names its kinds on <body data-live="document workflow">; each event is handed on as a
+// `live:<kind>` DOM event (detail: the event's data, with `update_type`). A slow poll stays as the badge's
+// fallback for a stream that cannot connect, and the count is read again when the tab comes back or a page
+// says it decided something. EventSource reconnects by itself with Last-Event-ID, so nothing is missed.
 const BADGE_POLL_MS = 60000;
 const badge = document.getElementById("approvals-badge");
 const link = document.getElementById("nav-approvals");
+const LIVE_TYPES = {
+  approval: ["approval_requested", "approval_decided"],
+  document: ["queued", "processing", "extracted", "progress", "retrying", "complete", "error", "deleted"],
+  workflow: [
+    "step_started", "step_waiting", "step_completed", "step_skipped", "step_failed", "step_retrying",
+    "approval_resolved", "completed", "failed", "cancelled",
+  ],
+};
 
 export function setApprovalCount(count) {
   if (!badge) return;
@@ -44,22 +54,34 @@ async function refreshBadge() {
   }
 }
 
-function followApprovals() {
-  if (typeof EventSource === "undefined") return;
-  const source = new EventSource("/api/v1/events/stream?kinds=approval");
-  for (const type of ["approval_requested", "approval_decided"]) {
-    source.addEventListener(type, (event) => {
-      refreshBadge();
-      // pages showing approvals (the inbox) reread their list
-      document.dispatchEvent(new CustomEvent("live:approval", { detail: JSON.parse(event.data) }));
-    });
+function followOrg(kinds) {
+  if (typeof EventSource === "undefined" || !kinds.length) return;
+  const source = new EventSource(`/api/v1/events/stream?kinds=${kinds.join(",")}`);
+  for (const kind of kinds) {
+    for (const type of LIVE_TYPES[kind]) {
+      source.addEventListener(type, (event) => {
+        let data;
+        try {
+          data = JSON.parse(event.data);
+        } catch (err) {
+          return;
+        }
+        if (data.kind !== kind) return; // the same type name in another kind has its own listener
+        if (kind === "approval") refreshBadge();
+        document.dispatchEvent(new CustomEvent(`live:${kind}`, { detail: data }));
+      });
+    }
   }
-  // EventSource reconnects by itself with Last-Event-ID; one refused for good (signed out) stays closed
+  // one refused for good (signed out) stays closed; pages keep their own slow fallbacks
+  source.addEventListener("error", () => {
+    if (source.readyState === EventSource.CLOSED) document.dispatchEvent(new CustomEvent("live:closed"));
+  });
 }
 
+const pageKinds = (document.body.dataset.live || "").split(/\s+/).filter((k) => k in LIVE_TYPES);
+followOrg([...new Set([...(badge ? ["approval"] : []), ...pageKinds])]);
 if (badge) {
   refreshBadge();
-  followApprovals();
   window.setInterval(refreshBadge, BADGE_POLL_MS);
   document.addEventListener("visibilitychange", refreshBadge);
   document.addEventListener("approvals:changed", (event) => {

@@ -27,8 +27,11 @@ function lastRunView(run, workflowId) {
     " ", el("time", { className: "muted small", text: when(run.created_at) }));
 }
 
+const lastRuns = new Map(); // workflow id -> its row's last-run cell
+
 function row(workflow) {
   const lastRun = el("span", { className: "last-run" }, lastRunView(undefined));
+  lastRuns.set(workflow.id, lastRun);
   const actions = el("div", { className: "row wrap actions" });
   for (const action of STATUS_ACTIONS[workflow.status] || []) {
     actions.append(el("button", {
@@ -66,6 +69,7 @@ async function load() {
   const status = filter.value ? `&status=${encodeURIComponent(filter.value)}` : "";
   try {
     const page = await api(`/workflows?limit=100${status}`);
+    lastRuns.clear();
     list.replaceChildren(...page.items.map(row));
     empty.hidden = page.items.length > 0;
   } catch (err) {
@@ -130,6 +134,31 @@ document.getElementById("create-generated").addEventListener("submit", async (ev
     status.textContent = "";
     button.disabled = false;
   }
+});
+
+// Runs start, wait and end live (the navigation's org stream, `live:workflow`): the org's newest runs are
+// read once for a burst of events, and each row shows its workflow's newest.
+const LIVE_QUIET_MS = 500;
+let liveTimer = null;
+
+async function refreshLastRuns() {
+  liveTimer = null;
+  try {
+    const newest = await api("/workflows/dashboard/latest-runs?limit=100");
+    const seen = new Set();
+    for (const run of newest.items) {
+      const cell = lastRuns.get(run.workflow_id);
+      if (!cell || seen.has(run.workflow_id)) continue;
+      seen.add(run.workflow_id);
+      cell.replaceChildren(lastRunView(run, run.workflow_id));
+    }
+  } catch (err) {
+    // the cells keep what they showed; the next event tries again
+  }
+}
+
+document.addEventListener("live:workflow", () => {
+  if (!liveTimer) liveTimer = window.setTimeout(refreshLastRuns, LIVE_QUIET_MS);
 });
 
 filter.addEventListener("change", load);
