@@ -25,8 +25,11 @@ browser:
 run: install
 	$(BIN)/switchboard serve
 
+# Two sessions side by side (pytest-xdist), each with its own embedded servers and worker processes; a test
+# file stays in one session. More sessions than two only queue up on a 2-core machine.
+TEST_SESSIONS ?= 2
 test: install browser
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_SESSIONS) --dist loadfile
 
 # PNGs of the pages (workflows, approvals, settings, admin console, entry) for the README (real servers, a real worker); not in `make test`.
 screenshots: install browser

@@ -188,6 +188,12 @@ class ChatSettings(BaseSettings):
     chat_base_url: str | None = Field(None, description="OpenAI-compatible endpoint of the platform's default model.")
     chat_api_key: str | None = Field(None, description="API key of that endpoint.")
     chat_model: str = Field("gpt-4o-mini", description="The platform's default chat model.")
+    chat_task_lease_seconds: float = Field(
+        15.0,
+        gt=0,
+        description="Lease of a running chat task, renewed every third of it; a dead worker's task is taken "
+        "over once it runs out (plus the watchdog's 5 s beat).",
+    )
 
 
 class WorkflowEngineSettings(BaseSettings):
@@ -213,6 +219,12 @@ class IngestionSettings(BaseSettings):
     """Documents: uploads, embeddings, search."""
 
     max_upload_bytes: int = Field(50 * 1024 * 1024, description="Largest document accepted (413 above).")
+    document_lease_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="Lease of a document being processed, renewed every third of it; a dead worker's document "
+        "is processed again once it runs out (plus the watchdog's 5 s beat).",
+    )
     embedder: str = Field(
         "onnx-quantized",
         description="Embedding backend: onnx-quantized (default), onnx, torch (sentence-transformers), or openai.",

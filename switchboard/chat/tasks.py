@@ -26,7 +26,6 @@ from switchboard.platform.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-LEASE_SECONDS = 15.0
 HELD_POLL_SECONDS = 0.25
 """How often a job looks again at a task another job holds (see `_take_when_free`)."""
 CANCEL_POLL_SECONDS = 0.2
@@ -36,7 +35,7 @@ CANCEL_POLL_SECONDS = 0.2
 async def run_chat_task(ctx: dict[str, Any], task_id: str) -> str:
     """Answer one task, streaming each step; safe to run twice and to resume after an approval."""
     runtime: Runtime = ctx["runtime"]
-    lease = await _take_when_free(task_id)
+    lease = await _take_when_free(task_id, runtime.settings.chat_task_lease_seconds)
     if lease is None:
         return "finished, gone, or another job holds it"
     task = lease.row
@@ -153,17 +152,17 @@ async def _keep_partial(task: ChatTask, emit: Recorder) -> None:
         )
 
 
-async def _take_when_free(task_id: str) -> leases.Lease[ChatTask] | None:
+async def _take_when_free(task_id: str, lease_seconds: float) -> leases.Lease[ChatTask] | None:
     """The task's lease, once no other job holds it; None when the task is done or gone, or still
     held after a lease's length.
 
     An approval decided while the job that asked for it is still letting go of the task queues
     the resuming job then: it must run after that job, not give up. If the holder died, its lease
-    runs out within `LEASE_SECONDS` and this job takes the task over.
+    runs out within `lease_seconds` and this job takes the task over.
     """
-    deadline = time.monotonic() + LEASE_SECONDS
+    deadline = time.monotonic() + lease_seconds
     while True:
-        lease = await leases.take(ChatTask, task_id, seconds=LEASE_SECONDS, statuses=ACTIVE_STATUSES)
+        lease = await leases.take(ChatTask, task_id, seconds=lease_seconds, statuses=ACTIVE_STATUSES)
         if lease is not None or time.monotonic() > deadline:
             return lease
         if not await ChatTask.filter(id=task_id, status__in=ACTIVE_STATUSES).exists():
@@ -242,4 +241,4 @@ async def recover_abandoned(ctx: dict[str, Any]) -> int:
 
 
 JOBS = [run_chat_task, remember_from_task]
-CRON = [cron(recover_abandoned, second={0, 10, 20, 30, 40, 50}, unique=True, run_at_startup=True)]
+CRON = [cron(recover_abandoned, second=set(range(0, 60, 5)), unique=True, run_at_startup=True)]

@@ -21,7 +21,6 @@ from switchboard.platform.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-LEASE_SECONDS = 30.0
 MAX_ATTEMPTS = 3
 BATCH = 64
 QUEUED_GRACE = timedelta(seconds=60)
@@ -70,7 +69,9 @@ class _Progress:
 async def ingest_document(ctx: dict[str, Any], document_id: str) -> str:
     """Process one document; safe to run twice (a retry replaces partial chunks)."""
     runtime: Runtime = ctx["runtime"]
-    lease = await leases.take(Document, document_id, seconds=LEASE_SECONDS, statuses=("pending", "processing"))
+    lease = await leases.take(
+        Document, document_id, seconds=runtime.settings.document_lease_seconds, statuses=("pending", "processing")
+    )
     if lease is None:
         return "finished, gone, or another job holds it"
     document, report = lease.row, _Progress(runtime, lease)
@@ -167,4 +168,4 @@ async def watch_documents(ctx: dict[str, Any]) -> int:
 
 
 JOBS = [ingest_document]
-CRON = [cron(watch_documents, second={5, 25, 45}, unique=True, run_at_startup=True)]
+CRON = [cron(watch_documents, second=set(range(2, 60, 5)), unique=True, run_at_startup=True)]

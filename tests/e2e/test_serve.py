@@ -56,6 +56,8 @@ def first_serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         "SWITCHBOARD_DATA_DIR": str(home / "var"),
         "EMBEDDED_WORKER": "1",
         "LOG_LEVEL": "INFO",
+        # a task whose worker died is taken over once its lease runs out: seconds here, not the default 15
+        "CHAT_TASK_LEASE_SECONDS": "5",
         "RATE_LIMITS": json.dumps({"register": "100/minute", "api_user": "100000/minute", "api_ip": "100000/minute"}),
     }
     port = processes.free_port()

@@ -9,7 +9,8 @@ import signal
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -31,26 +32,48 @@ class Cluster:
 
     url: str
     workers: list[processes.Proc]
+    env: dict[str, str] = field(default_factory=dict)
+    logs: Path = Path()
 
     def worker_with_pid(self, pid: int) -> processes.Proc:
         return next(w for w in self.workers if w.pid == pid)
 
 
-@pytest.fixture
-def cluster(process_env, app, clean, tmp_path) -> Iterator[Cluster]:
-    env = {**process_env, "QUEUE_NAME": f"switchboard:death:{uuid.uuid4().hex[:8]}"}
+@pytest.fixture(scope="module")
+def running(process_env, app, tmp_path_factory) -> Iterator[Cluster]:
+    """The module's web process and two workers, on a queue of their own, with short leases so that a dead
+    worker's work is taken over in seconds."""
+    logs = tmp_path_factory.mktemp("death")
+    env = {
+        **process_env,
+        "QUEUE_NAME": f"switchboard:death:{uuid.uuid4().hex[:8]}",
+        "CHAT_TASK_LEASE_SECONDS": "5",
+        "DOCUMENT_LEASE_SECONDS": "5",
+    }
     port = processes.free_port()
-    serve = processes.start_serve(env, port, tmp_path / "serve.log")
-    workers = [processes.start_worker(env, tmp_path / f"worker{i}.log") for i in range(2)]
+    serve = processes.start_serve(env, port, logs / "serve.log")
+    cluster = Cluster(
+        f"http://127.0.0.1:{port}", [processes.start_worker(env, logs / f"worker{i}.log") for i in range(2)]
+    )
+    cluster.env, cluster.logs = env, logs
     try:
-        url = f"http://127.0.0.1:{port}"
-        processes.wait_healthy(serve, url)
-        for worker in workers:
+        processes.wait_healthy(serve, cluster.url)
+        for worker in cluster.workers:
             processes.wait_worker_ready(worker)
-        yield Cluster(url, workers)
+        yield cluster
     finally:
-        for proc in [serve, *workers]:
+        for proc in [serve, *cluster.workers]:
             proc.stop()
+
+
+@pytest.fixture
+def cluster(running: Cluster) -> Cluster:
+    """The module's cluster with two live workers (one killed by an earlier test is replaced)."""
+    for i, worker in enumerate(running.workers):
+        if worker.popen.poll() is not None:
+            running.workers[i] = processes.start_worker(running.env, running.logs / f"worker{i}-{worker.pid}.log")
+            processes.wait_worker_ready(running.workers[i])
+    return running
 
 
 async def _account(http: httpx.AsyncClient) -> dict[str, str]:

@@ -42,6 +42,24 @@ async def test_sign_in_redirects_back_and_sign_out_ends_the_session(page: Page, 
     await expect(page).to_have_url(re.compile(r"/login\?next="))
 
 
+async def test_a_form_is_never_sent_by_the_browser_itself_so_no_password_lands_in_a_url(page: Page, person: Person):
+    # the page's scripts do not arrive (a slow or failing network): the form cannot be sent by the browser
+    await page.route("**/assets/js/**", lambda route: route.abort())
+    await page.goto("/login")
+    await expect(page.get_by_role("button", name="Sign in")).to_be_disabled()
+    await page.get_by_label("Email").fill(person.email)
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_label("Password").press("Enter")
+    await page.wait_for_timeout(300)
+    assert PASSWORD not in page.url and "password" not in page.url
+    await expect(page).to_have_url(re.compile(r"/login$"))
+    # with its scripts, the same form signs in
+    await page.unroute("**/assets/js/**")
+    await page.reload()
+    await sign_in(page, person, "/settings")
+    await expect(page.locator(".who")).to_have_text(person.email)
+
+
 async def _upload_handbook(page: Page) -> None:
     await page.goto("/documents")
     await expect(page.get_by_text("No documents yet")).to_be_visible()

@@ -97,3 +97,13 @@ export function readable(err) {
   }
   return text;
 }
+
+// Forms are sent by the page's script, never by the browser itself (that would put their fields, a
+// password too, in a URL): their submit buttons come disabled and are enabled once every module of the
+// page has run and attached its handlers (a task after this module's evaluation).
+window.setTimeout(() => {
+  for (const button of document.querySelectorAll("[data-needs-js]")) {
+    button.disabled = false;
+    button.removeAttribute("data-needs-js");
+  }
+}, 0);
