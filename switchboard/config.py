@@ -122,6 +122,16 @@ class SecuritySettings(BaseSettings):
         default_factory=dict,
         description='Overrides of named rate limits as JSON, e.g. {"login": "20/minute", "api_user": "1000/minute"}.',
     )
+    password_hash_time_cost: int = Field(
+        3, ge=1, le=20, description="argon2id passes over memory per password hash (RFC 9106's second choice: 3)."
+    )
+    password_hash_memory_kib: int = Field(
+        65536,
+        ge=1024,
+        le=4_194_304,
+        description="argon2id memory per password hash, in KiB (64 MiB). A changed cost applies to new passwords "
+        "and to each stored one at its next sign-in.",
+    )
     secret_key: str | None = Field(
         None,
         description="Signs tokens and derives encryption keys. Generated into the data dir for the embedded default; "

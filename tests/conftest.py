@@ -40,6 +40,7 @@ TEST_SECRET = "test-secret-key-0123456789abcdef0123456789abcdef"
 JOBS_FINISH_SECONDS = 10.0
 """How long `clean` lets the jobs still running finish (a marker a killed worker left lives on)."""
 TEST_AGENT_PLUGIN = "tests.support.workflow_tools:agents"
+TEST_HASH_COST = (1, 1024)  # argon2id time cost, memory in KiB
 
 
 @pytest.fixture(scope="session")
@@ -73,6 +74,10 @@ def settings(server_urls: tuple[str, str], data_dir: Path) -> Settings:
         rate_limits=TEST_RATE_LIMITS,
         # the workflow engine's tests count tool calls with a test agent, in the app and every worker
         agent_plugins=[TEST_AGENT_PLUGIN],
+        # argon2id still, at its cheapest: the suite signs up over a thousand people (the default cost is
+        # 0.1-0.2 s a hash and as much a sign-in); the default's own path is tested in test_secrets
+        password_hash_time_cost=TEST_HASH_COST[0],
+        password_hash_memory_kib=TEST_HASH_COST[1],
     )
 
 
@@ -101,6 +106,8 @@ def process_env(settings: Settings, hook_server: HookServer) -> dict[str, str]:
         "HTTP_AGENT_ALLOWED": json.dumps([f"127.0.0.1:{hook_server.port}"]),
         "HTTP_AGENT_PRIVATE_NETWORKS": json.dumps(["127.0.0.0/8"]),
         "AGENT_PLUGINS": json.dumps([TEST_AGENT_PLUGIN]),
+        "PASSWORD_HASH_TIME_COST": str(TEST_HASH_COST[0]),
+        "PASSWORD_HASH_MEMORY_KIB": str(TEST_HASH_COST[1]),
     }
 
 

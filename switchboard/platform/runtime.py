@@ -13,6 +13,7 @@ from switchboard.platform.events import EventLog, RedisEventLog
 from switchboard.platform.mailer import Mailer, OutboxMailer
 from switchboard.platform.queue import Queue, redis_client
 from switchboard.platform.ratelimit import RateLimiter
+from switchboard.platform.security import configure_password_hashing
 from switchboard.platform.storage import LocalStorage, Storage
 
 T = TypeVar("T")
@@ -65,6 +66,7 @@ class Runtime:
         The seams default to production's: Redis Streams, a local folder, Redis-backed rate limits.
         """
         assert settings.database_url and settings.redis_url, "resolve embedded servers first"
+        configure_password_hashing(settings.password_hash_time_cost, settings.password_hash_memory_kib)
         # The pool is opened whole, now: a burst of requests or jobs never waits for new connections
         # (each costs PostgreSQL a new process, and this one a handshake and the pgvector codec).
         config = db.tortoise_config(settings.database_url, apps, settings.db_pool_max, pool_min=settings.db_pool_max)

@@ -12,7 +12,7 @@ import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-_hasher = PasswordHasher()  # argon2id with the library's recommended parameters
+_hasher = PasswordHasher()  # argon2id with the library's recommended parameters (RFC 9106's second choice)
 
 ACCESS_TOKEN_SECONDS = 15 * 60
 API_KEY_PREFIX = "sbk_"
@@ -23,6 +23,23 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+def configure_password_hashing(time_cost: int, memory_kib: int) -> None:
+    """Hash new passwords (and old ones at their next sign-in) with this argon2id cost."""
+    global _hasher, _dummy_hash
+    if (time_cost, memory_kib) == (_hasher.time_cost, _hasher.memory_cost):
+        return
+    _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
+    _dummy_hash = hash_password(secrets.token_urlsafe(16))
+
+
+def password_needs_rehash(password_hash: str) -> bool:
+    """True for a hash made with another cost than the configured one (it is replaced at sign-in)."""
+    try:
+        return _hasher.check_needs_rehash(password_hash)
+    except InvalidHashError:
+        return False
+
+
 def verify_password(password_hash: str, password: str) -> bool:
     """True when `password` matches the argon2id hash."""
     try:
@@ -31,8 +48,16 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
-# A hash to verify against when the user does not exist, so timing does not reveal who has an account.
-DUMMY_PASSWORD_HASH = hash_password(secrets.token_urlsafe(16))
+# A hash to verify against when the user does not exist, so timing does not reveal who has an account
+# (made with the configured cost, so it takes as long as a real one).
+_dummy_hash = hash_password(secrets.token_urlsafe(16))
+
+
+def verify_sign_in(password_hash: str | None, password: str) -> bool:
+    """`verify_password` for a sign-in, taking as long when there is no such account (`password_hash` None)."""
+    return verify_password(_dummy_hash if password_hash is None else password_hash, password) and (
+        password_hash is not None
+    )
 
 
 def new_token(nbytes: int = 32) -> str:

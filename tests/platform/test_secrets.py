@@ -39,3 +39,22 @@ async def test_passwords_and_keys_are_stored_only_as_hashes(signup, settings):
     assert PASSWORD not in dump and key["key"] not in dump
     session_cookie = next(c for c in ada.client.cookie_jar if c.name == "sb_session").value
     assert session_cookie not in dump
+
+
+async def test_a_password_hashed_at_another_cost_is_rehashed_at_sign_in_and_still_works(signup, app, settings):
+    from argon2 import PasswordHasher
+
+    from tests.support.accounts import sign_in
+
+    ada = await signup()
+    # stored when the cost was RFC 9106's second choice (the default); the tests run at a cheaper one
+    user = await User.get(email=ada.email)
+    user.password_hash = PasswordHasher(time_cost=3, memory_cost=65536).hash(PASSWORD)
+    await user.save(update_fields=["password_hash"])
+    await sign_in(app, ada.email, PASSWORD)
+    upgraded = (await User.get(email=ada.email)).password_hash
+    assert upgraded.startswith("$argon2id$") and f"m={settings.password_hash_memory_kib},t=" in upgraded
+    assert f"t={settings.password_hash_time_cost}," in upgraded
+    await sign_in(app, ada.email, PASSWORD)  # the new hash signs in
+    wrong = await ada.client.post("/api/v1/auth/login", json={"email": ada.email, "password": "not it"})
+    assert wrong.status_code == 401

@@ -30,12 +30,13 @@ from switchboard.platform.mailer import Mailer
 from switchboard.platform.orgs.models import Membership, Org
 from switchboard.platform.ratelimit import RateLimiter
 from switchboard.platform.security import (
-    DUMMY_PASSWORD_HASH,
     hash_password,
     hash_token,
     issue_access_token,
     new_token,
+    password_needs_rehash,
     verify_password,
+    verify_sign_in,
 )
 
 SESSION_DAYS = 30
@@ -144,7 +145,7 @@ async def login(
     await limiter.hit("login", ip or "unknown")
     await limiter.check("login_failures", email, "Too many failed sign-ins; try again later")
     user = await User.get_or_none(email=email)
-    valid = verify_password(user.password_hash if user else DUMMY_PASSWORD_HASH, password)
+    valid = verify_sign_in(user.password_hash if user else None, password)
     if user is None or not valid:
         await limiter.hit("login_failures", email, "Too many failed sign-ins; try again later")
         await audit.record(
@@ -174,6 +175,9 @@ async def login(
             )
             raise
     await limiter.clear("login_failures", email)
+    if password_needs_rehash(user.password_hash):  # the hashing cost changed: the stored hash follows it
+        user.password_hash = hash_password(password)
+        await user.save(update_fields=["password_hash"])
     if user.delete_requested_at is not None:
         user.delete_requested_at = None
         await user.save(update_fields=["delete_requested_at"])
