@@ -43,6 +43,16 @@ TEST_AGENT_PLUGIN = "tests.support.workflow_tools:agents"
 TEST_HASH_COST = (1, 1024)  # argon2id time cost, memory in KiB
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Sessions side by side (pytest-xdist) each start servers of their own; external ones they would share."""
+    external = os.environ.get("TEST_DATABASE_URL") or os.environ.get("TEST_REDIS_URL")
+    if external and getattr(config.option, "numprocesses", None):
+        raise pytest.UsageError(
+            "TEST_DATABASE_URL / TEST_REDIS_URL are shared by every session: run one (make test TEST_SESSIONS=1, "
+            "or pytest without -n)"
+        )
+
+
 @pytest.fixture(scope="session")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("var")
@@ -75,7 +85,7 @@ def settings(server_urls: tuple[str, str], data_dir: Path) -> Settings:
         # the workflow engine's tests count tool calls with a test agent, in the app and every worker
         agent_plugins=[TEST_AGENT_PLUGIN],
         # argon2id still, at its cheapest: the suite signs up over a thousand people (the default cost is
-        # 0.1-0.2 s a hash and as much a sign-in); the default's own path is tested in test_secrets
+        # 0.1-0.2 s a hash and as much a sign-in); test_secrets signs in over a hash of the default cost
         password_hash_time_cost=TEST_HASH_COST[0],
         password_hash_memory_kib=TEST_HASH_COST[1],
     )

@@ -234,8 +234,9 @@ async def recover_abandoned(ctx: dict[str, Any]) -> int:
     """Queue again the tasks whose worker died (their lease ran out); the inbox expires overdue approvals."""
     runtime: Runtime = ctx["runtime"]
     stale = await leases.abandoned(ChatTask, ("processing",))
-    for task_id in stale:
-        job_id = f"chat:{task_id}:recover:{datetime.now(UTC).timestamp():.0f}"
+    for task_id, lapsed in stale:
+        # one job per lapse, however many beats see it before a worker takes it
+        job_id = f"chat:{task_id}:recover:{lapsed.timestamp():.3f}"
         await runtime.queue.enqueue("run_chat_task", str(task_id), job_id=job_id)
     return len(stale)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from dataclasses import replace
 from typing import Any
@@ -22,6 +23,8 @@ from switchboard.platform.errors import Forbidden, NotFound, PayloadTooLarge, Va
 from switchboard.platform.events import Audience
 from switchboard.platform.ids import parse_id
 from switchboard.platform.runtime import Runtime
+
+log = logging.getLogger(__name__)
 
 
 def document_stream(document_id: uuid.UUID | str) -> str:
@@ -70,6 +73,9 @@ async def accept_upload(
             await runtime.storage.delete(storage_key)
             existing = await Document.get_or_none(collection_id=collection.id, sha256=received.sha256)
             raise DuplicateDocument(details={"document_id": str(existing.id) if existing else None}) from None
+        except BaseException:  # no row, no file: nothing is left behind
+            await runtime.storage.delete(storage_key)
+            raise
     finally:
         received.discard()
     await runtime.events.append(
@@ -138,14 +144,6 @@ async def delete(principal: Principal, document_id: str, runtime: Runtime) -> No
     collection = await Collection.get(id=document.collection_id)
     _check_may_change(principal, collection)
     await remove(document, runtime)
-    # live lists of the org drop it (the event goes to whoever saw its processing)
-    await runtime.events.append(
-        document_stream(document.id),
-        "deleted",
-        f"{document.name} was deleted",
-        audience=document_audience(collection),
-        document_id=str(document.id),
-    )
     await audit.record(
         "document.deleted",
         actor=principal,
@@ -153,6 +151,17 @@ async def delete(principal: Principal, document_id: str, runtime: Runtime) -> No
         target_id=document.id,
         details={"name": document.name},
     )
+    # its stream ends, and live lists of the org drop it (the event goes to whoever saw its processing)
+    try:
+        await runtime.events.append(
+            document_stream(document.id),
+            "deleted",
+            f"{document.name} was deleted",
+            audience=document_audience(collection),
+            document_id=str(document.id),
+        )
+    except Exception:  # the document is gone either way; a list that missed it drops it when it next reads
+        log.warning("telling the org that document %s was deleted failed", document.id, exc_info=True)
 
 
 async def remove(document: Document, runtime: Runtime) -> None:

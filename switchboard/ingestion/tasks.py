@@ -96,10 +96,13 @@ async def ingest_document(ctx: dict[str, Any], document_id: str) -> str:
             status="completed", progress=1.0, chunk_count=count, page_count=pages, processed_at=datetime.now(UTC)
         ):
             return _taken_over(document)
+        await report("complete", f"Ready: {count} passages indexed", progress=1.0, row=False, chunk_count=count)
         # what the embedding took, as a usage record of the uploader (once: only the lease's holder gets here)
         subject = UsageSubject(document.org_id, document.uploaded_by, "ingest", str(document.id))
-        await record_tokens(subject, embedding_model_name(runtime.settings), tokens)
-        await report("complete", f"Ready: {count} passages indexed", progress=1.0, row=False, chunk_count=count)
+        try:
+            await record_tokens(subject, embedding_model_name(runtime.settings), tokens)
+        except Exception:  # the document is indexed and said so; a lost record is a gap in the usage only
+            log.exception("recording the embedding usage of %s failed", document.id)
     return "completed"
 
 
@@ -155,14 +158,16 @@ def _taken_over(document: Document) -> str:
 async def watch_documents(ctx: dict[str, Any]) -> int:
     """Queue again documents whose worker died (lease ran out) or whose job was lost before it started."""
     runtime: Runtime = ctx["runtime"]
-    stale = set(await leases.abandoned(Document, ("processing",)))
-    stale |= set(
+    # each with what names its lapse: a lease's end, or a pending document's upload time
+    stale = dict(await leases.abandoned(Document, ("processing",)))
+    stale.update(
         await Document.filter(
             status="pending", lease_until__isnull=True, created_at__lt=datetime.now(UTC) - QUEUED_GRACE
-        ).values_list("id", flat=True)
+        ).values_list("id", "created_at")
     )
-    for document_id in stale:
-        job_id = f"ingest:{document_id}:recover:{datetime.now(UTC).timestamp():.0f}"
+    for document_id, lapsed in stale.items():
+        # one job per lapse, however many beats see it before a worker takes it
+        job_id = f"ingest:{document_id}:recover:{lapsed.timestamp():.3f}"
         await runtime.queue.enqueue("ingest_document", str(document_id), job_id=job_id)
     return len(stale)
 

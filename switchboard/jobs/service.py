@@ -111,7 +111,13 @@ async def _submit_ingest(principal: Principal, runtime: Runtime, job_input: dict
     Bodies are JSON and capped (MAX_JSON_BODY_BYTES): a large file goes through the multipart upload.
     """
     filename, text, encoded = job_input.get("filename"), job_input.get("text"), job_input.get("content_base64")
-    if not isinstance(filename, str) or not filename.strip() or len(filename) > 300 or "/" in filename:
+    if (
+        not isinstance(filename, str)
+        or not filename.strip()
+        or len(filename) > 300
+        or any(c in filename for c in "/\\")
+        or not filename.isprintable()
+    ):
         raise _invalid("input.filename", "an ingest job needs input.filename (a file name with its extension)")
     if (text is None) == (encoded is None):
         raise _invalid("input.text", "an ingest job needs input.text or input.content_base64 (one of them)")

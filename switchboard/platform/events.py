@@ -26,8 +26,9 @@ from redis.asyncio import Redis
 
 from switchboard.platform.errors import ValidationFailed
 
-# chat ends with complete | error | cancelled; a workflow run with completed | failed | cancelled
-TERMINAL_TYPES = frozenset({"complete", "error", "cancelled", "completed", "failed"})
+# chat ends with complete | error | cancelled; a workflow run with completed | failed | cancelled; a document
+# with complete | error, or deleted
+TERMINAL_TYPES = frozenset({"complete", "error", "cancelled", "completed", "failed", "deleted"})
 
 # One event to append: its type, message and further payload fields.
 Entry = tuple[str, str, dict[str, Any]]

@@ -126,7 +126,10 @@ async def take(model: type[M], pk: Any, *, seconds: float, statuses: tuple[str, 
     return Lease(model, model._init_from_db(**rows[0]), owner, seconds)
 
 
-async def abandoned(model: type[Model], statuses: tuple[str, ...]) -> list[Any]:
-    """Ids of rows in `statuses` whose lease ran out: their worker died."""
-    rows = await model.filter(status__in=statuses, lease_until__lt=_now()).values_list("id", flat=True)
-    return list(rows)
+async def abandoned(model: type[Model], statuses: tuple[str, ...]) -> list[tuple[Any, datetime]]:
+    """Rows in `statuses` whose lease ran out (their worker died): each id with the lease's end.
+
+    The end names the lapse: a recovery job keyed by it is queued once however often a watchdog looks.
+    """
+    rows = await model.filter(status__in=statuses, lease_until__lt=_now()).values_list("id", "lease_until")
+    return [(row_id, until) for row_id, until in rows]

@@ -189,5 +189,5 @@ async def test_killed_worker_mid_ingestion_document_completes_with_each_chunk_on
     assert len(rows) == len(set(rows)) == status["chunk_count"], "each chunk stored exactly once"
     assert sorted(rows) == list(range(len(rows)))
     assert any("vessel number 777 " in h["text"] for h in hits["results"])
-    assert recovered_in < 150
+    assert recovered_in < 90, f"recovery took {recovered_in:.0f}s with 5 s leases"
     print(json.dumps({"chat_or_ingest_recovery_seconds": round(recovered_in, 1)}))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -145,7 +146,8 @@ async def login(
     await limiter.hit("login", ip or "unknown")
     await limiter.check("login_failures", email, "Too many failed sign-ins; try again later")
     user = await User.get_or_none(email=email)
-    valid = verify_sign_in(user.password_hash if user else None, password)
+    # argon2 is slow on purpose: off the event loop
+    valid = await asyncio.to_thread(verify_sign_in, user.password_hash if user else None, password)
     if user is None or not valid:
         await limiter.hit("login_failures", email, "Too many failed sign-ins; try again later")
         await audit.record(
@@ -176,8 +178,9 @@ async def login(
             raise
     await limiter.clear("login_failures", email)
     if password_needs_rehash(user.password_hash):  # the hashing cost changed: the stored hash follows it
-        user.password_hash = hash_password(password)
-        await user.save(update_fields=["password_hash"])
+        rehashed = await asyncio.to_thread(hash_password, password)
+        # only over the hash just checked: a password changed meanwhile stays changed
+        await User.filter(id=user.id, password_hash=user.password_hash).update(password_hash=rehashed)
     if user.delete_requested_at is not None:
         user.delete_requested_at = None
         await user.save(update_fields=["delete_requested_at"])

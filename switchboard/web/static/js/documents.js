@@ -177,6 +177,7 @@ function update(id, changes) {
 async function refreshOne(id) {
   try {
     const doc = await api(`/documents/${encodeURIComponent(id)}`);
+    if (gone.has(doc.id)) return null;
     renderRow(doc);
     return doc;
   } catch (err) {
@@ -201,6 +202,7 @@ function forget(id) {
 const LIVE_POLL_MS = 10000;
 const QUICK_POLL_MS = 1500;
 let liveDown = false;
+const gone = new Set(); // deleted while shown: a read still on its way must not bring the row back
 
 function shown(doc) {
   return !filter.value || filter.value === doc.collection_id;
@@ -208,7 +210,9 @@ function shown(doc) {
 
 async function arrived(id) {
   const doc = await refreshOne(id);
-  if (doc && shown(doc)) {
+  if (doc && gone.has(doc.id)) {
+    forget(doc.id);
+  } else if (doc && shown(doc)) {
     if (!tbody.contains(rows.get(doc.id).row)) tbody.prepend(rows.get(doc.id).row);
     refreshEmpty();
   } else if (doc) {
@@ -222,6 +226,7 @@ document.addEventListener("live:document", (event) => {
   if (!id) return;
   const type = data.update_type;
   if (type === "deleted") {
+    gone.add(id);
     forget(id);
     return;
   }

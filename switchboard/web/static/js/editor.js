@@ -525,8 +525,10 @@ document.getElementById("run-form").addEventListener("submit", async (event) => 
 });
 
 async function loadRuns() {
-  const status = document.getElementById("runs-filter").value;
+  const filterSelect = document.getElementById("runs-filter");
   const target = document.getElementById("runs-list");
+  if (!filterSelect || !target) return; // the workflow could not be shown
+  const status = filterSelect.value;
   try {
     const page = await api(`${base}/executions?limit=20${status ? `&status=${status}` : ""}`);
     target.replaceChildren(...page.items.map((r) => el("li", { className: "row wrap" },

@@ -60,7 +60,10 @@ function row(workflow) {
     actions);
   // the list has no last run; each row asks for its newest one
   api(`/workflows/${workflow.id}/executions?limit=1`)
-    .then((page) => lastRun.replaceChildren(lastRunView(page.items[0] || null, workflow.id)))
+    .then((page) => {
+      // a live refresh that answered first is newer
+      if (!lastRun.dataset.live) lastRun.replaceChildren(lastRunView(page.items[0] || null, workflow.id));
+    })
     .catch(() => lastRun.replaceChildren(el("span", { className: "muted", text: "unknown" })));
   return item;
 }
@@ -150,6 +153,7 @@ async function refreshLastRuns() {
       const cell = lastRuns.get(run.workflow_id);
       if (!cell || seen.has(run.workflow_id)) continue;
       seen.add(run.workflow_id);
+      cell.dataset.live = "1";
       cell.replaceChildren(lastRunView(run, run.workflow_id));
     }
   } catch (err) {
