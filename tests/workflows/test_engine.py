@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from tests.support.accounts import Account
@@ -16,10 +17,10 @@ def count(node_id: str, label: str, **extra: Any) -> dict[str, Any]:
     }
 
 
-async def test_a_branching_run_runs_each_taken_step_once_and_never_the_other_branch(
-    admin: Account, create_workflow, worker, tool_calls
-) -> None:
-    definition = {
+def branching_definition() -> dict[str, Any]:
+    """Three branches from the trigger into an all-merge: two counted tools, and a condition whose false side
+    (two steps) is skipped."""
+    return {
         "name": "Branches",
         "nodes": [
             {"id": "start", "type": "trigger", "config": {"kind": "manual"}},
@@ -66,6 +67,12 @@ async def test_a_branching_run_runs_each_taken_step_once_and_never_the_other_bra
             {"from": "join", "to": "shape"},
         ],
     }
+
+
+async def test_a_branching_run_runs_each_taken_step_once_and_never_the_other_branch(
+    admin: Account, create_workflow, worker, tool_calls
+) -> None:
+    definition = branching_definition()
     workflow = await create_workflow(definition)
     run_id = await run_workflow(admin, workflow["id"], {"n": 4})
     detail = await wait_run(admin, workflow["id"], run_id)
@@ -90,3 +97,18 @@ async def test_a_branching_run_runs_each_taken_step_once_and_never_the_other_bra
     assert {s["node_id"] for s in timeline["steps"]} >= {"start", "left", "join", "shape"}
     listed = await (await admin.get(f"{WORKFLOWS}/{workflow['id']}/executions?status=completed")).get_json()
     assert [r["id"] for r in listed["items"]] == [run_id] and listed["total"] == 1
+
+
+async def test_branches_of_many_runs_ending_at_once_run_each_step_once(
+    admin: Account, create_workflow, worker, tool_calls
+) -> None:
+    """Parallel branches settle into one merge while a skipped branch reaches it too: every run completes at
+    once, each counted step once (a deadlock between two branches' settling re-ran a step after its lease)."""
+    runs = 12
+    workflow = await create_workflow({**branching_definition(), "settings": {"max_concurrent_runs": runs}})
+    run_ids = await asyncio.gather(*(run_workflow(admin, workflow["id"], {"n": 4}) for _ in range(runs)))
+    details = await asyncio.gather(*(wait_run(admin, workflow["id"], run_id, timeout=30) for run_id in run_ids))
+    assert [d["status"] for d in details] == ["completed"] * runs
+    calls = tool_calls()
+    assert sorted(label for label, _ in calls) == sorted(["big", "left 4", "right"] * runs)
+    assert len({key for _, key in calls}) == 3 * runs, "no step's effect happened twice"

@@ -151,6 +151,11 @@ SELECT 'run', NULL, NULL, NULL, status, NULL, NULL, NULL, open_steps, parent_ste
     .replace("<SKIP>", _SKIP)
 )
 
+# Taken first in every transaction that ends a step: two branches of one run ending at once then queue on
+# the run's row instead of each locking step rows (a merge, a skipped branch's successors) in its own order
+# and deadlocking. FOR NO KEY UPDATE, as the run's own updates take: new steps' foreign keys do not wait.
+LOCK_RUN = "SELECT 1 FROM workflow_runs WHERE id = $1 FOR NO KEY UPDATE"
+
 # One step fewer open in the run; the run row's lock orders two branches ending at once.
 CLOSE_STEPS = """
 UPDATE workflow_runs SET open_steps = open_steps - $2 WHERE id = $1

@@ -242,6 +242,7 @@ class Engine:
         mine = next((target for target, taken in edges if taken), None) if inline else None
         nodes = list(counts)
         async with in_transaction() as conn:
+            await conn.execute_query(journal.LOCK_RUN, [run.id])
             rows = await conn.execute_query_dict(
                 journal.SETTLE,
                 [
@@ -446,6 +447,7 @@ class Engine:
             )
             return None
         async with in_transaction() as conn:
+            await conn.execute_query(journal.LOCK_RUN, [step.run.id])
             updated, _ = await conn.execute_query(
                 journal.FINISH,
                 [
@@ -767,6 +769,7 @@ class Engine:
         stopped = None
         plan = None
         async with in_transaction() as conn:
+            await conn.execute_query(journal.LOCK_RUN, [row.run_id])
             rows = await conn.execute_query_dict(
                 journal.FINISH_WAITING,
                 [row.id, status, journal.dumps(output), branch, journal.dumps(error), now, waited, entry],
