@@ -76,6 +76,8 @@ class PolicySet:
     groups: Mapping[str, TierPolicy] = field(default_factory=dict)  # group id -> that group's settings
     user: TierPolicy = field(default_factory=TierPolicy)
     preferences: UserPreferences = field(default_factory=UserPreferences)
+    # group id -> its name, where a reason is shown to a person (a reason names a group by id without it)
+    group_names: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -168,7 +170,7 @@ def resolve_agent(policies: PolicySet, agent_name: str) -> Decision:
     values = _access_values(policies, "agents", agent_name)
     source, value = _most_specific(values)
     allowed = value != "deny"
-    reason = _reason("Agent", agent_name, allowed, source, values)
+    reason = _reason("Agent", agent_name, allowed, source, values, policies.group_names)
     return Decision("agent", agent_name, allowed, source, values, reason)
 
 
@@ -190,7 +192,7 @@ def resolve_tool(policies: PolicySet, agent: Agent | str, tool: Tool[Any] | str)
         reason = f"Tool {tool_name} is turned off by the user's own preference"
         return Decision("tool", tool_name, False, "preference", values, reason, agent=agent_decision)
     allowed = value != "deny"
-    reason = _reason("Tool", tool_name, allowed, source, values)
+    reason = _reason("Tool", tool_name, allowed, source, values, policies.group_names)
     return Decision("tool", tool_name, allowed, source, values, reason, agent=agent_decision)
 
 
@@ -258,12 +260,14 @@ def _most_specific(values: TierValues) -> tuple[Source, Access]:
     return "default", "inherit"
 
 
-def _reason(subject: str, name: str, allowed: bool, source: Source, values: TierValues) -> str:
+def _reason(
+    subject: str, name: str, allowed: bool, source: Source, values: TierValues, names: Mapping[str, str]
+) -> str:
     verb = "allowed" if allowed else "denied"
     if source == "default":
         return f"{subject} {name} is allowed: no tier sets it"
     if source == "group":
-        deciding = sorted(gid for gid, v in values.groups.items() if v == values.group)
+        deciding = sorted(names.get(gid, gid) for gid, v in values.groups.items() if v == values.group)
         return f"{subject} {name} is {verb} by group setting ({', '.join(deciding)})"
     return f"{subject} {name} is {verb} by the {source} setting"
 

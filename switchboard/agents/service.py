@@ -80,9 +80,17 @@ def agent_state(policies: PolicySet, agent: Agent) -> AgentState:
     return AgentState(agent, resolve_agent(policies, agent.name), tools)
 
 
+async def _with_group_names(policies: PolicySet) -> PolicySet:
+    """The policies, their groups named (for reasons a person reads)."""
+    if not policies.groups:
+        return policies
+    names = await orgs.group_names([uuid.UUID(gid) for gid in policies.groups])
+    return replace(policies, group_names=names)
+
+
 async def permissions(principal: Principal, registry: Registry) -> list[AgentState]:
     """Every agent with the caller's decision and the reason for it, allowed or not."""
-    policies = await load_policies(principal)
+    policies = await _with_group_names(await load_policies(principal))
     return [agent_state(policies, agent) for agent in registry.agents()]
 
 
@@ -282,7 +290,7 @@ async def user_tier(principal: Principal, user_id: str) -> TierTarget:
 async def tier_view(registry: Registry, target: TierTarget) -> list[TierAgentView]:
     """Every agent at this tier, in one query."""
     rows = await AgentPolicy.filter(scope__in=target.scopes_seen())
-    policies = policy_set(rows, target.user)
+    policies = await _with_group_names(policy_set(rows, target.user))
     own = {row.agent: row for row in rows if row.scope == target.scope}
     return [TierAgentView(own.get(a.name), agent_state(policies, a)) for a in registry.agents()]
 

@@ -181,6 +181,8 @@ async def test_an_admin_invites_groups_and_denies_an_agent_and_the_member_sees_w
         calculator = member_page.locator("section.permission[data-agent='calculator']")
         await expect(calculator.locator(".effective").first).to_have_text("denied")
         await expect(calculator).to_contain_text("decided by a group")
+        # the reason names the group as the admin named it, not by its id
+        await expect(calculator.locator("p.why")).to_contain_text("by group setting (Contractors)")
         names = await member_page.evaluate(
             "async () => (await (await import('/assets/js/api.js')).api('/agents')).items.map((a) => a.name)"
         )

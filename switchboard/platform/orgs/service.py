@@ -322,3 +322,8 @@ async def remove_group_member(principal: Principal, org_id: str, group_id: str, 
 async def groups_of(principal: Principal) -> list[Group]:
     """The caller's groups in the active org."""
     return await Group.filter(org_id=principal.org_id, members__user_id=principal.user_id).order_by("name")
+
+
+async def group_names(group_ids: list[uuid.UUID]) -> dict[str, str]:
+    """The names of these groups, by id (ids the caller already holds: their own groups, a tier's group)."""
+    return {str(gid): name for gid, name in await Group.filter(id__in=group_ids).values_list("id", "name")}
