@@ -389,7 +389,13 @@ class Engine:
             entries.append(("step_started", f"{node_id} started", self._step_fields(following)))
         if plan.ended is not None:
             status, _ = plan.ended
-            entries.append((status, f"Run {status}", {"run_id": str(run.id), "status": status}))
+            entries.append(
+                (
+                    status,
+                    f"Run {status}",
+                    {"run_id": str(run.id), "workflow_id": str(run.workflow_id), "status": status},
+                )
+            )
         if entries:
             await self.runtime.events.append_many(run.stream, entries, audience=run.audience)
         for step_id, _, _ in plan.ready:
@@ -529,6 +535,7 @@ class Engine:
             error.get("message", f"Run {status}"),
             audience=run_audience(stopped.org_id),
             run_id=str(run_id),
+            workflow_id=str(stopped.workflow_id),
             status=status,
         )
         await self._abort(run_id, [(r["id"], r["attempt"]) for r in running])
@@ -790,7 +797,12 @@ class Engine:
                     (
                         "failed",
                         f"Run failed at {row.node_id}",
-                        {"run_id": str(run.id), "status": "failed", "error": error},
+                        {
+                            "run_id": str(run.id),
+                            "workflow_id": str(run.workflow_id),
+                            "status": "failed",
+                            "error": error,
+                        },
                     ),
                 ],
             )
@@ -943,6 +955,7 @@ class Engine:
 
     def _step_fields(self, step: StepRun) -> dict[str, Any]:
         return {
+            "workflow_id": str(step.run.workflow_id),
             "node_id": step.node.id,
             "step_id": str(step.id),
             "iteration": step.iteration,

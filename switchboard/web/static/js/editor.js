@@ -542,9 +542,11 @@ async function loadRuns() {
 }
 document.getElementById("runs-filter").addEventListener("change", loadRuns);
 // runs of this workflow start, wait and end live (the navigation's org stream): the list is read again
-// once for each burst of the org's workflow events
+// once for each burst of this workflow's events (an event that does not say its workflow counts too)
 let runsTimer = null;
-document.addEventListener("live:workflow", () => {
+document.addEventListener("live:workflow", (event) => {
+  const about = event.detail && event.detail.workflow_id;
+  if (about && about !== workflowId) return;
   if (!runsTimer) runsTimer = window.setTimeout(() => { runsTimer = null; loadRuns(); }, 500);
 });
 
