@@ -55,23 +55,17 @@ class MeteredModel:
 
 
 async def record(subject: UsageSubject, model: str, usage: object) -> UsageRecord:
-    """Write one usage record."""
-    return await UsageRecord.create(
-        org_id=subject.org_id,
-        user_id=subject.user_id,
-        subject_type=subject.subject_type,
-        subject_id=subject.subject_id,
-        model=model[:200],
-        prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
-        completion_tokens=getattr(usage, "completion_tokens", 0) or 0,
-        total_tokens=getattr(usage, "total_tokens", 0) or 0,
-    )
+    """Write one usage record from a provider's reported usage."""
+    prompt = getattr(usage, "prompt_tokens", 0) or 0
+    completion = getattr(usage, "completion_tokens", 0) or 0
+    return await record_tokens(subject, model, prompt, completion, getattr(usage, "total_tokens", 0) or 0)
 
 
 async def record_tokens(
-    subject: UsageSubject, model: str, prompt_tokens: int, completion_tokens: int = 0
+    subject: UsageSubject, model: str, prompt_tokens: int, completion_tokens: int = 0, total_tokens: int | None = None
 ) -> UsageRecord:
-    """Write one usage record from counted tokens (an embedding has input tokens only)."""
+    """Write one usage record from counted tokens (an embedding has input tokens only); the total is their sum
+    unless a provider said otherwise."""
     return await UsageRecord.create(
         org_id=subject.org_id,
         user_id=subject.user_id,
@@ -80,7 +74,7 @@ async def record_tokens(
         model=model[:200],
         prompt_tokens=prompt_tokens,
         completion_tokens=completion_tokens,
-        total_tokens=prompt_tokens + completion_tokens,
+        total_tokens=prompt_tokens + completion_tokens if total_tokens is None else total_tokens,
     )
 
 

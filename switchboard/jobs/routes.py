@@ -101,13 +101,7 @@ async def submit(data: JobIn) -> tuple[JobAccepted, int]:
     job, before = await service.submit(
         current_principal(), runtime(), data.kind, data.input, request.headers.get(HEADER)
     )
-    estimate = JobEstimateOut(
-        model=before.model,
-        prompt_tokens=before.prompt_tokens,
-        completion_tokens=before.completion_tokens,
-        cost=before.cost,
-    )
-    return JobAccepted(**_out(job), estimate=estimate), 202
+    return JobAccepted(**_out(job), estimate=JobEstimateOut(**before.__dict__)), 202
 
 
 @jobs.get("")

@@ -97,7 +97,7 @@ async def submit(
         run = await runs.start_run(
             runtime, principal, workflow_id, input=job_input.get("input"), idempotency_key=key and f"job:{key}"
         )
-        return await get(principal, f"workflow-{run.id}"), before
+        return _run_job(run), before
     if kind == "agent_run":
         return await _submit_agent_run(principal, runtime, job_input)
     if kind == "ingest":
@@ -138,7 +138,7 @@ async def _submit_ingest(principal: Principal, runtime: Runtime, job_input: dict
     cost = None if tokens is None else price_of(runtime.settings.model_prices, model, tokens, 0)
     before = CostEstimate(model, tokens, 0, cost)
     document = await ingestion.accept_content(principal, filename.strip(), data, collection, runtime)
-    return await get(principal, f"ingest-{document.id}"), before
+    return _document_job(document), before
 
 
 async def _submit_agent_run(
@@ -155,7 +155,7 @@ async def _submit_agent_run(
     task = await agent_runs.start_run(
         principal, runtime.resource(Registry), agent, instruction, runtime.queue, runtime.events
     )
-    return await get(principal, f"agent-{task.id}"), before
+    return _task_job(task), before
 
 
 def _parse(job_id: str) -> tuple[str, uuid.UUID]:
@@ -167,6 +167,23 @@ def _parse(job_id: str) -> tuple[str, uuid.UUID]:
         raise NotFound("Job not found", code="job_not_found") from None
 
 
+def _task_job(task: ChatTask) -> Job:
+    kind = "chat" if task.agent is None else "agent_run"
+    return Job(f"{PREFIXES[kind]}-{task.id}", kind, task.status, task.created_at, task.finished_at, task.error,
+               chat.task_stream(task.id))  # fmt: skip
+
+
+def _run_job(run: WorkflowRun) -> Job:
+    error = (run.error or {}).get("message")
+    return Job(f"workflow-{run.id}", "workflow_run", run.status, run.created_at, run.finished_at, error,
+               f"workflow:{run.id}")  # fmt: skip
+
+
+def _document_job(document: Document) -> Job:
+    return Job(f"ingest-{document.id}", "ingest", document.status, document.created_at, document.processed_at,
+               document.error, ingestion.document_stream(document.id))  # fmt: skip
+
+
 async def get(principal: Principal, job_id: str) -> Job:
     """The job of that id, if the caller may see it; 404 otherwise."""
     kind, subject = _parse(job_id)
@@ -175,23 +192,16 @@ async def get(principal: Principal, job_id: str) -> Job:
             id=subject, org_id=principal.org_id, user_id=principal.user_id, agent__isnull=kind == "chat"
         )
         if task is not None:
-            stream = chat.task_stream(task.id)
-            return Job(job_id, kind, task.status, task.created_at, task.finished_at, task.error, stream)
+            return _task_job(task)
     elif kind == "workflow_run":
         run = await WorkflowRun.get_or_none(id=subject, org_id=principal.org_id)
         if run is not None:
-            error = (run.error or {}).get("message")
-            return Job(job_id, kind, run.status, run.created_at, run.finished_at, error, f"workflow:{run.id}")
+            return _run_job(run)
     elif kind == "ingest":
         try:
-            document = await ingestion.get(principal, str(subject))
+            return _document_job(await ingestion.get(principal, str(subject)))
         except NotFound:
-            document = None
-        if document is not None:
-            stream = ingestion.document_stream(document.id)
-            return Job(
-                job_id, kind, document.status, document.created_at, document.processed_at, document.error, stream
-            )
+            pass
     raise NotFound("Job not found", code="job_not_found")
 
 
@@ -207,44 +217,7 @@ async def list_jobs(principal: Principal, limit: int) -> list[Job]:
         .order_by("-created_at")
         .limit(limit)
     )
-    found = [
-        *(
-            Job(
-                f"{'chat' if t.agent is None else 'agent'}-{t.id}",
-                "chat" if t.agent is None else "agent_run",
-                t.status,
-                t.created_at,
-                t.finished_at,
-                t.error,
-                chat.task_stream(t.id),
-            )
-            for t in tasks
-        ),
-        *(
-            Job(
-                f"workflow-{r.id}",
-                "workflow_run",
-                r.status,
-                r.created_at,
-                r.finished_at,
-                (r.error or {}).get("message"),
-                f"workflow:{r.id}",
-            )
-            for r in run_rows
-        ),
-        *(
-            Job(
-                f"ingest-{d.id}",
-                "ingest",
-                d.status,
-                d.created_at,
-                d.processed_at,
-                d.error,
-                ingestion.document_stream(d.id),
-            )
-            for d in documents
-        ),
-    ]
+    found = [*map(_task_job, tasks), *map(_run_job, run_rows), *map(_document_job, documents)]
     return sorted(found, key=lambda j: j.created_at, reverse=True)[:limit]
 
 
