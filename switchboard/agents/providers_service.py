@@ -10,7 +10,7 @@ from typing import Any
 
 from switchboard.agents.chat_models import ChatModels, ChosenModel
 from switchboard.agents.model_settings import resolved_model_settings
-from switchboard.agents.providers.base import ChatOptions, Completion, Message, TextDelta
+from switchboard.agents.providers.base import ChatOptions, Completion, Message, TextDelta, complete
 from switchboard.agents.providers.offline import OfflineResponder
 from switchboard.agents.usage import MeteredModel, UsageSubject, price_of
 from switchboard.config import Settings
@@ -108,11 +108,7 @@ async def execute(
     chosen = await choose(principal, runtime)
     try:
         metered = MeteredModel(chosen.model, UsageSubject.of(principal, "provider_call", call_id))
-        final: Completion | None = None
-        async for event in metered.stream(messages, options=_options(max_tokens, temperature)):
-            if isinstance(event, Completion):
-                final = event
-        assert final is not None, "a chat model ends with a Completion"
+        final = await complete(metered, messages, options=_options(max_tokens, temperature))
         return call_id, chosen.model.model, final
     finally:
         await chosen.aclose()

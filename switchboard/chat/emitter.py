@@ -6,7 +6,8 @@ import asyncio
 from typing import Any
 
 from switchboard.chat.models import ChatTask
-from switchboard.platform.events import TERMINAL_TYPES, Audience, Entry, EventLog
+from switchboard.chat.service import task_audience
+from switchboard.platform.events import TERMINAL_TYPES, Entry, EventLog
 
 
 class Emitter:
@@ -24,7 +25,7 @@ class Emitter:
     def __init__(self, events: EventLog, stream: str, task: ChatTask) -> None:
         self.events, self.stream, self.task = events, stream, task
         # the owner's live stream gets the same events, in the same append
-        self.audience = Audience.of_user(task.org_id, "chat", task.user_id) if task is not None else None
+        self.audience = task_audience(task.org_id, task.user_id) if task is not None else None
         self._pending: list[Entry] = []
         self._sender: asyncio.Task[None] | None = None
 

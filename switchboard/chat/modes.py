@@ -67,19 +67,21 @@ async def _ask(run: TaskRun) -> Outcome:
             data={"from": "ask", "to": "research"},
         )
         return await _research(run)
-    text = without_sources_list(result.text)
-    cited = only_cited(text, citations(result.hits, limit=3 if run.offline else MAX_CITATIONS))
-    await emit_citations(run, cited)
-    return Outcome(text, cited, "ask")
+    return await _answered(run, result.text, citations(result.hits, limit=3 if run.offline else MAX_CITATIONS), "ask")
 
 
 async def _agent(run: TaskRun) -> Outcome:
     agent = run.task.agent or "assistant"
     result = await step(run, "answer", run.task.question, stream_text=True, agent=agent)
-    text = without_sources_list(result.text)
-    cited = only_cited(text, citations(result.hits, limit=3 if run.offline else MAX_CITATIONS))
+    return await _answered(run, result.text, citations(result.hits, limit=3 if run.offline else MAX_CITATIONS), "agent")
+
+
+async def _answered(run: TaskRun, text: str, candidates: list[Any], mode: str) -> Outcome:
+    """The answer without a sources list of its own, its citations those of `candidates` it cites (sent)."""
+    text = without_sources_list(text)
+    cited = only_cited(text, candidates)
     await emit_citations(run, cited)
-    return Outcome(text, cited, "agent")
+    return Outcome(text, cited, mode)
 
 
 def _sub_questions(question: str) -> list[str]:
@@ -198,10 +200,7 @@ async def _synthesise(run: TaskRun, results: list[StepResult], mode: str) -> Out
                 text += event.text
                 await run.emit("text_delta", event.text)
     await run.emit("agent_completed", "Answer written", agent="synthesiser")
-    text = without_sources_list(text)
-    cited = only_cited(text, candidates)
-    await emit_citations(run, cited)
-    return Outcome(text, cited, mode)
+    return await _answered(run, text, candidates, mode)
 
 
 def _distinct(hits: list[Source]) -> list[Source]:

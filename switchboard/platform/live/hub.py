@@ -20,7 +20,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from switchboard.platform.events import Event, _order, org_stream, parse_entries
+from switchboard.platform.events import Event, org_stream, parse_entries
 
 BLOCK_MS = 5000
 READ_COUNT = 1000
@@ -118,7 +118,6 @@ class OrgHub:
     def __init__(self, redis: Redis, *, prefix: str = "sb:events:") -> None:
         self.redis, self.prefix = redis, prefix
         self.feeds: dict[str, _OrgFeed] = {}
-        self.delivered = 0  # events handed to subscribers (for /metrics)
 
     def _key(self, org_id: str) -> str:
         return self.prefix + org_stream(org_id)
@@ -165,11 +164,6 @@ class OrgHub:
             cursor = batch[-1].id
         return events[:BACKLOG_LIMIT]
 
-    async def last_id(self, org_id: str) -> str:
-        """The id of the org stream's newest event ("0-0" when it has none)."""
-        newest = await self.redis.xrevrange(self._key(org_id), count=1)
-        return _id(newest[0][0]) if newest else "0-0"
-
     async def _follow(self, feed: _OrgFeed) -> None:
         conn = self.redis.client()
         try:
@@ -185,7 +179,6 @@ class OrgHub:
                     events = parse_entries(entries)
                     feed.position = events[-1].id
                     feed.route(events)
-                    self.delivered += len(events)
                 if reply:
                     # let the woken subscribers write before the next read (fewer, larger writes under load)
                     for _ in range(4):
@@ -200,14 +193,6 @@ class OrgHub:
         finally:
             feed.started.set()
             await conn.aclose()
-
-
-def after_cursor(events: list[Event], cursor: str | None) -> list[Event]:
-    """The events strictly after `cursor` (all when None)."""
-    if cursor is None:
-        return events
-    at = _order(cursor)
-    return [e for e in events if _order(e.id) > at]
 
 
 def _id(value: bytes | str) -> str:
