@@ -178,7 +178,7 @@ async def _admin_page(template: str) -> PageResponse:
         return _to_login()
     if not principal.is_admin:
         return await _page("forbidden.html", principal, status=403, reason=ADMIN_ONLY)
-    return await _page(template, principal, org_id=str(principal.org_id))
+    return await _page(template, principal)
 
 
 @web.get("/admin")

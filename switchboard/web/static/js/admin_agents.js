@@ -7,7 +7,7 @@ const container = document.getElementById("agent-list");
 const notice = document.getElementById("agents-notice");
 const picker = document.getElementById("tier");
 const help = document.getElementById("tier-help");
-const orgId = encodeURIComponent(picker.dataset.orgId);
+const orgId = encodeURIComponent(document.body.dataset.org);
 const CHOICES = ["inherit", "allow", "deny"];
 const CONFIRM = [["", "inherit"], ["true", "asks first"], ["false", "runs directly"]];
 

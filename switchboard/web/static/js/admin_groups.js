@@ -2,7 +2,7 @@
 import { api, el, readable, show } from "./api.js";
 
 const container = document.getElementById("group-list");
-const orgId = encodeURIComponent(container.dataset.orgId);
+const orgId = encodeURIComponent(document.body.dataset.org);
 const notice = document.getElementById("groups-notice");
 const form = document.getElementById("group-form");
 let members = [];

@@ -1,8 +1,7 @@
 // Members and their roles, and invitations (the link shown once after inviting).
 import { api, el, readable, show, when } from "./api.js";
 
-const section = document.getElementById("members");
-const orgId = encodeURIComponent(section.dataset.orgId);
+const orgId = encodeURIComponent(document.body.dataset.org);
 const rows = document.getElementById("member-rows");
 const notice = document.getElementById("members-notice");
 const ROLES = ["owner", "admin", "member"];

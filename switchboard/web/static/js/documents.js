@@ -209,10 +209,8 @@ function shown(doc) {
 }
 
 async function arrived(id) {
-  const doc = await refreshOne(id);
-  if (doc && gone.has(doc.id)) {
-    forget(doc.id);
-  } else if (doc && shown(doc)) {
+  const doc = await refreshOne(id); // null for a document deleted meanwhile
+  if (doc && shown(doc)) {
     if (!tbody.contains(rows.get(doc.id).row)) tbody.prepend(rows.get(doc.id).row);
     refreshEmpty();
   } else if (doc) {

@@ -210,7 +210,6 @@ document.getElementById("model-test").addEventListener("click", async (event) =>
     const body = { ...modelBody(), scope: scope() };
     if (!body.chat_model) delete body.chat_model;
     const answer = await api("/settings/models/validate", { method: "POST", json: body });
-    show(modelResult, `Connected: ${answer.chat_model} answered in ${answer.latency_ms} ms ("${answer.reply}").`);
     await loadModel();
     show(modelResult, `Connected: ${answer.chat_model} answered in ${answer.latency_ms} ms ("${answer.reply}").`);
   } catch (err) {

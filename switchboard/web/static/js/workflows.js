@@ -58,13 +58,7 @@ function row(workflow) {
       el("span", { className: "muted small", text: `version ${workflow.version}` })),
     el("div", { className: "workflow-meta small" }, el("span", { className: "muted", text: "Last run: " }), lastRun),
     actions);
-  // the list has no last run; each row asks for its newest one
-  api(`/workflows/${workflow.id}/executions?limit=1`)
-    .then((page) => {
-      // a live refresh that answered first is newer
-      if (!lastRun.dataset.live) lastRun.replaceChildren(lastRunView(page.items[0] || null, workflow.id));
-    })
-    .catch(() => lastRun.replaceChildren(el("span", { className: "muted", text: "unknown" })));
+  showLastRun(workflow.id); // the list has no last run; each row asks for its newest one
   return item;
 }
 
@@ -139,30 +133,32 @@ document.getElementById("create-generated").addEventListener("submit", async (ev
   }
 });
 
-// Runs start, wait and end live (the navigation's org stream, `live:workflow`): the org's newest runs are
-// read once for a burst of events, and each row shows its workflow's newest.
-const LIVE_QUIET_MS = 500;
-let liveTimer = null;
-
-async function refreshLastRuns() {
-  liveTimer = null;
-  try {
-    const newest = await api("/workflows/dashboard/latest-runs?limit=100");
-    const seen = new Set();
-    for (const run of newest.items) {
-      const cell = lastRuns.get(run.workflow_id);
-      if (!cell || seen.has(run.workflow_id)) continue;
-      seen.add(run.workflow_id);
-      cell.dataset.live = "1";
-      cell.replaceChildren(lastRunView(run, run.workflow_id));
-    }
-  } catch (err) {
-    // the cells keep what they showed; the next event tries again
-  }
+function showLastRun(workflowId) {
+  const cell = lastRuns.get(workflowId);
+  if (!cell) return;
+  const asked = String(Number(cell.dataset.asked || 0) + 1);
+  cell.dataset.asked = asked; // an answer to an older read never overwrites a newer one
+  api(`/workflows/${workflowId}/executions?limit=1`)
+    .then((page) => {
+      if (cell.dataset.asked === asked) cell.replaceChildren(lastRunView(page.items[0] || null, workflowId));
+    })
+    .catch(() => {
+      if (cell.dataset.asked === asked) cell.replaceChildren(el("span", { className: "muted", text: "unknown" }));
+    });
 }
 
-document.addEventListener("live:workflow", () => {
-  if (!liveTimer) liveTimer = window.setTimeout(refreshLastRuns, LIVE_QUIET_MS);
+// Runs start, wait and end live (the navigation's org stream, `live:workflow`, whose events name their
+// workflow): a row reads its newest run again once for a burst of its workflow's events.
+const LIVE_QUIET_MS = 500;
+const liveTimers = new Map(); // workflow id -> a pending re-read
+
+document.addEventListener("live:workflow", (event) => {
+  const workflowId = event.detail && event.detail.workflow_id;
+  if (!workflowId || !lastRuns.has(workflowId) || liveTimers.has(workflowId)) return;
+  liveTimers.set(workflowId, window.setTimeout(() => {
+    liveTimers.delete(workflowId);
+    showLastRun(workflowId);
+  }, LIVE_QUIET_MS));
 });
 
 filter.addEventListener("change", load);
