@@ -25,6 +25,7 @@ from switchboard.app import create_app
 from switchboard.cli import prepare_database
 from switchboard.config import Settings
 from switchboard.platform.embedded import EmbeddedServers
+from tests.fakes.openai_server import FakeOpenAI
 from tests.support import processes
 from tests.support.hook import HookServer
 from tests.support.routes import test_routes
@@ -89,6 +90,13 @@ def settings(server_urls: tuple[str, str], data_dir: Path) -> Settings:
         password_hash_time_cost=TEST_HASH_COST[0],
         password_hash_memory_kib=TEST_HASH_COST[1],
     )
+
+
+@pytest.fixture
+def fake_model() -> Iterator[FakeOpenAI]:
+    """An OpenAI-compatible model server on this machine, scripted by each test."""
+    with FakeOpenAI() as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

@@ -5,23 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
 from tests.chat.helpers import bring_own_model
-from tests.fakes.openai_server import FakeOpenAI, Turn
+from tests.fakes.openai_server import Turn
 from tests.ingestion.test_documents import wait_processed
 from tests.support.accounts import join_org, upload
 
 HANDBOOK = b"# Expense policy\n\n## Meals\n\nThe daily meal allowance when travelling is 45 euros per person.\n"
-
-
-@pytest.fixture
-def fake_model() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI() as server:
-        yield server
 
 
 async def _run(account, agent: str, instruction: str) -> dict[str, Any]:

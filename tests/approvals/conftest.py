@@ -14,7 +14,6 @@ from quart import Quart
 
 from switchboard.approvals import Approval, request_approval
 from switchboard.approvals import resume as resume_module
-from tests.fakes.openai_server import FakeOpenAI
 from tests.support.accounts import Account, join_org
 
 INBOX = "/api/v1/approvals"
@@ -90,9 +89,3 @@ def resumed() -> Iterator[list[tuple[str, str]]]:
     yield calls
     resume_module._handlers.clear()
     resume_module._handlers.update(saved)
-
-
-@pytest.fixture
-def fake_model() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI() as server:
-        yield server

@@ -5,18 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
-
-import pytest
 
 from switchboard.agents.models import ModelSettings
 from switchboard.approvals import Approval
 from switchboard.chat.models import ChatTask
 from switchboard.platform.crypto import SecretBox
 from tests.chat.helpers import ask, bring_own_model, follow, wait_status
-from tests.fakes.openai_server import FakeOpenAI, Turn
+from tests.fakes.openai_server import Turn
 from tests.ingestion.test_documents import wait_processed
 from tests.support.accounts import upload
 
@@ -39,14 +36,6 @@ def research_responder(body: dict[str, Any]) -> Turn:
     if last["role"] == "tool":
         return Turn.reply(f"Found it for: {question}")
     return Turn.call("search_documents", {"query": question, "top_k": 3})
-
-
-@pytest.fixture
-def fake_model() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI() as server:
-        yield server
-
-
 
 
 async def test_research_task_streams_in_order_and_resumes_exactly(signup, worker, fake_model):

@@ -4,24 +4,15 @@ a completion streamed token by token from an OpenAI-compatible server, and a cle
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 from decimal import Decimal
-
-import pytest
 
 from switchboard.agents.models import UsageRecord
 from tests.chat.helpers import bring_own_model, parse_sse, wait_status
-from tests.fakes.openai_server import FakeOpenAI, Turn
+from tests.fakes.openai_server import Turn
 from tests.ingestion import samples
 from tests.ingestion.test_documents import wait_processed
 
 PRICES = {"fake-model": {"prompt": 1.0, "completion": 2.0}}
-
-
-@pytest.fixture
-def fake_model() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI() as server:
-        yield server
 
 
 async def test_one_job_per_key_estimated_first_and_its_usage_is_its_records(

@@ -19,24 +19,10 @@ from redis.asyncio import Redis
 from tests.chat.helpers import ask, parse_sse, wait_status
 from tests.ingestion.test_documents import wait_processed
 from tests.support.accounts import Account, join_org, upload
-from tests.workflows.conftest import wait_run
+from tests.workflows.conftest import simple_definition, wait_run
 
 STREAM = "/api/v1/events/stream"
 WAIT_SECONDS = 90
-
-CALCULATION = {
-    "name": "live-calculation",
-    "nodes": [
-        {"id": "start", "type": "trigger", "config": {"kind": "manual"}},
-        {
-            "id": "calc",
-            "type": "tool",
-            "config": {"agent": "calculator", "tool": "calculate", "arguments": {"expression": "6 * 7"}},
-        },
-    ],
-    "edges": [{"from": "start", "to": "calc"}],
-}
-
 
 class SseClient:
     """One browser tab on the SSE endpoint: every event it received, in order."""
@@ -76,7 +62,6 @@ class WsClient:
     def __init__(self, account: Account) -> None:
         self.account = account
         self.events: list[dict[str, Any]] = []
-        self.heartbeats = 0
         self.task: asyncio.Task[None] | None = None
         self.connected = asyncio.Event()
 
@@ -90,9 +75,7 @@ class WsClient:
             while True:
                 message = json.loads(await ws.receive())
                 self.connected.set()  # the first message: a heartbeat or an event
-                if message["event"] == "heartbeat":
-                    self.heartbeats += 1
-                else:
+                if message["event"] != "heartbeat":
                     self.events.append(message)
 
     async def stop(self) -> None:
@@ -145,10 +128,10 @@ async def test_each_client_gets_exactly_what_its_user_may_see(signup, worker, se
         uploaded = await upload(bob, "notes.txt", b"Live stream notes: the quarterly numbers are in.")
         assert uploaded.status_code == 202, await uploaded.get_data(as_text=True)
         document = await uploaded.get_json()
-        created = await alice.post("/api/v1/workflows", json=CALCULATION)
+        created = await alice.post("/api/v1/workflows", json=simple_definition("live-calculation"))
         assert created.status_code == 201, await created.get_data(as_text=True)
         workflow = await created.get_json()
-        started = await alice.post(f"/api/v1/workflows/{workflow['id']}/run", json={"input": {}})
+        started = await alice.post(f"/api/v1/workflows/{workflow['id']}/run", json={"input": {"a": 6}})
         assert started.status_code == 202, await started.get_data(as_text=True)
         run_id = (await started.get_json())["run_id"]
 

@@ -12,7 +12,6 @@ import httpx
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
 
-from tests.fakes.openai_server import FakeOpenAI
 from tests.support import processes
 from tests.support.accounts import PASSWORD
 
@@ -46,13 +45,6 @@ def live_url(process_env, worker, tmp_path_factory) -> Iterator[str]:
         yield url
     finally:
         proc.stop()
-
-
-@pytest.fixture
-def fake_model() -> Iterator[FakeOpenAI]:
-    """An OpenAI-compatible model server on this machine, scripted by each test."""
-    with FakeOpenAI() as server:
-        yield server
 
 
 @pytest.fixture(scope="session")

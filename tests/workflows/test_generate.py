@@ -3,22 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
 from tests.chat.helpers import bring_own_model
-from tests.fakes.openai_server import FakeOpenAI, Turn
+from tests.fakes.openai_server import Turn
 from tests.workflows.conftest import WORKFLOWS
 
 GENERATE = f"{WORKFLOWS}/generate"
-
-
-@pytest.fixture
-def fake_model() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI() as server:
-        yield server
 
 
 def digest_definition() -> dict[str, Any]:
