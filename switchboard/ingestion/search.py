@@ -110,28 +110,29 @@ _TEXT_SQL = (
 )
 
 
+# the same, each passage also measured against the query vector ($6): how hybrid search applies its cut-off
+_TEXT_SQL_MEASURED = _TEXT_SQL.replace(
+    "ts_rank_cd(c.tsv, q.q) AS rank ", "ts_rank_cd(c.tsv, q.q) AS rank, 1 - (c.embedding <=> $6) AS similarity "
+)
+
+
 async def text(
-    query: str, collections: list[uuid.UUID], documents: list[uuid.UUID] | None, limit: int
+    query: str,
+    collections: list[uuid.UUID],
+    documents: list[uuid.UUID] | None,
+    limit: int,
+    vector: Sequence[float] | None = None,
 ) -> list[SearchHit]:
-    """Chunks matching the words of `query` (web-search syntax: quotes, OR, -word), best ranked first."""
+    """Chunks matching the words of `query` (web-search syntax: quotes, OR, -word), best ranked first; with
+    the query's `vector`, each with its cosine similarity to it."""
     client = get_connection("default")
     async with client.acquire_connection() as conn:
-        rows = await conn.fetch(_TEXT_SQL, collections, documents, query, limit, TEXT_CANDIDATES)
-    return [replace(_hit(r, float(r[7])), found_by=("text",)) for r in rows]
-
-
-async def similarities(vector: Sequence[float], chunk_ids: list[int]) -> dict[int, float]:
-    """The cosine similarity of each of these chunks to the query vector."""
-    if not chunk_ids:
-        return {}
-    client = get_connection("default")
-    async with client.acquire_connection() as conn:
-        rows = await conn.fetch(
-            "SELECT id, 1 - (embedding <=> $1) FROM chunks WHERE id = ANY($2::bigint[])",
-            np.asarray(vector, dtype=np.float32),
-            chunk_ids,
-        )
-    return {int(r[0]): float(r[1]) for r in rows}
+        if vector is None:
+            rows = await conn.fetch(_TEXT_SQL, collections, documents, query, limit, TEXT_CANDIDATES)
+            return [replace(_hit(r, float(r[7])), found_by=("text",)) for r in rows]
+        measured = np.asarray(vector, dtype=np.float32)
+        rows = await conn.fetch(_TEXT_SQL_MEASURED, collections, documents, query, limit, TEXT_CANDIDATES, measured)
+    return [replace(_hit(r, float(r[7])), similarity=float(r[8]), found_by=("text",)) for r in rows]
 
 
 def fuse(rankings: Sequence[Sequence[SearchHit]], limit: int) -> list[SearchHit]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from dataclasses import replace
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
@@ -235,17 +234,13 @@ async def query(
         found = await search.semantic(vector, visible, document_ids, top_k, ef)
         return [h for h in found if h.similarity is not None and h.similarity >= cut_off]
     semantic_hits, text_hits = await asyncio.gather(
-        search.semantic(vector, visible, document_ids, pool, ef), search.text(text, visible, document_ids, pool)
+        search.semantic(vector, visible, document_ids, pool, ef),
+        search.text(text, visible, document_ids, pool, vector=vector),
     )
-    # fuse the passages that clear the cut-off: words-only matches are measured the same way first
-    known = {h.chunk_id for h in semantic_hits}
-    measured = await search.similarities(vector, [h.chunk_id for h in text_hits if h.chunk_id not in known])
-    text_hits = [replace(h, similarity=measured.get(h.chunk_id)) if h.chunk_id not in known else h for h in text_hits]
-    similar = {h.chunk_id: h.similarity for h in semantic_hits} | measured
 
+    # fuse the passages that clear the cut-off: words-only matches are measured against the query too
     def clears(hit: search.SearchHit) -> bool:
-        value = similar.get(hit.chunk_id)
-        return value is not None and value >= cut_off
+        return hit.similarity is not None and hit.similarity >= cut_off
 
     return search.fuse([[h for h in semantic_hits if clears(h)], [h for h in text_hits if clears(h)]], top_k)
 
