@@ -7,6 +7,7 @@ the registry, the emitter, the earlier conversation and what is known about the 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,6 +61,11 @@ class StepResult:
         return not text or text == NOTHING_FOUND or len(text) < 12
 
 
+async def cancel_requested(task_id: uuid.UUID) -> bool:
+    """True once the task's person pressed Stop (or an API client cancelled it)."""
+    return await ChatTask.filter(id=task_id, cancel_requested=True).exists()
+
+
 @dataclass
 class TaskRun:
     task: ChatTask
@@ -79,7 +85,7 @@ class TaskRun:
         await ChatTask.filter(id=self.task.id).update(state=self.task.state)
 
     async def check_cancelled(self) -> None:
-        if await ChatTask.filter(id=self.task.id, cancel_requested=True).exists():
+        if await cancel_requested(self.task.id):
             raise TaskCancelled()
 
     @property

@@ -19,6 +19,7 @@ from switchboard.chat.memory import extract_memories
 from switchboard.chat.models import ACTIVE_STATUSES, ChatTask, Message
 from switchboard.chat.orchestrator import Emitter, Outcome, TaskCancelled, run_task
 from switchboard.chat.service import task_stream
+from switchboard.chat.steps import cancel_requested
 from switchboard.platform import leases
 from switchboard.platform.auth import principal_for
 from switchboard.platform.errors import AppError
@@ -128,7 +129,7 @@ async def _until_cancelled(task: ChatTask, work: Coroutine[Any, Any, Outcome]) -
             await asyncio.wait({running}, timeout=CANCEL_POLL_SECONDS)
             if running.done():
                 break
-            if await ChatTask.filter(id=task.id, cancel_requested=True).exists():
+            if await cancel_requested(task.id):
                 stopped = True
                 running.cancel()
                 await asyncio.gather(running, return_exceptions=True)
