@@ -170,10 +170,11 @@ async def test_a_fire_time_just_ahead_is_written_early_and_its_run_starts_at_the
     # the busy schedule's last run is still going: ahead of its next fire time it is left to the time itself
     await WorkflowSchedule.filter(id=busy["id"]).update(next_fire_at=datetime.now(UTC) - timedelta(seconds=1))
     await schedule_service.tick(runtime, lookahead_s=0)
-    fire = (datetime.now(UTC) + timedelta(seconds=3)).replace(microsecond=0)
+    # at least 5 s ahead: the pause below must come before the fire time even on a busy machine
+    fire = (datetime.now(UTC) + timedelta(seconds=6)).replace(microsecond=0)
     await WorkflowSchedule.filter(id__in=[ahead["id"], withdrawn["id"], busy["id"]]).update(next_fire_at=fire)
 
-    done = await schedule_service.tick(runtime, lookahead_s=5)
+    done = await schedule_service.tick(runtime, lookahead_s=7)
 
     assert done.started == 2  # the busy one waits for its fire time
     # paused before its fire time: the run written ahead is taken back, as if the tick had not looked ahead
