@@ -8,6 +8,7 @@ import signal
 import time
 from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -105,7 +106,10 @@ async def test_runs_survive_repeated_worker_kills_without_repeating_a_finished_s
         ):
             break
         if kills < KILLS and now >= next_kill:
-            holders = await WorkflowStep.filter(run_id__in=run_ids, status="running").values_list(
+            # a step that began a moment ago is surely still in its tool's 0.25 s (one about to end might
+            # finish between this read and the kill)
+            fresh = datetime.now(UTC) - timedelta(seconds=0.1)
+            holders = await WorkflowStep.filter(run_id__in=run_ids, status="running", started_at__gt=fresh).values_list(
                 "lease_owner", flat=True
             )
             # a killed worker's steps stay "running" under its pid until their lease runs out: aim at a live one
