@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
 
 from quart import Blueprint, Response
 from quart_schema import document_response, validate_querystring, validate_request, validate_response
@@ -34,11 +33,10 @@ from switchboard.chat.schemas import (
     TimelineStep,
 )
 from switchboard.platform.auth import current_principal, require_user
-from switchboard.platform.events import Event
 from switchboard.platform.idempotency import idempotent
 from switchboard.platform.openapi import event_stream, no_content
 from switchboard.platform.pagination import Page, PageQuery
-from switchboard.platform.sse import follow, sse_response
+from switchboard.platform.sse import stream_response
 from switchboard.platform.web import resume_point, runtime
 
 chat = Blueprint("chat", __name__, url_prefix="/api/v1")
@@ -131,16 +129,10 @@ async def progress(task_id: str) -> Response:
     """SSE of every step; resumes after `?last_id=` or `Last-Event-ID`. Disconnecting never stops the task."""
     task = await service.get_task(current_principal(), task_id)
     rt = runtime()
-    after = resume_point()
-    if task.status in TERMINAL_STATUSES and not await rt.events.exists(service.task_stream(task.id)):
-        stored = [e for e in service.rebuilt_events(task) if after is None or e.id > after]
-        return sse_response(_replay(stored))
-    return sse_response(follow(rt.events, service.task_stream(task.id), after, rt.settings.sse_heartbeat_seconds))
-
-
-async def _replay(events: list[Event]) -> AsyncIterator[bytes]:
-    for event in events:
-        yield event.sse
+    return await stream_response(
+        rt.events, service.task_stream(task.id), resume_point(), rt.settings.sse_heartbeat_seconds,
+        ended=service.ended_events(task),
+    )  # fmt: skip
 
 
 @chat.get("/chat/<task_id>/progress/state")

@@ -195,6 +195,11 @@ async def task_events(task: ChatTask, events: EventLog) -> list[dict[str, Any]]:
     return [e.as_json() for e in rebuilt_events(task)]
 
 
+def ended_events(task: ChatTask) -> list[Event] | None:
+    """A finished task's start and end, told once its stream has expired (None while it runs)."""
+    return rebuilt_events(task) if task.status in TERMINAL_STATUSES else None
+
+
 def rebuilt_events(task: ChatTask) -> list[Event]:
     """The start and the end of a finished task whose stream has expired."""
     base = {"task_id": str(task.id), "conversation_id": str(task.conversation_id)}

@@ -28,7 +28,7 @@ from switchboard.platform.auth import Principal, current_principal, require_admi
 from switchboard.platform.idempotency import idempotent
 from switchboard.platform.openapi import attachment, event_stream, no_content, upload_form
 from switchboard.platform.pagination import Page, PageQuery
-from switchboard.platform.sse import follow, sse_response
+from switchboard.platform.sse import stream_response
 from switchboard.platform.web import resume_point, runtime
 
 documents = Blueprint("documents", __name__, url_prefix="/api/v1/documents")
@@ -244,8 +244,10 @@ async def document_progress(document_id: str) -> Response:
     """SSE of the document's processing; resumes after `?last_id=` or `Last-Event-ID`."""
     document = await service.get(current_principal(), document_id)
     rt = runtime()
-    stream = service.document_stream(document.id)
-    return sse_response(follow(rt.events, stream, resume_point(), rt.settings.sse_heartbeat_seconds))
+    return await stream_response(
+        rt.events, service.document_stream(document.id), resume_point(), rt.settings.sse_heartbeat_seconds,
+        ended=service.ended_events(document),
+    )  # fmt: skip
 
 
 @documents.get("/<document_id>/download")

@@ -19,9 +19,10 @@ from switchboard.ingestion.upload import ReceivedFile, received_content
 from switchboard.platform.audit import service as audit
 from switchboard.platform.auth import Principal
 from switchboard.platform.errors import Forbidden, NotFound, PayloadTooLarge, ValidationFailed
-from switchboard.platform.events import Audience
+from switchboard.platform.events import Audience, Event
 from switchboard.platform.ids import parse_id
 from switchboard.platform.runtime import Runtime
+from switchboard.platform.sse import ending
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,23 @@ log = logging.getLogger(__name__)
 def document_stream(document_id: uuid.UUID | str) -> str:
     """Event stream name of a document's processing."""
     return f"document:{document_id}"
+
+
+def ready_message(passages: int) -> str:
+    """What a person reads when their document is ready."""
+    return f"Ready: {passages} passage{'' if passages == 1 else 's'} indexed"
+
+
+def ended_events(document: Document) -> list[Event] | None:
+    """The end of a document's processing, told once its stream has expired (None while it goes on)."""
+    at = document.processed_at or document.updated_at
+    fields = {"task_id": str(document.id), "document_id": str(document.id)}
+    if document.status == "completed":
+        message = ready_message(document.chunk_count or 0)
+        return [ending("complete", at, message=message, progress=1.0, chunk_count=document.chunk_count, **fields)]
+    if document.status == "failed":
+        return [ending("error", at, message=document.error or "Processing failed", progress=None, **fields)]
+    return None
 
 
 def document_audience(collection: Collection) -> Audience:

@@ -14,7 +14,7 @@ from switchboard.ingestion.errors import ExtractionFailed
 from switchboard.ingestion.index import delete_chunks, write_chunks
 from switchboard.ingestion.models import Collection, Document
 from switchboard.ingestion.resources import embedding_model_name, pipeline_of
-from switchboard.ingestion.service import document_audience, document_stream
+from switchboard.ingestion.service import document_audience, document_stream, ready_message
 from switchboard.platform import leases
 from switchboard.platform.events import Audience
 from switchboard.platform.runtime import Runtime
@@ -96,7 +96,7 @@ async def ingest_document(ctx: dict[str, Any], document_id: str) -> str:
             status="completed", progress=1.0, chunk_count=count, page_count=pages, processed_at=datetime.now(UTC)
         ):
             return _taken_over(document)
-        await report("complete", f"Ready: {count} passages indexed", progress=1.0, row=False, chunk_count=count)
+        await report("complete", ready_message(count), progress=1.0, row=False, chunk_count=count)
         # what the embedding took, as a usage record of the uploader (once: only the lease's holder gets here)
         subject = UsageSubject(document.org_id, document.uploaded_by, "ingest", str(document.id))
         try:

@@ -15,7 +15,7 @@ from switchboard.platform.auth import current_principal, require_user
 from switchboard.platform.idempotency import HEADER, idempotent
 from switchboard.platform.openapi import event_stream
 from switchboard.platform.query import QueryArgs
-from switchboard.platform.sse import follow, sse_response
+from switchboard.platform.sse import stream_response
 from switchboard.platform.web import resume_point, runtime
 
 jobs = Blueprint("jobs", __name__, url_prefix="/api/v1/jobs")
@@ -139,4 +139,6 @@ async def job_events(job_id: str) -> Response:
     """SSE of the job's own stream (its task's, document's or run's)."""
     job = await service.get(current_principal(), job_id)
     rt = runtime()
-    return sse_response(follow(rt.events, job.stream, resume_point(), rt.settings.sse_heartbeat_seconds))
+    return await stream_response(
+        rt.events, job.stream, resume_point(), rt.settings.sse_heartbeat_seconds, ended=job.ended
+    )

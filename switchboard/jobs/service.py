@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -21,6 +21,7 @@ from switchboard.ingestion import service as ingestion
 from switchboard.ingestion.models import Document
 from switchboard.platform.auth import Principal
 from switchboard.platform.errors import NotFound, ValidationFailed
+from switchboard.platform.events import Event
 from switchboard.platform.runtime import Runtime
 from switchboard.workflows import runs
 from switchboard.workflows.models import WorkflowRun, WorkflowStep
@@ -41,6 +42,7 @@ class Job:
     finished_at: datetime | None
     error: str | None
     stream: str  # its event stream
+    ended: list[Event] | None = field(default=None, compare=False)  # its end, told once the stream has expired
 
 
 @dataclass(frozen=True)
@@ -170,18 +172,18 @@ def _parse(job_id: str) -> tuple[str, uuid.UUID]:
 def _task_job(task: ChatTask) -> Job:
     kind = "chat" if task.agent is None else "agent_run"
     return Job(f"{PREFIXES[kind]}-{task.id}", kind, task.status, task.created_at, task.finished_at, task.error,
-               chat.task_stream(task.id))  # fmt: skip
+               chat.task_stream(task.id), chat.ended_events(task))  # fmt: skip
 
 
 def _run_job(run: WorkflowRun) -> Job:
     error = (run.error or {}).get("message")
     return Job(f"workflow-{run.id}", "workflow_run", run.status, run.created_at, run.finished_at, error,
-               f"workflow:{run.id}")  # fmt: skip
+               runs.run_stream(run.id), runs.ended_events(run))  # fmt: skip
 
 
 def _document_job(document: Document) -> Job:
     return Job(f"ingest-{document.id}", "ingest", document.status, document.created_at, document.processed_at,
-               document.error, ingestion.document_stream(document.id))  # fmt: skip
+               document.error, ingestion.document_stream(document.id), ingestion.ended_events(document))  # fmt: skip
 
 
 async def get(principal: Principal, job_id: str) -> Job:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
+from typing import Any
 
 from quart import Response
 
-from switchboard.platform.events import EventLog
+from switchboard.platform.events import Event, EventLog
 
 
 async def follow(events: EventLog, stream: str, after: str | None, heartbeat_seconds: float) -> AsyncIterator[bytes]:
@@ -37,3 +39,32 @@ def sse_response(body: AsyncIterator[bytes]) -> Response:
     response.headers["X-Accel-Buffering"] = "no"
     response.timeout = None
     return response
+
+
+def ending(update_type: str, at: datetime, **payload: Any) -> Event:
+    """The terminal event of a subject that ended at `at`, for when its stream has expired (its id: that time)."""
+    return Event(f"{int(at.timestamp() * 1000)}-0", update_type, {"update_type": update_type, **payload})
+
+
+def _position(event_id: str) -> tuple[int, int]:
+    ms, _, seq = event_id.partition("-")
+    return int(ms), int(seq or 0)
+
+
+async def stream_response(
+    events: EventLog, stream: str, after: str | None, heartbeat_seconds: float, *, ended: Sequence[Event] | None
+) -> Response:
+    """SSE of `stream` from `after`, following it until its terminal event.
+
+    `ended`: for a subject that has ended, the events that tell it (None while it goes on). When its stream has
+    expired they are sent instead (those after `after`) and the response ends, rather than heartbeats for good.
+    """
+    if ended is not None and not await events.exists(stream):
+        rest = [e for e in ended if after is None or _position(e.id) > _position(after)]
+        return sse_response(_replay(rest))
+    return sse_response(follow(events, stream, after, heartbeat_seconds))
+
+
+async def _replay(stored: Sequence[Event]) -> AsyncIterator[bytes]:
+    for event in stored:
+        yield event.sse

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 from quart import Blueprint, Response, request
 from quart_schema import validate_querystring, validate_request, validate_response
 
 from switchboard.platform.auth import current_principal, require_user
-from switchboard.platform.events import Event
 from switchboard.platform.idempotency import HEADER, idempotent
 from switchboard.platform.openapi import event_stream
-from switchboard.platform.sse import follow, sse_response
+from switchboard.platform.sse import stream_response
 from switchboard.platform.web import resume_point, runtime
 from switchboard.workflows import runs as service
-from switchboard.workflows.models import ACTIVE_RUN_STATUSES
 from switchboard.workflows.run_schemas import (
     RunAccepted,
     RunIn,
@@ -91,17 +87,10 @@ async def follow_workflow_run(workflow_id: str, run_id: str) -> Response:
     completed | failed | cancelled; resumes after `?last_id=` or `Last-Event-ID`."""
     run = await service.get_run(current_principal(), workflow_id, run_id)
     rt = runtime()
-    stream = f"workflow:{run.id}"
-    if run.status not in ACTIVE_RUN_STATUSES and not await rt.events.exists(stream):
-        # the stream has expired: the run's end is all there is to tell
-        ended = Event("0-1", run.status, {"run_id": str(run.id), "update_type": run.status, "status": run.status})
-        return sse_response(_replay([ended] if resume_point() is None else []))
-    return sse_response(follow(rt.events, stream, resume_point(), rt.settings.sse_heartbeat_seconds))
-
-
-async def _replay(stored: list[Event]) -> AsyncIterator[bytes]:
-    for event in stored:
-        yield event.sse
+    return await stream_response(
+        rt.events, service.run_stream(run.id), resume_point(), rt.settings.sse_heartbeat_seconds,
+        ended=service.ended_events(run),
+    )  # fmt: skip
 
 
 @runs.post("/<workflow_id>/executions/<run_id>/cancel")

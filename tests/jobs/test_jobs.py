@@ -3,6 +3,7 @@ a completion streamed token by token from an OpenAI-compatible server, and a cle
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from decimal import Decimal
 
@@ -94,6 +95,36 @@ async def test_an_ingest_job_indexes_its_text_once_per_key_and_its_usage_is_the_
         refused = await ada.post("/api/v1/jobs", json={"kind": "ingest", "input": given})
         assert refused.status_code == status_code, (given, await refused.get_data(as_text=True))
     assert len((await (await ada.get("/api/v1/documents")).get_json())["items"]) == 2  # nothing half-written
+
+
+async def test_a_finished_jobs_events_end_with_its_end_after_its_stream_has_expired(app, signup, worker):
+    """A person who opens a finished job's events a day later gets how it ended, then the end of the response:
+    not heartbeats for good."""
+    ada = await signup()
+    text = "# Tide table\n\nHigh water at the harbour mouth comes fifty minutes later each day.\n"
+    job = await (
+        await ada.post("/api/v1/jobs", json={"kind": "ingest", "input": {"filename": "tide.md", "text": text}})
+    ).get_json()
+    document_id = job["job_id"].removeprefix("ingest-")
+    assert (await wait_processed(ada, document_id))["status"] == "completed"
+    paths = [f"/api/v1/jobs/{job['job_id']}/events", f"/api/v1/documents/{document_id}/progress"]
+
+    async def events_of(path: str, last_id: str | None = None) -> list[dict[str, object]]:
+        query = {"last_id": last_id} if last_id else {}
+        answer = await asyncio.wait_for(ada.get(path, query_string=query), timeout=20)  # a stream that never ends fails
+        assert answer.status_code == 200 and answer.mimetype == "text/event-stream"
+        return parse_sse(await answer.get_data(as_text=True))
+
+    retained = await events_of(paths[0])
+    assert retained[-1]["event"] == "complete" and len(retained) > 2
+    await app.extensions["runtime"].events.redis.delete(f"sb:events:document:{document_id}")  # its retention ran out
+    for path in paths:
+        (ended,) = await events_of(path)
+        assert ended["event"] == "complete"
+        assert ended["data"]["message"] == retained[-1]["data"]["message"] == "Ready: 1 passage indexed"
+        assert ended["data"]["document_id"] == document_id and ended["data"]["chunk_count"] == 1
+        assert await events_of(path, last_id=ended["id"]) == []  # a client that had the end already: nothing more
+        assert [e["event"] for e in await events_of(path, last_id=retained[0]["id"])] == ["complete"]
 
 
 async def test_execute_streams_tokens_and_counts_them_and_without_a_model_says_so(signup, fake_model):

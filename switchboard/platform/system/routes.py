@@ -8,7 +8,7 @@ from quart_schema import document_response, validate_response
 from switchboard.platform.auth import require_superadmin
 from switchboard.platform.idempotency import idempotent
 from switchboard.platform.openapi import event_stream
-from switchboard.platform.sse import follow, sse_response
+from switchboard.platform.sse import stream_response
 from switchboard.platform.system import service
 from switchboard.platform.system.schemas import Health, ProgressState, Readiness, SystemCheckOut
 from switchboard.platform.web import resume_point, runtime
@@ -61,9 +61,10 @@ async def check_progress(check_id: str) -> Response:
     """SSE of the self-check's events; resumes after `?last_id=` or `Last-Event-ID`."""
     check = await service.get_check(check_id)
     rt = runtime()
-    after = resume_point()
-    stream = follow(rt.events, service.check_stream(check.id), after, rt.settings.sse_heartbeat_seconds)
-    return sse_response(stream)
+    return await stream_response(
+        rt.events, service.check_stream(check.id), resume_point(), rt.settings.sse_heartbeat_seconds,
+        ended=service.ended_events(check),
+    )  # fmt: skip
 
 
 @api.get("/checks/<check_id>/progress/state")

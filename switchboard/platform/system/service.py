@@ -11,10 +11,11 @@ from typing import Any
 from switchboard import __version__
 from switchboard.platform import db
 from switchboard.platform.errors import NotFound
-from switchboard.platform.events import EventLog
+from switchboard.platform.events import Event, EventLog
 from switchboard.platform.ids import parse_id
 from switchboard.platform.queue import Queue
 from switchboard.platform.runtime import Runtime
+from switchboard.platform.sse import ending
 from switchboard.platform.system.models import SystemCheck
 
 
@@ -53,6 +54,16 @@ async def readiness(rt: Runtime) -> dict[str, Any]:
 def check_stream(check_id: uuid.UUID | str) -> str:
     """Event stream name of a self-check."""
     return f"system_check:{check_id}"
+
+
+def ended_events(check: SystemCheck) -> list[Event] | None:
+    """A finished self-check's verdict, told once its stream has expired (None while it runs)."""
+    if check.status not in ("completed", "failed"):
+        return None
+    at, fields = check.finished_at or check.created_at, {"task_id": str(check.id), "data": check.results}
+    if check.error:
+        return [ending("error", at, message=check.error, **fields)]
+    return [ending("complete", at, message="Every dependency answers", **fields)]
 
 
 async def request_check(queue: Queue) -> SystemCheck:
