@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -290,3 +291,40 @@ async def test_two_people_approving_at_once_resume_the_run_once(
     await asyncio.sleep(1)  # a second resume would deliver again within this time
     assert len(receiver.deliveries) == 1
     assert len(steps_by_node(detail)["send"]["attempts"]) == 1
+
+
+async def test_a_delivery_goes_to_the_address_its_name_was_checked_at(app, receiver: Receiver, monkeypatch) -> None:
+    """DNS rebinding: a name checked as allowed must not be looked up again (to somewhere else) for the POST."""
+    from ipaddress import ip_address
+
+    from switchboard.agents.builtin import network
+    from switchboard.workflows.engine.runner import Engine
+
+    looked_up: list[str] = []
+
+    async def resolve(host: str, port: int) -> list[Any]:
+        looked_up.append(host)
+        return [ip_address("127.0.0.1")]  # what the name says when it is checked; no resolver knows it after
+
+    monkeypatch.setattr(network, "_resolve", resolve)
+    port = receiver.server.server_address[1]
+    runtime = app.extensions["runtime"]
+    # as the workers are set up here: the test servers' loopback network may be reached
+    trusted = runtime.settings.model_copy(update={"http_agent_private_networks": ["127.0.0.0/8"]})
+    engine = Engine(dataclasses.replace(runtime, settings=trusted))
+    answer = await engine.post_delivery(f"http://hooks.receiver.invalid:{port}/incoming", b"{}", {}, 5.0)
+    assert answer.status_code == 204 and looked_up == ["hooks.receiver.invalid"]
+    ((headers, body),) = receiver.deliveries
+    assert headers["host"] == f"hooks.receiver.invalid:{port}" and body == b"{}"  # the name it was sent for
+
+    monkeypatch.setattr(network, "_resolve", lambda host, port: _resolved("169.254.169.254"))
+    with pytest.raises(Exception, match="link-local"):
+        await engine.post_delivery("http://metadata.receiver.invalid/latest", b"{}", {}, 5.0)
+    assert len(receiver.deliveries) == 1
+    await engine.close()
+
+
+async def _resolved(address: str) -> list[Any]:
+    from ipaddress import ip_address
+
+    return [ip_address(address)]

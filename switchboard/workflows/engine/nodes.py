@@ -240,8 +240,7 @@ async def delivery(step: StepRun, config: DeliveryConfig, scope: dict[str, Any])
         "webhook-signature": sign(secret, step.idempotency_key, timestamp, body),
     }
     try:
-        await step.engine.check_delivery_url(url)
-        response = await step.engine.http.post(url, content=body, headers=headers, timeout=DELIVERY_TIMEOUT_S)
+        response = await step.engine.post_delivery(url, body, headers, DELIVERY_TIMEOUT_S)
     except AppError as exc:
         raise StepFailed(exc.code, exc.message, retryable=False, input={"url": url}) from exc
     except httpx.HTTPError as exc:

@@ -85,7 +85,8 @@ class Engine:
     def http(self) -> httpx.AsyncClient:
         """The client deliveries post with (made on first use)."""
         if self._http is None:
-            self._http = httpx.AsyncClient(follow_redirects=False)
+            # trust_env=False: an environment proxy would connect somewhere other than the address checked
+            self._http = httpx.AsyncClient(follow_redirects=False, trust_env=False)
         return self._http
 
     async def close(self) -> None:
@@ -947,11 +948,18 @@ class Engine:
         )
         return model, model.close
 
-    async def check_delivery_url(self, url: str) -> None:
-        """A delivery may go to public addresses, and to the private networks the http agent may reach."""
+    async def post_delivery(self, url: str, body: bytes, headers: dict[str, str], wait_s: float) -> httpx.Response:
+        """POST a delivery to a public address, or one in the private networks the http agent may reach: to the
+        address checked, whatever the name resolves to a moment later (DNS rebinding), its name as Host and SNI."""
         from switchboard.agents.builtin.network import check_public_url
 
-        await check_public_url(url, self.runtime.settings.http_agent_private_networks)
+        target = await check_public_url(url, self.runtime.settings.http_agent_private_networks)
+        pinned_url, host, extensions = target.pinned()
+        request = self.http.build_request(
+            "POST", pinned_url, content=body, headers={**headers, "Host": host}, timeout=wait_s
+        )
+        request.extensions.update(extensions)
+        return await self.http.send(request)
 
     def _step_fields(self, step: StepRun) -> dict[str, Any]:
         return {
