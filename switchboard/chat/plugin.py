@@ -44,3 +44,12 @@ async def open_resources(runtime: Runtime, **_: Any) -> None:
     from switchboard.chat import confirmations
 
     confirmations.register()
+
+
+async def close_resources(runtime: Runtime) -> None:
+    """Stop listening for cancels (a process that ran chat tasks started it)."""
+    from switchboard.chat.cancels import CancelWatch
+
+    watch = runtime.release(CancelWatch)
+    if watch is not None:
+        await watch.close()

@@ -159,7 +159,7 @@ async def result(task_id: str) -> tuple[ResultOut, int]:
 @validate_response(TaskOut)
 async def cancel(task_id: str) -> TaskOut:
     """Stop a task: a running one stops within a fraction of a second, keeping the answer written so far."""
-    return _task(await service.cancel_task(current_principal(), task_id, runtime().events))
+    return _task(await service.cancel_task(current_principal(), task_id, runtime()))
 
 
 @chat.get("/conversations")

@@ -11,12 +11,14 @@ from tortoise.connection import get_connection
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q, Subquery
 
+from switchboard.chat import cancels
 from switchboard.chat.models import ACTIVE_STATUSES, TERMINAL_STATUSES, ChatTask, Conversation, Message
 from switchboard.platform.auth import Principal
 from switchboard.platform.errors import NotFound, TaskActive
 from switchboard.platform.events import Audience, Event, EventLog
 from switchboard.platform.ids import parse_id
 from switchboard.platform.queue import Queue
+from switchboard.platform.runtime import Runtime
 
 RECENT_WINDOW = timedelta(minutes=10)
 
@@ -142,8 +144,9 @@ async def get_task(principal: Principal, task_id: str) -> ChatTask:
     return task
 
 
-async def cancel_task(principal: Principal, task_id: str, events: EventLog) -> ChatTask:
-    """Ask a running task to stop; a queued or waiting one stops at once."""
+async def cancel_task(principal: Principal, task_id: str, runtime: Runtime) -> ChatTask:
+    """Ask a running task to stop (its job is woken to stop now); a queued or waiting one stops at once."""
+    events = runtime.events
     task = await get_task(principal, task_id)
     if task.status in TERMINAL_STATUSES:
         return task
@@ -164,6 +167,7 @@ async def cancel_task(principal: Principal, task_id: str, events: EventLog) -> C
             await task.refresh_from_db()
             return task
     await ChatTask.filter(id=task.id).update(cancel_requested=True)
+    await cancels.announce(runtime, task.id)
     await task.refresh_from_db()
     return task
 

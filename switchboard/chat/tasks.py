@@ -14,7 +14,7 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from switchboard.agents import ChatModels
-from switchboard.chat import confirmations, memory
+from switchboard.chat import cancels, confirmations, memory
 from switchboard.chat.memory import extract_memories
 from switchboard.chat.models import ACTIVE_STATUSES, ChatTask, Message
 from switchboard.chat.orchestrator import Emitter, Outcome, TaskCancelled, run_task
@@ -29,8 +29,6 @@ log = logging.getLogger(__name__)
 
 HELD_POLL_SECONDS = 0.25
 """How often a job looks again at a task another job holds (see `_take_when_free`)."""
-CANCEL_POLL_SECONDS = 0.2
-"""How often a running task looks at its cancel flag: Stop ends the task within this, mid-stream included."""
 
 
 async def run_chat_task(ctx: dict[str, Any], task_id: str) -> str:
@@ -60,7 +58,7 @@ async def run_chat_task(ctx: dict[str, Any], task_id: str) -> str:
         )
         try:
             principal = await principal_for(task.user_id, auth_method="task", ip=None, org_id=task.org_id)
-            outcome = await _until_cancelled(task, run_task(task, principal, runtime, emit))
+            outcome = await _until_cancelled(task, run_task(task, principal, runtime, emit), runtime)
         except TaskCancelled:
             await _keep_partial(task, emit)
             await _finish(task, emit, "cancelled", error="Cancelled by the user")
@@ -119,21 +117,26 @@ TIMELINE_TYPES = frozenset(
 """The events kept as the stored answer's steps (text deltas and citations are the answer itself)."""
 
 
-async def _until_cancelled(task: ChatTask, work: Coroutine[Any, Any, Outcome]) -> Outcome:
-    """Run the task's work, checking its cancel flag every `CANCEL_POLL_SECONDS`; a cancel stops the
-    work at once (a model stream in flight is closed) and raises `TaskCancelled`."""
+async def _until_cancelled(task: ChatTask, work: Coroutine[Any, Any, Outcome], runtime: Runtime) -> Outcome:
+    """Run the task's work until it ends or a cancel of the task is seen (announced, or found on the row at a
+    check every `cancels.CHECK_SECONDS`): then the work stops at once (a model stream in flight is closed) and
+    `TaskCancelled` is raised."""
     running = asyncio.ensure_future(work)
     stopped = False
     try:
-        while not running.done():
-            await asyncio.wait({running}, timeout=CANCEL_POLL_SECONDS)
-            if running.done():
-                break
-            if await cancel_requested(task.id):
-                stopped = True
-                running.cancel()
-                await asyncio.gather(running, return_exceptions=True)
-                break
+        with cancels.watch_of(runtime).watching(task.id) as announced:
+            while not running.done():
+                woken = asyncio.ensure_future(announced.wait())
+                await asyncio.wait({running, woken}, timeout=cancels.CHECK_SECONDS, return_when=asyncio.FIRST_COMPLETED)
+                woken.cancel()
+                if running.done():
+                    break
+                announced.clear()
+                if await cancel_requested(task.id):
+                    stopped = True
+                    running.cancel()
+                    await asyncio.gather(running, return_exceptions=True)
+                    break
     finally:
         if not running.done():  # this job itself is being cancelled: take the work down with it
             running.cancel()

@@ -216,3 +216,29 @@ async def test_a_model_key_stored_under_a_former_secret_key_ends_the_chat_with_a
     await bring_own_model(ada, fake_model.base_url)
     settings = await (await ada.get("/api/v1/settings/models")).get_json()
     assert settings["api_key_problem"] is None
+
+
+async def test_stop_mid_answer_ends_the_task_cancelled_with_what_was_written(signup, worker, fake_model):
+    """Stop while the model is still writing: the task ends `cancelled`, the answer so far is kept, the rest
+    is never written, and the next question is taken."""
+    words = [f"word{i} " for i in range(400)]
+    fake_model.responder = lambda body: Turn(text=tuple(words), delay=0.05)  # twenty seconds, unless stopped
+    ada = await signup()
+    await bring_own_model(ada, fake_model.base_url)
+    started = await ask(ada, "Write something long", mode="ask")
+    task_id = started["task_id"]
+    deadline = asyncio.get_running_loop().time() + 30
+    while asyncio.get_running_loop().time() < deadline:  # until the first words are in
+        state = await (await ada.get(f"/api/v1/chat/{task_id}/progress/state")).get_json()
+        if any(e["update_type"] == "text_delta" for e in state["events"]):
+            break
+        await asyncio.sleep(0.1)
+    stopped = await ada.post(f"/api/v1/chat/{task_id}/cancel")
+    assert stopped.status_code == 200
+    ended = await wait_status(ada, task_id, ("cancelled", "completed", "error"))
+    assert ended["status"] == "cancelled"
+    stored = await ChatTask.get(id=task_id)
+    assert stored.response and "".join(words).startswith(stored.response) and len(stored.response) < len("".join(words))
+    events = [e["event"] for e in await follow(ada, task_id)]
+    assert events[-1] == "cancelled" and "complete" not in events
+    assert (await ada.post("/api/v1/chat/stream", json={"message": "next", "mode": "ask"})).status_code == 202
