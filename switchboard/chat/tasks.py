@@ -127,8 +127,12 @@ async def _until_cancelled(task: ChatTask, work: Coroutine[Any, Any, Outcome], r
         with cancels.watch_of(runtime).watching(task.id) as announced:
             while not running.done():
                 woken = asyncio.ensure_future(announced.wait())
-                await asyncio.wait({running, woken}, timeout=cancels.CHECK_SECONDS, return_when=asyncio.FIRST_COMPLETED)
-                woken.cancel()
+                try:
+                    await asyncio.wait(
+                        {running, woken}, timeout=cancels.CHECK_SECONDS, return_when=asyncio.FIRST_COMPLETED
+                    )
+                finally:
+                    woken.cancel()
                 if running.done():
                     break
                 announced.clear()

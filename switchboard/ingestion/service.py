@@ -19,10 +19,9 @@ from switchboard.ingestion.upload import ReceivedFile, received_content
 from switchboard.platform.audit import service as audit
 from switchboard.platform.auth import Principal
 from switchboard.platform.errors import Forbidden, NotFound, PayloadTooLarge, ValidationFailed
-from switchboard.platform.events import Audience, Event
+from switchboard.platform.events import Audience, Event, ending
 from switchboard.platform.ids import parse_id
 from switchboard.platform.runtime import Runtime
-from switchboard.platform.sse import ending
 
 log = logging.getLogger(__name__)
 

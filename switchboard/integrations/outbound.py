@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from switchboard.agents.builtin.network import Target, check_public_url
+from switchboard.agents.builtin.network import PinnedClients, Target, check_public_url
 from switchboard.agents.errors import DestinationNotAllowed as AgentDestinationNotAllowed
 from switchboard.config import Settings
 from switchboard.integrations.errors import (
@@ -62,10 +62,8 @@ class Outbound:
         self.max_retries = max_retries
         self.max_response_bytes = max_response_bytes
         self.backoff_base = backoff_base
-        # trust_env=False: an environment proxy would connect somewhere other than the checked address
-        self.client = httpx.AsyncClient(
-            timeout=httpx.Timeout(timeout), follow_redirects=False, trust_env=False, headers={"User-Agent": USER_AGENT}
-        )
+        # sent to the checked address, over connections of its own name only (see PinnedClients)
+        self.clients = PinnedClients(timeout=httpx.Timeout(timeout), headers={"User-Agent": USER_AGENT})
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Outbound:
@@ -78,8 +76,8 @@ class Outbound:
         )
 
     async def close(self) -> None:
-        """Close the connection pool."""
-        await self.client.aclose()
+        """Close the connection pools."""
+        await self.clients.aclose()
 
     async def check(self, url: str) -> str:
         """The address to reach; a private, loopback, link-local... host is refused unless its network is trusted."""
@@ -107,9 +105,11 @@ class Outbound:
         attempt = 0
         while True:
             # checked on every attempt, and sent to the address checked (a name may resolve elsewhere next time)
-            pinned_url, host, extensions = (await self._target(url)).pinned()
+            target = await self._target(url)
+            pinned_url, host, extensions = target.pinned()
             try:
                 response = await self._send(
+                    target,
                     method,
                     pinned_url,
                     extensions,
@@ -148,10 +148,16 @@ class Outbound:
     def _backoff(self, attempt: int) -> float:
         return float(min(MAX_RETRY_WAIT_S, self.backoff_base * 2 ** (attempt - 1)))
 
-    async def _send(self, method: str, url: str, extensions: Mapping[str, str], **kwargs: Any) -> httpx.Response:
-        request = self.client.build_request(method, url, **kwargs)
-        request.extensions.update(extensions)
-        response = await self.client.send(request, stream=True)
+    async def _send(
+        self, target: Target, method: str, url: str, extensions: Mapping[str, str], **kwargs: Any
+    ) -> httpx.Response:
+        async with self.clients.client(target) as client:
+            request = client.build_request(method, url, **kwargs)
+            request.extensions.update(extensions)
+            response = await client.send(request, stream=True)
+            return await self._read(response)
+
+    async def _read(self, response: httpx.Response) -> httpx.Response:
         try:
             body = bytearray()
             async for chunk in response.aiter_bytes():
@@ -161,7 +167,7 @@ class Outbound:
         finally:
             await response.aclose()
         return httpx.Response(
-            response.status_code, headers=_plain(response.headers), content=bytes(body), request=request
+            response.status_code, headers=_plain(response.headers), content=bytes(body), request=response.request
         )
 
 

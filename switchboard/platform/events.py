@@ -19,6 +19,7 @@ import uuid
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cached_property
 from typing import Any, Protocol
 
@@ -93,6 +94,13 @@ class Event:
     def sse(self) -> bytes:
         """The event as Server-Sent Events lines (`id`, `event`, `data`), made once for every client."""
         return f"id: {self.id}\nevent: {self.update_type}\ndata: {self.wire_json}\n\n".encode()
+
+
+def ending(update_type: str, at: datetime, **payload: Any) -> Event:
+    """The terminal event of a subject that ended at `at`, told again once its stream has expired (its id
+    from that time)."""
+    body = {"update_type": update_type, "timestamp": at.timestamp(), **payload}
+    return Event(f"{int(at.timestamp() * 1000)}-0", update_type, body)
 
 
 def parse_last_id(value: str | None) -> str | None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from datetime import datetime
-from typing import Any
 
 from quart import Response
 
@@ -41,11 +39,6 @@ def sse_response(body: AsyncIterator[bytes]) -> Response:
     return response
 
 
-def ending(update_type: str, at: datetime, **payload: Any) -> Event:
-    """The terminal event of a subject that ended at `at`, for when its stream has expired (its id: that time)."""
-    return Event(f"{int(at.timestamp() * 1000)}-0", update_type, {"update_type": update_type, **payload})
-
-
 def _position(event_id: str) -> tuple[int, int]:
     ms, _, seq = event_id.partition("-")
     return int(ms), int(seq or 0)
@@ -57,10 +50,19 @@ async def stream_response(
     """SSE of `stream` from `after`, following it until its terminal event.
 
     `ended`: for a subject that has ended, the events that tell it (None while it goes on). When its stream has
-    expired they are sent instead (those after `after`) and the response ends, rather than heartbeats for good.
+    expired they are sent instead and the response ends, rather than heartbeats for good. A client resuming
+    from one of them gets those after it (none: 204, which tells a browser to stop reconnecting); one resuming
+    from an id of the expired stream gets the end again rather than risk missing it.
     """
     if ended is not None and not await events.exists(stream):
-        rest = [e for e in ended if after is None or _position(e.id) > _position(after)]
+        if after is None:
+            rest = list(ended)
+        elif any(event.id == after for event in ended):
+            rest = [event for event in ended if _position(event.id) > _position(after)]
+        else:
+            rest = [event for event in ended if event.terminal]
+        if not rest:
+            return Response("", status=204)
         return sse_response(_replay(rest))
     return sse_response(follow(events, stream, after, heartbeat_seconds))
 

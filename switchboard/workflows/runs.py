@@ -19,14 +19,14 @@ from tortoise.transactions import in_transaction
 from switchboard.config import Settings
 from switchboard.platform.auth import Principal
 from switchboard.platform.errors import Conflict, NotFound, RateLimited
-from switchboard.platform.events import Event
+from switchboard.platform.events import Event, ending
 from switchboard.platform.ids import parse_id
 from switchboard.platform.runtime import Runtime
-from switchboard.platform.sse import ending
 from switchboard.workflows.engine import journal
 from switchboard.workflows.engine.graph import graph_for
 from switchboard.workflows.engine.runner import STEP_JOB, engine_for, step_job_id
 from switchboard.workflows.engine.steps import RunContext, StepFailed
+from switchboard.workflows.engine.steps import run_stream as run_stream  # a run's stream, for the routes and jobs
 from switchboard.workflows.models import ACTIVE_RUN_STATUSES, Workflow, WorkflowRun, WorkflowStep
 
 MANUAL_RUNNABLE = ("draft", "active", "error")
@@ -293,17 +293,12 @@ async def _workflow(principal: Principal, workflow_id: uuid.UUID | str) -> Workf
     return workflow
 
 
-def run_stream(run_id: uuid.UUID | str) -> str:
-    """The run's event stream."""
-    return f"workflow:{run_id}"
-
-
 def ended_events(run: WorkflowRun) -> list[Event] | None:
     """The end of a run that has ended, told once its stream has expired (None while it goes on)."""
     if run.status in ACTIVE_RUN_STATUSES:
         return None
+    fields: dict[str, Any] = {"task_id": str(run.id), "run_id": str(run.id), "workflow_id": str(run.workflow_id)}
+    if run.error:
+        fields["error"] = run.error
     message = (run.error or {}).get("message") or f"Run {run.status}"
-    return [
-        ending(run.status, run.finished_at or run.created_at, task_id=str(run.id), run_id=str(run.id),
-               workflow_id=str(run.workflow_id), status=run.status, message=message)
-    ]  # fmt: skip
+    return [ending(run.status, run.finished_at or run.created_at, message=message, status=run.status, **fields)]

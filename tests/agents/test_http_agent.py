@@ -185,3 +185,30 @@ async def test_headers_that_cannot_be_sent_are_a_clear_failure(openai_server: Fa
     arguments = tool.parse_arguments({"url": f"{openai_server.base_url}/models", "headers": {"X-Name": "café ☕"}})
     with pytest.raises(FetchFailed, match="cannot be sent"):
         await tool.call(CallContext(), arguments)
+
+
+async def test_requests_for_two_names_at_one_address_never_share_a_tls_connection() -> None:
+    """Hosts behind one CDN share addresses: a connection opened (its certificate checked) for one name must not
+    carry a request for another."""
+    from ipaddress import ip_address
+
+    from switchboard.agents.builtin.network import PinnedClients, Target
+
+    def target(url: str, host: str, scheme: str = "https") -> Target:
+        return Target(url, scheme, host, 443 if scheme == "https" else 80, "/", ip_address("93.184.215.14"))
+
+    clients = PinnedClients()
+    try:
+        async with (
+            clients.client(target("https://a.example/", "a.example")) as a,
+            clients.client(target("https://b.example/", "b.example")) as b,
+            clients.client(target("https://a.example/x", "a.example")) as a_again,
+        ):
+            assert a is not b and a is a_again
+        async with (
+            clients.client(target("http://a.example/", "a.example", "http")) as plain_a,
+            clients.client(target("http://b.example/", "b.example", "http")) as plain_b,
+        ):
+            assert plain_a is plain_b  # no certificate to mix up: plain http names its host in each request
+    finally:
+        await clients.aclose()

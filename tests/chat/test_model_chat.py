@@ -228,10 +228,11 @@ async def test_stop_mid_answer_ends_the_task_cancelled_with_what_was_written(sig
     started = await ask(ada, "Write something long", mode="ask")
     task_id = started["task_id"]
     deadline = asyncio.get_running_loop().time() + 30
-    while asyncio.get_running_loop().time() < deadline:  # until the first words are in
+    while True:  # until the first words are in
         state = await (await ada.get(f"/api/v1/chat/{task_id}/progress/state")).get_json()
         if any(e["update_type"] == "text_delta" for e in state["events"]):
             break
+        assert asyncio.get_running_loop().time() < deadline, "no words came"
         await asyncio.sleep(0.1)
     stopped = await ada.post(f"/api/v1/chat/{task_id}/cancel")
     assert stopped.status_code == 200
@@ -241,4 +242,24 @@ async def test_stop_mid_answer_ends_the_task_cancelled_with_what_was_written(sig
     assert stored.response and "".join(words).startswith(stored.response) and len(stored.response) < len("".join(words))
     events = [e["event"] for e in await follow(ada, task_id)]
     assert events[-1] == "cancelled" and "complete" not in events
-    assert (await ada.post("/api/v1/chat/stream", json={"message": "next", "mode": "ask"})).status_code == 202
+    fake_model.responder = lambda body: Turn.reply("Short ", "answer.")
+    following = await ask(ada, "next", mode="ask")
+    assert (await wait_status(ada, following["task_id"], ("completed",)))["status"] == "completed"
+
+
+async def test_a_cancel_announced_wakes_the_job_running_that_task_only(app):
+    """The announcement reaches the job watching that task (the flag is still read every few seconds)."""
+    from switchboard.chat import cancels
+
+    runtime = app.extensions["runtime"]
+    watch = cancels.CancelWatch(runtime)
+    try:
+        with watch.watching("task-a") as a, watch.watching("task-b") as b:
+            deadline = asyncio.get_running_loop().time() + 10
+            while not a.is_set():  # announced again until its subscriber, started by the first watch, is in
+                assert asyncio.get_running_loop().time() < deadline, "the announcement never arrived"
+                await cancels.announce(runtime, "task-a")
+                await asyncio.sleep(0.05)
+            assert not b.is_set()  # another task's job is not woken
+    finally:
+        await watch.close()

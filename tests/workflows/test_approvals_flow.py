@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from switchboard.agents.errors import DestinationNotAllowed
 from switchboard.workflows.engine.nodes import delivery_secret
 from tests.chat.helpers import bring_own_model
 from tests.conftest import TEST_SECRET
@@ -312,16 +313,18 @@ async def test_a_delivery_goes_to_the_address_its_name_was_checked_at(app, recei
     # as the workers are set up here: the test servers' loopback network may be reached
     trusted = runtime.settings.model_copy(update={"http_agent_private_networks": ["127.0.0.0/8"]})
     engine = Engine(dataclasses.replace(runtime, settings=trusted))
-    answer = await engine.post_delivery(f"http://hooks.receiver.invalid:{port}/incoming", b"{}", {}, 5.0)
-    assert answer.status_code == 204 and looked_up == ["hooks.receiver.invalid"]
-    ((headers, body),) = receiver.deliveries
-    assert headers["host"] == f"hooks.receiver.invalid:{port}" and body == b"{}"  # the name it was sent for
+    try:
+        answer = await engine.post_delivery(f"http://hooks.receiver.invalid:{port}/incoming", b"{}", {}, 5.0)
+        assert answer.status_code == 204 and looked_up == ["hooks.receiver.invalid"]
+        ((headers, body),) = receiver.deliveries
+        assert headers["host"] == f"hooks.receiver.invalid:{port}" and body == b"{}"  # the name it was sent for
 
-    monkeypatch.setattr(network, "_resolve", lambda host, port: _resolved("169.254.169.254"))
-    with pytest.raises(Exception, match="link-local"):
-        await engine.post_delivery("http://metadata.receiver.invalid/latest", b"{}", {}, 5.0)
-    assert len(receiver.deliveries) == 1
-    await engine.close()
+        monkeypatch.setattr(network, "_resolve", lambda host, port: _resolved("169.254.169.254"))
+        with pytest.raises(DestinationNotAllowed, match="link-local"):
+            await engine.post_delivery("http://metadata.receiver.invalid/latest", b"{}", {}, 5.0)
+        assert len(receiver.deliveries) == 1
+    finally:
+        await engine.close()
 
 
 async def _resolved(address: str) -> list[Any]:

@@ -9,11 +9,15 @@ be talked into reading a cloud metadata service or an internal admin page (SSRF)
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import socket
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
+
+import httpx
 
 from switchboard.agents.errors import DestinationNotAllowed
 
@@ -43,6 +47,41 @@ class Target:
         default_port = 443 if self.scheme == "https" else 80
         host_header = self.host if self.port == default_port else f"{self.host}:{self.port}"
         return url, host_header, ({"sni_hostname": self.host} if self.scheme == "https" else {})
+
+
+class PinnedClients:
+    """HTTP clients for requests sent to checked addresses (`Target.pinned`): one per TLS server name.
+
+    A connection pool keys its connections by the address it dialled, not by the name the certificate was
+    checked for, so one shared client would send a request for `b.example` over a TLS session opened (and
+    verified) for `a.example` whenever the two share an address, as hosts behind one CDN do. A client per
+    name never does. Plain http shares one client. Past `LIMIT` names a request gets a client of its own.
+    """
+
+    LIMIT = 256
+
+    def __init__(self, **options: Any) -> None:
+        self._options = {"follow_redirects": False, "trust_env": False, **options}
+        self._clients: dict[str, httpx.AsyncClient] = {}
+
+    @contextlib.asynccontextmanager
+    async def client(self, target: Target) -> AsyncIterator[httpx.AsyncClient]:
+        """The client to send a request for `target` with."""
+        name = target.host if target.scheme == "https" else ""
+        found = self._clients.get(name)
+        if found is None and len(self._clients) < self.LIMIT:
+            found = self._clients[name] = httpx.AsyncClient(**self._options)
+        if found is not None:
+            yield found
+            return
+        async with httpx.AsyncClient(**self._options) as once:
+            yield once
+
+    async def aclose(self) -> None:
+        """Close every pool."""
+        clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            await client.aclose()
 
 
 @dataclass(frozen=True)

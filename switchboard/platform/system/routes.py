@@ -71,7 +71,7 @@ async def check_progress(check_id: str) -> Response:
 @require_superadmin
 @validate_response(ProgressState)
 async def check_progress_state(check_id: str) -> ProgressState:
-    """The same events as the SSE stream, as JSON."""
+    """The same events as the SSE stream, as JSON (once the stream has expired, the verdict alone)."""
     check = await service.get_check(check_id)
-    events = await runtime().events.read_all(service.check_stream(check.id))
+    events = await runtime().events.read_all(service.check_stream(check.id)) or service.ended_events(check) or []
     return ProgressState(task_id=str(check.id), status=check.status, events=[e.as_json() for e in events])

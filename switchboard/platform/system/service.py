@@ -11,11 +11,10 @@ from typing import Any
 from switchboard import __version__
 from switchboard.platform import db
 from switchboard.platform.errors import NotFound
-from switchboard.platform.events import Event, EventLog
+from switchboard.platform.events import Event, EventLog, ending
 from switchboard.platform.ids import parse_id
 from switchboard.platform.queue import Queue
 from switchboard.platform.runtime import Runtime
-from switchboard.platform.sse import ending
 from switchboard.platform.system.models import SystemCheck
 
 

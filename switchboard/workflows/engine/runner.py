@@ -26,6 +26,7 @@ from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
+from switchboard.agents.builtin.network import PinnedClients, check_public_url
 from switchboard.agents.registry import Registry
 from switchboard.platform.auth import Principal, principal_for
 from switchboard.platform.errors import AppError
@@ -34,7 +35,7 @@ from switchboard.platform.runtime import Runtime
 from switchboard.workflows.definition import LoopConfig, node_config
 from switchboard.workflows.engine import journal, nodes
 from switchboard.workflows.engine.graph import Graph, graph_for, output_scope
-from switchboard.workflows.engine.steps import Done, Park, RunContext, StepFailed, StepRun, run_audience
+from switchboard.workflows.engine.steps import Done, Park, RunContext, StepFailed, StepRun, run_audience, run_stream
 from switchboard.workflows.models import ACTIVE_RUN_STATUSES, WorkflowRun, WorkflowStep
 from switchboard.workflows.templates import TemplateFailed
 
@@ -70,7 +71,7 @@ class Engine:
         self._registry = registry
         self.lease_seconds = float(runtime.settings.workflow_step_lease_seconds)
         self.resources: Mapping[str, Any] = {"runtime": runtime}
-        self._http: httpx.AsyncClient | None = None
+        self.deliveries = PinnedClients()  # the clients deliveries post with
         self._running: dict[uuid.UUID, set[asyncio.Task[Any]]] = {}
         self.cancel_listener: asyncio.Task[None] | None = None
 
@@ -81,18 +82,9 @@ class Engine:
             self._registry = self.runtime.resource(Registry)
         return self._registry
 
-    @property
-    def http(self) -> httpx.AsyncClient:
-        """The client deliveries post with (made on first use)."""
-        if self._http is None:
-            # trust_env=False: an environment proxy would connect somewhere other than the address checked
-            self._http = httpx.AsyncClient(follow_redirects=False, trust_env=False)
-        return self._http
-
     async def close(self) -> None:
-        """Close the HTTP client."""
-        if self._http is not None:
-            await self._http.aclose()
+        """Close the delivery clients."""
+        await self.deliveries.aclose()
 
     # --- taking and running steps -------------------------------------------------------------
 
@@ -531,7 +523,7 @@ class Engine:
         if stopped is None:
             return False
         await self.runtime.events.append(
-            f"workflow:{run_id}",
+            run_stream(run_id),
             status,
             error.get("message", f"Run {status}"),
             audience=run_audience(stopped.org_id),
@@ -661,7 +653,7 @@ class Engine:
         waited = (_now() - (row.started_at or _now())).total_seconds()
         resolved = {"approval_id": str(approval.id), "status": approval.status, "comment": comment}
         await self.runtime.events.append(
-            f"workflow:{row.run_id}",
+            run_stream(row.run_id),
             "approval_resolved",
             f"{row.node_id} {approval.status}",
             audience=run_audience(approval.org_id),
@@ -951,15 +943,14 @@ class Engine:
     async def post_delivery(self, url: str, body: bytes, headers: dict[str, str], wait_s: float) -> httpx.Response:
         """POST a delivery to a public address, or one in the private networks the http agent may reach: to the
         address checked, whatever the name resolves to a moment later (DNS rebinding), its name as Host and SNI."""
-        from switchboard.agents.builtin.network import check_public_url
-
         target = await check_public_url(url, self.runtime.settings.http_agent_private_networks)
         pinned_url, host, extensions = target.pinned()
-        request = self.http.build_request(
-            "POST", pinned_url, content=body, headers={**headers, "Host": host}, timeout=wait_s
-        )
-        request.extensions.update(extensions)
-        return await self.http.send(request)
+        async with self.deliveries.client(target) as client:
+            request = client.build_request(
+                "POST", pinned_url, content=body, headers={**headers, "Host": host}, timeout=wait_s
+            )
+            request.extensions.update(extensions)
+            return await client.send(request)
 
     def _step_fields(self, step: StepRun) -> dict[str, Any]:
         return {

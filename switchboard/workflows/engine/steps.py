@@ -16,6 +16,11 @@ if TYPE_CHECKING:
     from switchboard.workflows.engine.runner import Engine
 
 
+def run_stream(run_id: uuid.UUID | str) -> str:
+    """A run's event stream."""
+    return f"workflow:{run_id}"
+
+
 @dataclass
 class RunContext:
     """What every step of one run shares; a worker keeps it while it carries the run from step to step."""
@@ -37,7 +42,7 @@ class RunContext:
     @property
     def stream(self) -> str:
         """The run's event stream."""
-        return f"workflow:{self.id}"
+        return run_stream(self.id)
 
     @property
     def audience(self) -> Audience:
