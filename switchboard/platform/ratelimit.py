@@ -21,6 +21,7 @@ LIMITS: dict[str, str] = {
     "api_ip": "1200/minute",
     "login_failures": "5/15minutes",
     "workflow_webhook": "120/minute",  # deliveries per webhook URL
+    "secret_guesses": "10/minute",  # wrong METRICS_TOKEN, CRON_SECRET or BOOTSTRAP_TOKEN per IP
 }
 
 

@@ -121,3 +121,24 @@ async def test_my_organizations_and_teams(signup):
     assert joined.status_code in (200, 201), await joined.get_data(as_text=True)
     teams = await (await ada.get("/api/v1/me/teams")).get_json()
     assert [t["name"] for t in teams] == ["Research"]
+
+
+async def test_wrong_operation_secrets_are_limited_per_address(client, settings, monkeypatch):
+    """Guessing CRON_SECRET, METRICS_TOKEN or the bootstrap token: ten wrong tries a minute from one address,
+    then 429 even for the right secret; another address is not held back."""
+    monkeypatch.setattr(settings, "cron_secret", "prune-please")
+    monkeypatch.setattr(settings, "metrics_token", "scrape-me")
+    guesses = [
+        client.post("/cron/retention", headers={"Authorization": f"Bearer guess-{i}"}, scope_base=ELSEWHERE)
+        for i in range(5)
+    ] + [client.get("/metrics", headers={"Authorization": f"Bearer guess-{i}"}, scope_base=ELSEWHERE) for i in range(4)]
+    for guess in guesses:
+        assert (await guess).status_code == 401
+    assert (await client.get("/bootstrap", query_string={"token": "guess"}, scope_base=ELSEWHERE)).status_code == 404
+    held = await client.post("/cron/retention", headers={"Authorization": "Bearer prune-please"}, scope_base=ELSEWHERE)
+    assert held.status_code == 429 and int(held.headers["Retry-After"]) > 0
+    assert (await held.get_json())["error"] == "rate_limited"
+    elsewhere = {"client": ("198.51.100.7", 40000)}
+    scraped = await client.get("/metrics", headers={"Authorization": "Bearer scrape-me"}, scope_base=elsewhere)
+    assert scraped.status_code == 200
+    assert (await client.get("/metrics", scope_base=LOOPBACK)).status_code == 200  # loopback asks for no secret

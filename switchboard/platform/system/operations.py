@@ -54,13 +54,25 @@ def _same(given: str, expected: str | None) -> bool:
     return bool(expected) and hmac.compare_digest(given.encode(), (expected or "").encode())
 
 
+async def _secret_matches(given: str, expected: str | None) -> bool:
+    """Whether `given` is the secret; each wrong one counts against the caller's IP (`secret_guesses`), and past
+    that limit the answer is 429 whatever is given, so secrets cannot be guessed at speed."""
+    limiter, ip = runtime().limiter, client_ip() or "unknown"
+    await limiter.check("secret_guesses", ip, "Too many wrong secrets from this address; try again later")
+    if _same(given, expected):
+        return True
+    await limiter.hit("secret_guesses", ip, "Too many wrong secrets from this address; try again later")
+    return False
+
+
 @ops.get("/metrics")
 @responds(200, "Prometheus text format", {"text/plain": {"type": "string"}})
 @responds(401, "Not on loopback and without the METRICS_TOKEN bearer token")
+@responds(429, "Too many wrong secrets from this address")
 async def prometheus() -> Response:
     """Prometheus metrics: open on loopback; elsewhere `Authorization: Bearer <METRICS_TOKEN>`."""
     rt = runtime()
-    if not metrics.is_loopback(client_ip()) and not _same(_bearer(), rt.settings.metrics_token):
+    if not metrics.is_loopback(client_ip()) and not await _secret_matches(_bearer(), rt.settings.metrics_token):
         raise Unauthorized("Metrics need the metrics token from outside this machine")
     body = await metrics.collect(rt.redis, rt.settings.queue_name)
     return Response(body, content_type="text/plain; version=0.0.4; charset=utf-8")
@@ -69,10 +81,11 @@ async def prometheus() -> Response:
 @ops.post("/cron/retention")
 @validate_response(Pruned)
 @responds(401, "A wrong or missing CRON_SECRET")
+@responds(429, "Too many wrong secrets from this address (METRICS_TOKEN, CRON_SECRET, BOOTSTRAP_TOKEN together)")
 async def retention() -> Pruned:
     """Prune what is past retention (an external scheduler's call): `Authorization: Bearer <CRON_SECRET>`."""
     rt = runtime()
-    if not _same(_bearer(), rt.settings.cron_secret):
+    if not await _secret_matches(_bearer(), rt.settings.cron_secret):
         raise Unauthorized("A valid cron secret is required")
     return Pruned(pruned=await rt.resource(RetentionPlan).run(rt.settings))
 
@@ -81,10 +94,11 @@ async def retention() -> Pruned:
 @query_parameter("token", "The BOOTSTRAP_TOKEN of this install.", {"type": "string", "maxLength": 200})
 @responds(200, "The first admin is signed in: a page that goes on to the app", {"text/html": {"type": "string"}})
 @responds(404, "Not armed (a user exists, or no or another token)")
+@responds(429, "Too many wrong secrets from this address")
 async def bootstrap() -> Response:
     """First-run link: while nobody has an account, create the first superadmin and sign them in (once)."""
     settings = runtime().settings
-    if not _same(request.args.get("token", ""), settings.bootstrap_token):
+    if not await _secret_matches(request.args.get("token", ""), settings.bootstrap_token):
         raise NotFound("This link is not valid", code="bootstrap_disarmed")
     session_raw, refresh_raw = await identity.bootstrap_admin(settings.first_admin_email)
     response = Response(_WELCOME, status=200, content_type="text/html; charset=utf-8")
