@@ -81,11 +81,16 @@ SSE_EVENT: dict[str, Any] = {
 }
 
 
-def event_stream(description: str) -> Callable[[F], F]:
-    """A 200 Server-Sent Events stream, resumed after `?last_id=` or the `Last-Event-ID` header."""
+def event_stream(description: str, *, ends: bool = True) -> Callable[[F], F]:
+    """A 200 Server-Sent Events stream, resumed after `?last_id=` or the `Last-Event-ID` header; `ends`: the
+    stream of something that ends, which answers 204 to a client that had its end already."""
 
     def decorator(view: F) -> F:
         stream = responds(200, description, {"text/event-stream": SSE_EVENT})(view)
+        if ends:
+            stream = responds(
+                204, "It has ended and the client had its end: nothing more (a browser stops reconnecting)"
+            )(stream)
         _add(stream, _PARAMETERS, "query:last_id", _resume_parameter("query", "last_id"))
         return _add(stream, _PARAMETERS, "header:Last-Event-ID", _resume_parameter("header", "Last-Event-ID"))
 

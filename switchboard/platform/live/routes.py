@@ -44,7 +44,7 @@ async def close_hub() -> None:
 @require_user
 @long_lived
 @_with_kinds
-@event_stream("Every event of the active org the caller may see, as it happens (kinds: `?kinds=`)")
+@event_stream("Every event of the active org the caller may see, as it happens (kinds: `?kinds=`)", ends=False)
 async def stream() -> Response:
     """SSE of the org's live stream: the caller's chat tasks, documents, workflow runs, approvals for them."""
     kinds = service.parse_kinds(request.args.get("kinds"))
