@@ -15,7 +15,7 @@ from switchboard.chat import cancels
 from switchboard.chat.models import ACTIVE_STATUSES, TERMINAL_STATUSES, ChatTask, Conversation, Message
 from switchboard.platform.auth import Principal
 from switchboard.platform.errors import NotFound, TaskActive
-from switchboard.platform.events import Audience, Event, EventLog
+from switchboard.platform.events import Audience, Event, EventLog, ending
 from switchboard.platform.ids import parse_id
 from switchboard.platform.queue import Queue
 from switchboard.platform.runtime import Runtime
@@ -210,16 +210,14 @@ def rebuilt_events(task: ChatTask) -> list[Event]:
     started = task.started_at or task.created_at
     finished = task.finished_at or started
     terminal = {"completed": "complete"}.get(task.status, task.status)
-    end: dict[str, Any] = {**base, "update_type": terminal, "timestamp": finished.timestamp()}
-    if task.status == "completed":
-        end |= {"message": "Answer ready", "response": task.response, "citations": task.citations}
-    else:
-        end |= {"message": task.error or task.status}
+    end: dict[str, Any] = (
+        {"message": "Answer ready", "response": task.response, "citations": task.citations}
+        if task.status == "completed"
+        else {"message": task.error or task.status}
+    )
     first = {**base, "update_type": "task_started", "message": "Task started", "timestamp": started.timestamp()}
-    return [
-        Event(f"{int(started.timestamp() * 1000)}-0", "task_started", first),
-        Event(f"{int(finished.timestamp() * 1000)}-1", terminal, end),
-    ]
+    end |= base
+    return [Event(f"{int(started.timestamp() * 1000)}-0", "task_started", first), ending(terminal, finished, **end)]
 
 
 @dataclass(frozen=True)

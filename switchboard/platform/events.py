@@ -96,11 +96,18 @@ class Event:
         return f"id: {self.id}\nevent: {self.update_type}\ndata: {self.wire_json}\n\n".encode()
 
 
+LAST_SEQUENCE = 2**64 - 1
+"""The highest sequence number of a stream id: an id made of it sorts after every real event of its millisecond."""
+
+
 def ending(update_type: str, at: datetime, **payload: Any) -> Event:
-    """The terminal event of a subject that ended at `at`, told again once its stream has expired (its id
-    from that time)."""
+    """The terminal event of a subject that ended at `at`, told again once its stream has expired.
+
+    Its id is the last one of `at`'s millisecond, so it cannot be mistaken for a real event of the expired
+    stream (one of the same millisecond, perhaps the last a client had before the end).
+    """
     body = {"update_type": update_type, "timestamp": at.timestamp(), **payload}
-    return Event(f"{int(at.timestamp() * 1000)}-0", update_type, body)
+    return Event(f"{int(at.timestamp() * 1000)}-{LAST_SEQUENCE}", update_type, body)
 
 
 def parse_last_id(value: str | None) -> str | None:
