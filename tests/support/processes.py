@@ -86,8 +86,12 @@ def wait_healthy(proc: Proc, base_url: str, timeout: float = 60) -> float:
     raise AssertionError(f"not healthy after {timeout}s:\n{proc.output()[-4000:]}")
 
 
-def wait_worker_ready(proc: Proc, timeout: float = 60) -> None:
-    """Until the worker logs that it is ready: its start-up (the embedding model loaded) done, jobs next."""
+def wait_worker_ready(proc: Proc, timeout: float = 150) -> None:
+    """Until the worker logs that it is ready: its start-up (the embedding model loaded) done, jobs next.
+
+    Generous: on a busy two-core machine several workers importing the model library at once have taken
+    over a minute.
+    """
     started = time.monotonic()
     while time.monotonic() - started < timeout:
         if proc.popen.poll() is not None:
