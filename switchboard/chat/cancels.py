@@ -14,6 +14,7 @@ import logging
 import uuid
 from collections.abc import Iterator
 
+from switchboard.platform import channels
 from switchboard.platform.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,9 @@ class CancelWatch:
     def watching(self, task_id: uuid.UUID | str) -> Iterator[asyncio.Event]:
         """An event set whenever a cancel of `task_id` is announced, while the block runs."""
         if self._listener is None or self._listener.done():
-            self._listener = asyncio.create_task(self._listen(), name="chat-cancel-listener")
+            # tasks still read their flag every CHECK_SECONDS while its link is down
+            listening = channels.listen(self.runtime.redis, CHANNEL, self._announced, "chat cancel listener")
+            self._listener = asyncio.create_task(listening, name="chat-cancel-listener")
         key, announced = str(task_id), asyncio.Event()
         self._waiting.setdefault(key, set()).add(announced)
         try:
@@ -45,22 +48,9 @@ class CancelWatch:
             if not waiting:
                 self._waiting.pop(key, None)
 
-    async def _listen(self) -> None:
-        while True:
-            try:
-                async with self.runtime.redis.pubsub() as pubsub:
-                    await pubsub.subscribe(CHANNEL)
-                    async for message in pubsub.listen():
-                        if message["type"] == "message":
-                            data = message["data"]
-                            key = data.decode() if isinstance(data, bytes) else str(data)
-                            for announced in self._waiting.get(key, ()):
-                                announced.set()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # tasks still read their flag every CHECK_SECONDS; listen again shortly
-                log.warning("chat cancel listener lost its link (%r); listening again", exc)
-                await asyncio.sleep(1)
+    def _announced(self, task_id: str) -> None:
+        for announced in self._waiting.get(task_id, ()):
+            announced.set()
 
     async def close(self) -> None:
         """Stop listening."""
