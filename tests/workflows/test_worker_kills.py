@@ -115,8 +115,12 @@ async def test_runs_survive_repeated_worker_kills_without_repeating_a_finished_s
             # a killed worker's steps stay "running" under its pid until their lease runs out: aim at a live one
             live = sorted({pid for owner in holders if owner and pool.alive(pid := int(owner.split(":")[1]))})
             if live:
+                owners = [owner for owner in holders if owner and int(owner.split(":")[1]) == live[0]]
                 pool.kill(live[0])
-                kills += 1
+                # on a busy machine the step may have finished between the read and the kill: count a kill only when
+                # it left a step unfinished under the dead worker
+                if await WorkflowStep.filter(run_id__in=run_ids, status="running", lease_owner__in=owners).exists():
+                    kills += 1
                 next_kill = now + 1.0
 
         await asyncio.sleep(0.1)
@@ -145,4 +149,6 @@ async def test_runs_survive_repeated_worker_kills_without_repeating_a_finished_s
     assert set(effects) == set(finished)
     attempts = {f"wfstep_{s.id.hex}": s.attempt for s in steps}
     assert all(attempts[key] >= n for key, n in effects.items())
-    assert sum(1 for s in steps if s.attempt > 1) >= kills  # the kills did land in the middle of steps
+    # each kill cost the step it interrupted an attempt (a step taken up again after a kill can be interrupted by the
+    # next kill too, so count attempts, not steps)
+    assert sum(s.attempt - 1 for s in steps) >= kills
