@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 from tortoise.expressions import Q
 
+from switchboard.approvals import live
 from switchboard.approvals.models import FINAL_STATUSES, Approval
 from switchboard.platform.runtime import Runtime
 
@@ -69,6 +70,7 @@ async def expire_overdue(runtime: Runtime) -> int:
             expired += 1
             await approval.refresh_from_db()
             await resume(approval, runtime)
+            await live.announce(runtime, approval, "approval_decided")
     lost = await Approval.filter(status__in=FINAL_STATUSES, resumed_at=None).filter(
         Q(resume_claimed_at=None, decided_at__lt=now - RESUME_RETRY) | Q(resume_claimed_at__lt=now - RESUME_RETRY)
     )
@@ -77,9 +79,16 @@ async def expire_overdue(runtime: Runtime) -> int:
     return expired
 
 
-async def void_for_subject(kind: str, subject_id: uuid.UUID) -> int:
-    """A cancelled subject's open approvals expire without resuming it (nothing waits any more)."""
-    now = datetime.now(UTC)
-    return await Approval.filter(kind=kind, subject_id=subject_id, status="pending").update(
-        status="expired", decided_at=now, resume_claimed_at=now, resumed_at=now
-    )
+async def void_for_subject(kind: str, subject_id: uuid.UUID, runtime: Runtime) -> int:
+    """A cancelled subject's open approvals expire without resuming it (nothing waits any more); their
+    approvers' inboxes are told."""
+    voided = 0
+    for approval in await Approval.filter(kind=kind, subject_id=subject_id, status="pending"):
+        now = datetime.now(UTC)
+        if await Approval.filter(id=approval.id, status="pending").update(
+            status="expired", decided_at=now, resume_claimed_at=now, resumed_at=now
+        ):
+            voided += 1
+            approval.status, approval.decided_at = "expired", now
+            await live.announce(runtime, approval, "approval_decided")
+    return voided

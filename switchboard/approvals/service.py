@@ -19,12 +19,12 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from switchboard.approvals import approvers as people
+from switchboard.approvals import live
 from switchboard.approvals.models import FINAL_STATUSES, KINDS, MODES, Approval, ApprovalDecision
 from switchboard.approvals.resume import resume
 from switchboard.platform.audit import service as audit
 from switchboard.platform.auth import Principal
 from switchboard.platform.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from switchboard.platform.events import Audience
 from switchboard.platform.ids import parse_id
 from switchboard.platform.runtime import Runtime
 
@@ -102,24 +102,8 @@ async def request_approval(
         return await Approval.get(kind=kind, subject_id=subject_id, key=key)
     if runtime is not None:
         await _notify(runtime, approval, eligible)
-        await _announce(runtime, approval, "approval_requested", [e.user_id for e in eligible])
+        await live.announce(runtime, approval, "approval_requested", [e.user_id for e in eligible])
     return approval
-
-
-async def _announce(runtime: Runtime, approval: Approval, update_type: str, users: list[uuid.UUID]) -> None:
-    """Put the approval on its org's live stream, for its approvers and whoever asked."""
-    audience = {str(u) for u in users} | ({str(approval.requested_by)} if approval.requested_by else set())
-    await runtime.events.append(
-        f"approval:{approval.id}",
-        update_type,
-        approval.title,
-        # nobody to tell (approvers gone, no one asked): not on the org stream at all, since an Audience
-        # without users is the whole org's
-        audience=Audience(approval.org_id, "approval", tuple(sorted(audience))) if audience else None,
-        approval_id=str(approval.id),
-        status=approval.status,
-        link=approval.link,
-    )
 
 
 async def _notify(runtime: Runtime, approval: Approval, eligible: list[people.Eligible]) -> None:
@@ -269,8 +253,8 @@ async def decide(
     # the subject goes on first: the audit entry is not what anyone waits for
     if approval.status in FINAL_STATUSES:
         await resume(approval, runtime)
-        eligible = await people.resolve(approval.org_id, approval.approvers)
-        await _announce(runtime, approval, "approval_decided", [e.user_id for e in eligible])
+    # the other approvers' inboxes move: one fewer needed, or nothing left to decide
+    await live.announce(runtime, approval, live.change_of(approval))
     await audit.record(
         "approval.approved" if approve else "approval.rejected",
         actor=principal,

@@ -82,6 +82,6 @@ def register() -> None:
     register_resume_handler(KIND, resume_task)
 
 
-async def void_for_task(task_id: uuid.UUID) -> None:
+async def void_for_task(task_id: uuid.UUID, runtime: Runtime) -> None:
     """A cancelled task's open confirmations are void."""
-    await void_for_subject(KIND, task_id)
+    await void_for_subject(KIND, task_id, runtime)

@@ -157,7 +157,7 @@ async def cancel_task(principal: Principal, task_id: str, runtime: Runtime) -> C
             status="cancelled", cancel_requested=True, finished_at=datetime.now(UTC)
         )
         if stopped:
-            await void_for_task(task.id)
+            await void_for_task(task.id, runtime)
             await events.append(
                 task_stream(task.id),
                 "cancelled",

@@ -41,7 +41,7 @@ async def run_chat_task(ctx: dict[str, Any], task_id: str) -> str:
     emit = Recorder(runtime.events, task_stream(task.id), task)
     async with lease.held():
         if task.cancel_requested:
-            await _finish(task, emit, "cancelled", error="Cancelled by the user")
+            await _finish(task, emit, runtime, "cancelled", error="Cancelled by the user")
             return "cancelled"
         first_start = task.started_at is None
         task.started_at = task.started_at or datetime.now(UTC)
@@ -61,14 +61,14 @@ async def run_chat_task(ctx: dict[str, Any], task_id: str) -> str:
             outcome = await _until_cancelled(task, run_task(task, principal, runtime, emit), runtime)
         except TaskCancelled:
             await _keep_partial(task, emit)
-            await _finish(task, emit, "cancelled", error="Cancelled by the user")
+            await _finish(task, emit, runtime, "cancelled", error="Cancelled by the user")
             return "cancelled"
         except AppError as exc:
-            await _finish(task, emit, "error", error=exc.message)
+            await _finish(task, emit, runtime, "error", error=exc.message)
             return "error"
         except Exception as exc:
             log.exception("chat task %s failed", task.id)
-            await _finish(task, emit, "error", error=f"The task failed unexpectedly ({type(exc).__name__})")
+            await _finish(task, emit, runtime, "error", error=f"The task failed unexpectedly ({type(exc).__name__})")
             return "error"
         if outcome.paused:
             await emit.flush()
@@ -208,9 +208,9 @@ async def _complete(task: ChatTask, emit: Emitter, outcome: Outcome, runtime: Ru
         await runtime.queue.enqueue("remember_from_task", str(task.id), job_id=f"memories:{task.id}")
 
 
-async def _finish(task: ChatTask, emit: Emitter, status: str, *, error: str) -> None:
+async def _finish(task: ChatTask, emit: Emitter, runtime: Runtime, status: str, *, error: str) -> None:
     await ChatTask.filter(id=task.id).update(status=status, error=error, finished_at=datetime.now(UTC))
-    await confirmations.void_for_task(task.id)
+    await confirmations.void_for_task(task.id, runtime)
     await emit("cancelled" if status == "cancelled" else "error", error, conversation_id=str(task.conversation_id))
 
 

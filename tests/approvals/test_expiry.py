@@ -54,9 +54,9 @@ async def test_a_resume_that_failed_is_called_again_by_the_sweep(app, team, ask)
         resume_module._handlers.update(saved)
 
 
-async def test_a_cancelled_subject_voids_its_approvals_without_resuming(team, ask, resumed):
+async def test_a_cancelled_subject_voids_its_approvals_without_resuming(app, team, ask, resumed):
     approval = await ask()
-    assert await void_for_subject("workflow_step", approval.subject_id) == 1
+    assert await void_for_subject("workflow_step", approval.subject_id, app.extensions["runtime"]) == 1
     assert (await Approval.get(id=approval.id)).status == "expired"
     assert await (await team.bob.get(f"{INBOX}/pending")).get_json() == []
     assert (await team.bob.post(f"{INBOX}/{approval.id}/approve", json={})).status_code == 409

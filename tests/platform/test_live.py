@@ -24,6 +24,7 @@ from tests.workflows.conftest import simple_definition, wait_run
 STREAM = "/api/v1/events/stream"
 WAIT_SECONDS = 90
 
+
 class SseClient:
     """One browser tab on the SSE endpoint: every event it received, in order."""
 

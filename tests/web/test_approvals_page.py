@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from playwright.async_api import Page, expect
 from quart import Quart
 
-from switchboard.approvals import Approval, ApprovalDecision, request_approval
+from switchboard.approvals import Approval, ApprovalDecision, request_approval, void_for_subject
 from tests.web.conftest import Person, sign_in
 
 
@@ -37,3 +37,37 @@ async def test_a_workflow_step_is_approved_with_a_comment_on_the_approvals_page(
     decision = await ApprovalDecision.get(approval_id=approval.id)
     assert decision.verdict == "approve" and decision.comment == "Checked against the order"
     assert (await Approval.get(id=approval.id)).status == "approved"
+
+
+async def test_the_open_inbox_moves_as_approvals_arrive_and_are_voided_elsewhere(
+    page: Page, person: Person, app: Quart
+):
+    runtime = app.extensions["runtime"]
+
+    async def ask(title: str) -> Approval:
+        return await request_approval(
+            org_id=uuid.UUID(person.org_id),
+            kind="workflow_step",
+            subject_id=uuid.uuid4(),
+            key="review:1",
+            title=title,
+            context={},
+            requested_by=None,
+            approvers={"roles": ["owner"]},
+            expires_at=datetime.now(UTC) + timedelta(hours=1),
+            link="/workflows",
+            runtime=runtime,
+        )
+
+    held = await ask("Send the contract to Acme")
+    async with page.expect_response(lambda response: "/api/v1/events/stream" in response.url):
+        await sign_in(page, person, "/approvals")
+    card = page.locator(f".approval[data-approval-id='{held.id}']")
+    await expect(card).to_be_visible()
+    # the page polls only every 30 s; within the 15 s these waits allow, only the live stream moves it
+    await void_for_subject("workflow_step", held.subject_id, runtime)  # its run was cancelled
+    await expect(card).to_have_count(0)
+    await expect(page.get_by_text("Nothing waits for you.")).to_be_visible()
+    arrived = await ask("Pay invoice 43 to Acme")
+    await expect(page.locator(f".approval[data-approval-id='{arrived.id}']")).to_contain_text("Pay invoice 43 to Acme")
+    await expect(page.locator("#approvals-badge")).to_have_text("1")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 
 from quart import Blueprint, Response, current_app, request, websocket
 
@@ -50,12 +50,16 @@ async def stream() -> Response:
     kinds = service.parse_kinds(request.args.get("kinds"))
     after = resume_point()
     body = _sse(service.batches(hub(), current_principal(), kinds, after, runtime().settings.sse_heartbeat_seconds))
-    return sse_response(body)
+    # subscribed before the response goes out: a page that saw the stream open (and read its lists then) misses
+    # nothing that happens after
+    connected = await anext(body)
+    return sse_response(_after(connected, body))
 
 
-async def _sse(batches: AsyncIterator[list[Event]]) -> AsyncIterator[bytes]:
+async def _sse(batches: AsyncIterator[list[Event]]) -> AsyncGenerator[bytes, None]:
     metrics.SSE_OPEN.inc()
     try:
+        await anext(batches)  # the subscription is made
         yield b": connected\n\n"
         try:
             async for batch in batches:
@@ -68,6 +72,15 @@ async def _sse(batches: AsyncIterator[list[Event]]) -> AsyncIterator[bytes]:
             yield b"event: overflow\ndata: {}\n\n"
     finally:
         metrics.SSE_OPEN.dec()
+
+
+async def _after(first: bytes, rest: AsyncGenerator[bytes, None]) -> AsyncIterator[bytes]:
+    try:
+        yield first
+        async for chunk in rest:
+            yield chunk
+    finally:
+        await rest.aclose()  # the client went: its subscription ends now, not when the generator is collected
 
 
 def _ws_message(event: Event) -> str:

@@ -38,12 +38,14 @@ async def batches(
 ) -> AsyncIterator[list[Event]]:
     """Batches of events for one client, in order; an empty batch is a heartbeat. Ends on overflow.
 
-    The subscription is registered before the missed events are read, so an event appended
+    The first batch, empty, comes as soon as the subscription is made: every event appended after it
+    reaches the client. The subscription is registered before the missed events are read, so an event appended
     meanwhile is in the buffer if not in the backlog; the buffer is then skipped up to the last
     id sent. Resuming thus loses nothing and repeats nothing.
     """
     sub = await hub.subscribe(str(principal.org_id), str(principal.user_id), kinds)
     try:
+        yield []
         skip_to = None
         if after is not None:
             skip_to = _order(after)

@@ -505,7 +505,7 @@ class Engine:
 
         for row in stopped.skipped:
             if row["approval_id"] is not None:
-                await void_for_subject("workflow_step", row["id"])
+                await void_for_subject("workflow_step", row["id"], self.runtime)
             if row["child_run_id"] is not None:
                 await self.stop_run(
                     row["child_run_id"], "cancelled", {"code": "cancelled", "message": "Its parent run ended"}

@@ -1,9 +1,10 @@
 // The one inbox: workflow steps and chat tool calls waiting for the signed-in person's decision,
-// and the ones already decided. It asks again every few seconds, so it changes without Refresh.
+// and the ones already decided. The org's live stream says when one arrives, gains a decision, is decided,
+// expires or is voided, and the page reads the inbox again then; a slow poll covers a stream that dropped.
 import { api, el, readable, show, when } from "./api.js";
 import { readableValue, timeLeft } from "./readable.js";
 
-const POLL_MS = 4000;
+const POLL_MS = 30000;
 const list = document.getElementById("approval-list");
 const empty = document.getElementById("no-approvals");
 const notice = document.getElementById("approvals-notice");
@@ -137,14 +138,18 @@ function historyItem(approval) {
     el("p", { className: "small" }, linkOf(approval)));
 }
 
+let reads = 0; // refreshes overlap (a live event during a poll): only the newest read is shown
+
 async function refresh() {
+  const read = ++reads;
   let pending;
   try {
     pending = await api("/approvals/pending");
   } catch (err) {
-    show(notice, "Could not load the approvals: " + readable(err));
+    if (read === reads) show(notice, "Could not load the approvals: " + readable(err));
     return;
   }
+  if (read !== reads) return;
   const seen = new Set();
   const ordered = [];
   for (const approval of pending) {
@@ -168,6 +173,7 @@ async function refresh() {
   document.dispatchEvent(new CustomEvent("approvals:changed", { detail: { count: pending.length } }));
   try {
     const decided = await api("/approvals/history?limit=20");
+    if (read !== reads) return;
     historyList.replaceChildren(...decided.items.map(historyItem));
     noHistory.hidden = decided.items.length > 0;
   } catch (err) { /* the pending list matters most; history comes back on the next round */ }
@@ -177,10 +183,12 @@ function tick() {
   for (const item of cards.values()) item.timeLeft.textContent = timeLeft(item.expiresAt);
 }
 
+// the navigation's live stream says when an approval of this person's changes; when it (re)connects, what
+// changed before it did is read again
+document.addEventListener("live:approval", () => refresh());
+document.addEventListener("live:open", () => refresh());
+document.addEventListener("visibilitychange", () => { if (document.visibilityState === "visible") refresh(); });
 await loadNames();
 await refresh();
 window.setInterval(() => { if (document.visibilityState !== "hidden") refresh(); }, POLL_MS);
 window.setInterval(tick, 1000);
-document.addEventListener("visibilitychange", () => { if (document.visibilityState === "visible") refresh(); });
-// the navigation's live stream says when an approval for this person arrives or is decided
-document.addEventListener("live:approval", () => refresh());

@@ -21,14 +21,14 @@ if (button) {
 
 // One connection to the org's live stream serves the page: approval events move the badge, and a page that
 // shows live lists names its kinds on <body data-live="document workflow">; each event is handed on as a
-// `live:<kind>` DOM event (detail: the event's data, with `update_type`). A slow poll stays as the badge's
+// `live:<kind>` DOM event (detail: the event's data, with `update_type`), and `live:open` when it (re)connects. A slow poll stays as the badge's
 // fallback for a stream that cannot connect, and the count is read again when the tab comes back or a page
 // says it decided something. EventSource reconnects by itself with Last-Event-ID, so nothing is missed.
 const BADGE_POLL_MS = 60000;
 const badge = document.getElementById("approvals-badge");
 const link = document.getElementById("nav-approvals");
 const LIVE_TYPES = {
-  approval: ["approval_requested", "approval_decided"],
+  approval: ["approval_requested", "approval_updated", "approval_decided"],
   document: ["queued", "processing", "extracted", "progress", "retrying", "complete", "error", "deleted"],
   workflow: [
     "step_started", "step_waiting", "step_completed", "step_skipped", "step_failed", "step_retrying",
@@ -72,6 +72,8 @@ function followOrg(kinds) {
       });
     }
   }
+  // open (the server has subscribed): a page reads again what may have changed before
+  source.addEventListener("open", () => document.dispatchEvent(new CustomEvent("live:open")));
   // one refused for good (signed out) stays closed; pages keep their own slow fallbacks
   source.addEventListener("error", () => {
     if (source.readyState === EventSource.CLOSED) document.dispatchEvent(new CustomEvent("live:closed"));
