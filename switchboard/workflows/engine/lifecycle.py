@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from typing import Any
 
 from switchboard.platform import channels
 from switchboard.platform.runtime import Runtime
 from switchboard.workflows.engine.runner import CANCEL_CHANNEL, Engine, engine_for
-
-log = logging.getLogger(__name__)
 
 
 async def start(runtime: Runtime) -> None:
