@@ -42,7 +42,7 @@ async def test_every_change_of_an_approval_reaches_its_people_live_and_nobody_el
 
         late = await ask(key="late", title="Refund 80 euros")
         await Approval.filter(id=late.id).update(expires_at=datetime.now(UTC) - timedelta(seconds=1))
-        assert await expire_overdue(runtime) == 1
+        await expire_overdue(runtime)  # or the worker's own sweep, if one runs in this session: it is heard the same
         assert (await _heard(clients["cara"], late, "approval_decided"))["status"] == "expired"
 
         voided = await ask(key="void", title="Refund 40 euros")
@@ -50,8 +50,12 @@ async def test_every_change_of_an_approval_reaches_its_people_live_and_nobody_el
         assert (await _heard(clients["bob"], voided, "approval_decided"))["status"] == "expired"
         await _heard(clients["ada"], voided, "approval_decided")
 
-        # dan is of the org but no approver, olga of another org: neither heard anything of the three
-        assert clients["dan"].events == [] and clients["olga"].events == []
+        # dan is of the org but no approver, olga of another org: neither heard anything of the three. The org's
+        # events reach each client in order, so once dan hears of one for him, he has been sent all before it.
+        for_dan = await ask(key="dan", title="Order paper", approvers={"users": [team.dan.user_id]})
+        await _heard(clients["dan"], for_dan, "approval_requested")
+        assert [e["data"]["approval_id"] for e in clients["dan"].events] == [str(for_dan.id)]
+        assert clients["olga"].events == []
     finally:
         for client in clients.values():
             await client.stop()

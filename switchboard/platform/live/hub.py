@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -128,9 +129,16 @@ class OrgHub:
         feed = self.feeds.get(org_id)
         if feed is None or feed.task is None or feed.task.done():
             feed = self.feeds[org_id] = _OrgFeed(self._key(org_id))
-            feed.task = asyncio.get_running_loop().create_task(self._follow(feed), name=f"org-feed-{org_id}")
+            # a context of its own: the reader outlives the request that started it, and holds none of it
+            feed.task = asyncio.get_running_loop().create_task(
+                self._follow(feed), name=f"org-feed-{org_id}", context=contextvars.Context()
+            )
         feed.add(sub)
-        await feed.started.wait()
+        try:
+            await feed.started.wait()
+        except BaseException:  # the client left while the reader started: nobody will close this one
+            self.unsubscribe(sub)
+            raise
         return sub
 
     async def close(self) -> None:

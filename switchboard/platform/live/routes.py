@@ -56,7 +56,7 @@ async def stream() -> Response:
     return sse_response(_after(connected, body))
 
 
-async def _sse(batches: AsyncIterator[list[Event]]) -> AsyncGenerator[bytes, None]:
+async def _sse(batches: AsyncGenerator[list[Event], None]) -> AsyncGenerator[bytes, None]:
     metrics.SSE_OPEN.inc()
     try:
         await anext(batches)  # the subscription is made
@@ -72,6 +72,7 @@ async def _sse(batches: AsyncIterator[list[Event]]) -> AsyncGenerator[bytes, Non
             yield b"event: overflow\ndata: {}\n\n"
     finally:
         metrics.SSE_OPEN.dec()
+        await batches.aclose()  # its subscription ends with the response
 
 
 async def _after(first: bytes, rest: AsyncGenerator[bytes, None]) -> AsyncIterator[bytes]:
@@ -97,8 +98,8 @@ async def ws() -> None:
     principal, rt = current_principal(), runtime()
     await websocket.accept()
     metrics.SSE_OPEN.inc()
+    batches = service.batches(hub(), principal, kinds, after, rt.settings.sse_heartbeat_seconds)
     try:
-        batches = service.batches(hub(), principal, kinds, after, rt.settings.sse_heartbeat_seconds)
         async for batch in batches:
             if not batch:
                 await websocket.send('{"event":"heartbeat"}')
@@ -110,3 +111,4 @@ async def ws() -> None:
         await websocket.send('{"event":"overflow"}')
     finally:
         metrics.SSE_OPEN.dec()
+        await batches.aclose()

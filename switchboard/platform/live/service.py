@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 
 from switchboard.platform.auth import Principal, still_allowed
 from switchboard.platform.errors import ValidationFailed
@@ -35,7 +35,7 @@ def parse_kinds(value: str | None) -> frozenset[str] | None:
 
 async def batches(
     hub: OrgHub, principal: Principal, kinds: frozenset[str] | None, after: str | None, heartbeat_seconds: float
-) -> AsyncIterator[list[Event]]:
+) -> AsyncGenerator[list[Event], None]:
     """Batches of events for one client, in order; an empty batch is a heartbeat. Ends on overflow.
 
     The first batch, empty, comes as soon as the subscription is made: every event appended after it

@@ -17,6 +17,7 @@ const me = document.body.dataset.user;
 let people = new Map(); // user id -> name or email
 let groups = new Map(); // group id -> name
 const cards = new Map(); // approval id -> its card (kept across polls so a comment being typed survives)
+const names = loadNames(); // the cards name people and groups: every read waits for these first
 
 async function loadNames() {
   try {
@@ -100,7 +101,7 @@ function pendingCard(approval) {
     el("p", { className: "small" }, el("strong", { text: "Who may decide: " }), whoMayDecide(approval)),
     el("p", { className: "small needed", text: stillNeeded(approval) }),
     el("p", { className: "small" }, el("strong", { text: "Time left: " }), left),
-    decisionsView(approval),
+    el("div", { className: "decided-so-far" }, decisionsView(approval)),
     el("div", { className: "field" }, el("label", { for: commentId, text: "Comment (optional)" }),
       el("textarea", { id: commentId, rows: 2, maxLength: 2000 })),
     error);
@@ -138,18 +139,37 @@ function historyItem(approval) {
     el("p", { className: "small" }, linkOf(approval)));
 }
 
-let reads = 0; // refreshes overlap (a live event during a poll): only the newest read is shown
+let reading = null; // the read in flight
+let again = false; // something changed while it was in flight: read once more after it
 
-async function refresh() {
-  const read = ++reads;
+// Reads come one at a time; any number of changes during a read cost one more read, not one each.
+function refresh() {
+  if (reading) {
+    again = true;
+    return reading;
+  }
+  reading = (async () => {
+    try {
+      do {
+        again = false;
+        await readInbox();
+      } while (again);
+    } finally {
+      reading = null;
+    }
+  })();
+  return reading;
+}
+
+async function readInbox() {
+  await names;
   let pending;
   try {
     pending = await api("/approvals/pending");
   } catch (err) {
-    if (read === reads) show(notice, "Could not load the approvals: " + readable(err));
+    show(notice, "Could not load the approvals: " + readable(err));
     return;
   }
-  if (read !== reads) return;
   const seen = new Set();
   const ordered = [];
   for (const approval of pending) {
@@ -159,7 +179,10 @@ async function refresh() {
       item = pendingCard(approval);
       cards.set(approval.id, item);
     } else {
+      // someone else decided: one fewer needed, and their decision is listed
       item.querySelector(".needed").textContent = stillNeeded(approval);
+      const decisions = decisionsView(approval);
+      item.querySelector(".decided-so-far").replaceChildren(...(decisions ? [decisions] : []));
     }
     ordered.push(item);
   }
@@ -173,7 +196,6 @@ async function refresh() {
   document.dispatchEvent(new CustomEvent("approvals:changed", { detail: { count: pending.length } }));
   try {
     const decided = await api("/approvals/history?limit=20");
-    if (read !== reads) return;
     historyList.replaceChildren(...decided.items.map(historyItem));
     noHistory.hidden = decided.items.length > 0;
   } catch (err) { /* the pending list matters most; history comes back on the next round */ }
@@ -188,7 +210,6 @@ function tick() {
 document.addEventListener("live:approval", () => refresh());
 document.addEventListener("live:open", () => refresh());
 document.addEventListener("visibilitychange", () => { if (document.visibilityState === "visible") refresh(); });
-await loadNames();
 await refresh();
 window.setInterval(() => { if (document.visibilityState !== "hidden") refresh(); }, POLL_MS);
 window.setInterval(tick, 1000);
