@@ -15,7 +15,7 @@ import click
 
 from switchboard import contexts
 from switchboard.config import Settings
-from switchboard.platform import db
+from switchboard.platform import db, links
 from switchboard.platform.auth import Principal
 from switchboard.platform.embedded import EmbeddedServers, running_servers
 from switchboard.platform.logs import configure_logging
@@ -76,10 +76,7 @@ async def prepare_database(settings: Settings) -> None:
 
 def sign_in_url(settings: Settings) -> str:
     """Where a person opens the app: PUBLIC_URL, else this host and port (a wildcard bind reads as localhost)."""
-    if settings.public_url:
-        return settings.public_url.rstrip("/") + "/"
-    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
-    return f"http://{host}:{settings.port}/"
+    return links.app_url(settings)
 
 
 def first_run_banner(url: str, email: str, password: str) -> str:
@@ -164,10 +161,11 @@ def serve(host: str | None, port: int | None) -> None:
     base = Settings()
     host = host or base.host
     port = port or base.port
+    base = base.model_copy(update={"host": host, "port": port})  # what the links in mails and the banner name
 
     async def run(settings: Settings, supervisor: Supervisor) -> None:
         await prepare_database(settings)
-        banner = await ensure_first_admin(settings.model_copy(update={"host": host, "port": port}))
+        banner = await ensure_first_admin(settings)
         supervisor.start()  # after the migrations: a worker never meets an old schema
         app = create_app(settings)
         config = Config()
@@ -198,6 +196,8 @@ def _serve_workers(settings: Settings) -> list[WorkerProcess]:
     env = worker_env(
         settings.database_url, settings.redis_url, settings.resolved_secret_key(), str(settings.data_dir.resolve())
     )
+    # the workers mail links too (an approval asked by a run): to where this serve listens
+    env.update({"HOST": settings.host, "PORT": str(settings.port)})
     return [WorkerProcess(number, env) for number in range(1, settings.embedded_worker + 1)]
 
 

@@ -20,7 +20,9 @@ class ServerSettings(BaseSettings):
 
     host: str = Field("127.0.0.1", description="Interface `switchboard serve` binds to.")
     port: int = Field(8000, description="Port `switchboard serve` listens on.")
-    public_url: str | None = Field(None, description="External base URL, used in links and the CSRF Origin check.")
+    public_url: str | None = Field(
+        None, description="External base URL, used in links (mails, the start banner) and the CSRF Origin check."
+    )
     max_json_body_bytes: int = Field(1_048_576, description="Largest JSON request body accepted (413 above).")
     log_level: str = Field("INFO", description="Root log level (JSON lines on stderr).")
     log_format: Literal["auto", "json", "text"] = Field(

@@ -22,6 +22,7 @@ from switchboard.approvals import approvers as people
 from switchboard.approvals import live
 from switchboard.approvals.models import FINAL_STATUSES, KINDS, MODES, Approval, ApprovalDecision
 from switchboard.approvals.resume import resume
+from switchboard.platform import links
 from switchboard.platform.audit import service as audit
 from switchboard.platform.auth import Principal
 from switchboard.platform.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -108,10 +109,10 @@ async def request_approval(
 
 async def _notify(runtime: Runtime, approval: Approval, eligible: list[people.Eligible]) -> None:
     """Mail each approver; the mailer keeps what it cannot send in the outbox, so none is lost."""
-    base = (runtime.settings.public_url or "").rstrip("/")
     body = (
         f"{approval.title}\n\nYour decision is needed by {approval.expires_at:%Y-%m-%d %H:%M} UTC.\n"
-        f"Open the inbox: {base}/approvals\n" + (f"See what waits: {base}{approval.link}\n" if approval.link else "")
+        f"Open the inbox: {links.app_url(runtime.settings, '/approvals')}\n"
+        + (f"See what waits: {links.app_url(runtime.settings, approval.link)}\n" if approval.link else "")
     )
     for person in eligible:
         await runtime.mailer.send(person.email, f"Approval needed: {approval.title}", body)

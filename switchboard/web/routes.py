@@ -272,6 +272,23 @@ async def reset_password() -> PageResponse:
     return _html(await render_template("reset_password.html", principal=None, page="reset_password", token=token))
 
 
+@web.get("/verify-email")
+@hide
+async def verify_email() -> PageResponse:
+    """Confirm an email address with the token from the mail (signed in or not: the token says whose)."""
+    token = request.args.get("token", "")[:200]
+    principal = await signed_in()
+    return _html(
+        await render_template(
+            "verify_email.html",
+            principal=principal,
+            org_choices=await _org_choices(principal) if principal else [],
+            page="verify_email",
+            token=token,
+        )
+    )
+
+
 @web.get("/invitations/<token>")
 @hide
 async def invitation(token: str) -> PageResponse:

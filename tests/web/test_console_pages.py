@@ -230,7 +230,14 @@ async def test_every_page_fits_a_phone_without_errors_and_passes_axe(
     )
     # public pages first, signed out
     await page.set_viewport_size({"width": 390, "height": 844})
-    public = ["/login", "/signup", "/forgot-password", "/reset-password?token=abc", "/invitations/not-a-token"]
+    public = [
+        "/login",
+        "/signup",
+        "/forgot-password",
+        "/reset-password?token=abc",
+        "/verify-email?token=abc",
+        "/invitations/not-a-token",
+    ]
     signed_in = [
         "/chat",
         "/documents",

@@ -18,6 +18,7 @@ PAGES = (
     "/signup",
     "/forgot-password",
     "/reset-password",
+    "/verify-email",
 )
 
 
@@ -50,12 +51,20 @@ async def test_console_pages_need_a_sign_in_and_entry_pages_do_not(client):
     for page in ("/settings", "/settings/permissions", "/admin/members", "/admin/audit"):
         answer = await client.get(page)
         assert answer.status_code == 302 and answer.headers["Location"].startswith("/login?next="), page
-    for page in ("/signup", "/forgot-password", "/reset-password?token=abc", "/invitations/abc"):
+    for page in (
+        "/signup",
+        "/forgot-password",
+        "/reset-password?token=abc",
+        "/verify-email?token=abc",
+        "/invitations/abc",
+    ):
         answer = await client.get(page)
         assert answer.status_code == 200, page
         assert "script-src 'self'" in answer.headers["Content-Security-Policy"]
     reset = await (await client.get("/reset-password?token=abc")).get_data(as_text=True)
     assert 'value="abc"' in reset
+    verify = await (await client.get("/verify-email?token=abc")).get_data(as_text=True)
+    assert 'value="abc"' in verify
 
 
 async def test_an_unknown_path_is_a_page_for_a_browser_and_json_for_an_api_client(client):

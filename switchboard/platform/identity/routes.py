@@ -88,7 +88,9 @@ async def register(data: RegisterIn) -> tuple[UserOut, int]:
     """Create an account and its personal org."""
     rt = runtime()
     await rt.limiter.hit("register", client_ip() or "unknown")
-    user = await service.register(data.email, data.password, data.name, mailer=rt.mailer, ip=client_ip())
+    user = await service.register(
+        data.email, data.password, data.name, mailer=rt.mailer, settings=rt.settings, ip=client_ip()
+    )
     return UserOut.model_validate(user, from_attributes=True), 201
 
 
@@ -205,7 +207,7 @@ async def verify_email(data: TokenIn) -> Accepted:
 async def resend_verification(data: EmailIn) -> Accepted:
     """Send the verification mail again (same answer whether or not the account exists)."""
     rt = runtime()
-    await service.resend_verification(data.email, mailer=rt.mailer, limiter=rt.limiter)
+    await service.resend_verification(data.email, mailer=rt.mailer, settings=rt.settings, limiter=rt.limiter)
     return Accepted(message="If the account exists and is unverified, a mail is on its way")
 
 
@@ -215,7 +217,9 @@ async def resend_verification(data: EmailIn) -> Accepted:
 async def forgot_password(data: EmailIn) -> Accepted:
     """Mail a password reset token (same answer whether or not the account exists)."""
     rt = runtime()
-    await service.forgot_password(data.email, mailer=rt.mailer, limiter=rt.limiter, ip=client_ip())
+    await service.forgot_password(
+        data.email, mailer=rt.mailer, settings=rt.settings, limiter=rt.limiter, ip=client_ip()
+    )
     return Accepted(message="If the account exists, a mail is on its way")
 
 

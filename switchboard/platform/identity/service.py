@@ -12,6 +12,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from switchboard.config import Settings
+from switchboard.platform import links
 from switchboard.platform.audit import service as audit
 from switchboard.platform.auth import Principal
 from switchboard.platform.errors import (
@@ -66,7 +67,7 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-async def register(email: str, password: str, name: str, *, mailer: Mailer, ip: str | None) -> User:
+async def register(email: str, password: str, name: str, *, mailer: Mailer, settings: Settings, ip: str | None) -> User:
     """A new user with a personal org they own; sends a verification mail."""
     email = normalise_email(email)
     try:
@@ -87,17 +88,18 @@ async def register(email: str, password: str, name: str, *, mailer: Mailer, ip: 
         target_id=user.id,
         ip=ip,
     )
-    await send_verification(user, mailer)
+    await send_verification(user, mailer, settings)
     return user
 
 
-async def send_verification(user: User, mailer: Mailer) -> None:
-    """Mail a fresh email-verification token."""
+async def send_verification(user: User, mailer: Mailer, settings: Settings) -> None:
+    """Mail a fresh email-verification link (and its token, for the API)."""
     raw = await _one_time_token(user, "verify_email", timedelta(hours=VERIFY_HOURS))
     await mailer.send(
         user.email,
         "Verify your Switchboard email",
-        f"Confirm your address with this token (valid {VERIFY_HOURS} hours):\n\n{raw}\n",
+        f"Confirm your address here (the link is valid {VERIFY_HOURS} hours):\n\n"
+        f"{links.token_url(settings, '/verify-email', raw)}\n\nOr confirm it with this token:\n\n{raw}\n",
     )
 
 
@@ -299,16 +301,18 @@ async def verify_email(raw: str) -> None:
     await audit.record("user.email_verified", actor_id=user.id, actor_email=user.email, org_id=user.active_org_id)
 
 
-async def resend_verification(email: str, *, mailer: Mailer, limiter: RateLimiter) -> None:
+async def resend_verification(email: str, *, mailer: Mailer, settings: Settings, limiter: RateLimiter) -> None:
     """Send another verification mail; answers the same whether or not the account exists."""
     email = normalise_email(email)
     await limiter.hit("resend_verification", email)
     user = await User.get_or_none(email=email)
     if user is not None and not user.email_verified:
-        await send_verification(user, mailer)
+        await send_verification(user, mailer, settings)
 
 
-async def forgot_password(email: str, *, mailer: Mailer, limiter: RateLimiter, ip: str | None) -> None:
+async def forgot_password(
+    email: str, *, mailer: Mailer, settings: Settings, limiter: RateLimiter, ip: str | None
+) -> None:
     """Mail a reset token; answers the same whether or not the account exists."""
     email = normalise_email(email)
     await limiter.hit("forgot_password", email)
@@ -319,7 +323,8 @@ async def forgot_password(email: str, *, mailer: Mailer, limiter: RateLimiter, i
     await mailer.send(
         email,
         "Reset your Switchboard password",
-        f"Use this token to choose a new password (valid {RESET_MINUTES} minutes):\n\n{raw}\n",
+        f"Choose a new password here (the link is valid {RESET_MINUTES} minutes):\n\n"
+        f"{links.token_url(settings, '/reset-password', raw)}\n\nOr use this token:\n\n{raw}\n",
     )
     await audit.record(
         "user.password_reset_requested", actor_id=user.id, actor_email=email, ip=ip, org_id=user.active_org_id

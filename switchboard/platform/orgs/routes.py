@@ -109,7 +109,10 @@ async def remove_member(org_id: str, user_id: str) -> tuple[str, int]:
 @validate_response(InvitationCreated, 201)
 async def invite(org_id: str, data: InvitationIn) -> tuple[InvitationCreated, int]:
     """Invite someone by email (admins)."""
-    invitation, raw = await service.invite(current_principal(), org_id, data.email, data.role, runtime().mailer)
+    rt = runtime()
+    invitation, raw = await service.invite(
+        current_principal(), org_id, data.email, data.role, mailer=rt.mailer, settings=rt.settings
+    )
     base = InvitationOut.model_validate(invitation, from_attributes=True).model_dump()
     return InvitationCreated(**base, token=raw), 201
 

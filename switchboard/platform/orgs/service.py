@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from switchboard.config import Settings
+from switchboard.platform import links
 from switchboard.platform.audit import service as audit
 from switchboard.platform.auth import Principal
 from switchboard.platform.errors import Conflict, Forbidden, Gone, NotFound
@@ -142,7 +144,9 @@ async def remove_member(principal: Principal, org_id: str, user_id: str) -> None
     await audit.record("member.removed", actor=acting, target_type="user", target_id=membership.user.id)
 
 
-async def invite(principal: Principal, org_id: str, email: str, role: str, mailer: Mailer) -> tuple[Invitation, str]:
+async def invite(
+    principal: Principal, org_id: str, email: str, role: str, *, mailer: Mailer, settings: Settings
+) -> tuple[Invitation, str]:
     """Invite `email` with `role`; the raw token is mailed and returned once."""
     acting = await in_org(principal, org_id)
     require_admin(acting)
@@ -164,7 +168,8 @@ async def invite(principal: Principal, org_id: str, email: str, role: str, maile
     await mailer.send(
         email,
         f"You are invited to {org.name} on Switchboard",
-        f"Accept the invitation with this token (valid {INVITATION_DAYS} days):\n\n{raw}\n",
+        f"{org.name} invites you to join it. Accept here (the link is valid {INVITATION_DAYS} days):\n\n"
+        f"{links.token_url(settings, '/invitations/', raw)}\n\nOr accept with this token:\n\n{raw}\n",
     )
     await audit.record(
         "invitation.created",

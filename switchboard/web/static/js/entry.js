@@ -1,5 +1,6 @@
 // Pages for people who are not signed in (or just arriving): sign up, forgot and reset the password,
-// accept an invitation. Each form posts to the public API and says plainly what happened.
+// confirm an email address, accept an invitation. Each form posts to the public API and says plainly
+// what happened.
 import { api, readable, show } from "./api.js";
 
 const error = document.getElementById("form-error");
@@ -39,7 +40,7 @@ handle(forgot, async () => {
   const email = forgot.email.value.trim();
   if (!email) throw new Error("Enter your email.");
   const answer = await api("/auth/forgot-password", { method: "POST", json: { email }, redirectOn401: false });
-  show(done, answer.message + ". Then choose a new password with the token it carries.");
+  show(done, answer.message + ". Open the link it carries to choose a new password.");
   forgot.querySelector("button[type=submit]").disabled = false;
 });
 
@@ -52,6 +53,15 @@ handle(reset, async () => {
   const answer = await api("/auth/reset-password", { method: "POST", json: { token, new_password: password }, redirectOn401: false });
   show(done, answer.message + ".");
   reset.querySelector("button[type=submit]").hidden = true;
+});
+
+const verify = document.getElementById("verify-form");
+handle(verify, async () => {
+  const token = verify.token.value.trim();
+  if (!token) throw new Error("Enter the token from the mail.");
+  const answer = await api("/auth/verify-email", { method: "POST", json: { token }, redirectOn401: false });
+  show(done, answer.message + ". Thank you.");
+  verify.querySelector("button[type=submit]").hidden = true;
 });
 
 const invitation = document.getElementById("invitation-form");
