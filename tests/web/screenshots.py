@@ -103,6 +103,8 @@ async def test_console_screenshots(page: Page, person: Person, live_url: str, fa
     await _shoot(page, "login")
     await page.goto("/forgot-password")
     await _shoot(page, "forgot-password")
+    await page.goto("/verify-email?token=from-the-mail")
+    await _shoot(page, "verify-email")
     use_model(person, fake_model.base_url, live_url)
     bea = colleague_of(person, live_url, name="Bea")
     with httpx.Client(base_url=live_url, headers=person.headers, timeout=10) as client:
