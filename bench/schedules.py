@@ -57,7 +57,12 @@ async def prepare(settings: Settings, count: int, lead_s: float) -> datetime:
     runtime = await Runtime.open(settings, contexts.MODEL_APPS)
     try:
         user = await identity.register(
-            f"bench-{uuid.uuid4().hex[:8]}@example.com", "bench password 123", "Bench", mailer=runtime.mailer, ip=None
+            f"bench-{uuid.uuid4().hex[:8]}@example.com",
+            "bench password 123",
+            "Bench",
+            mailer=runtime.mailer,
+            settings=settings,
+            ip=None,
         )
         principal = await principal_for(user.id, auth_method="jwt", ip=None)
         workflow = await service.create(principal, Definition.model_validate(DEFINITION), Registry())

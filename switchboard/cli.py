@@ -176,6 +176,11 @@ def serve(host: str | None, port: int | None) -> None:
         # the workers stop at once, beside the web's graceful shut-down; the servers after both
         _stop_on_signals(stop, supervisor.stop_workers)
         log.info("Switchboard is serving on http://%s:%s", host, port)
+        if links.names_this_machine_only(settings):
+            log.warning(
+                "PUBLIC_URL is unset: links in mails name %s; set it to the address people open",
+                links.app_url(settings),
+            )
         if banner:  # after the start-up lines, so it is the last thing on the screen; terminal only, never logged
             click.echo(banner, err=True)
         _settle_garbage_collector()

@@ -18,7 +18,7 @@ def app_url(settings: Settings, path: str = "/") -> str:
         base = settings.public_url.rstrip("/")
     else:
         host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
-        base = f"http://{host}:{settings.port}"
+        base = f"http://{f'[{host}]' if ':' in host else host}:{settings.port}"  # an IPv6 address in brackets
     return base + "/" + path.lstrip("/")
 
 
@@ -27,3 +27,8 @@ def token_url(settings: Settings, path: str, token: str) -> str:
     if path.endswith("/"):
         return app_url(settings, path + quote(token, safe=""))
     return app_url(settings, f"{path}?token={quote(token, safe='')}")
+
+
+def names_this_machine_only(settings: Settings) -> bool:
+    """True when links would name this machine to people elsewhere: no PUBLIC_URL, yet serving beyond loopback."""
+    return not settings.public_url and settings.host not in ("127.0.0.1", "localhost", "::1")

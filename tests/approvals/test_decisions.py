@@ -170,14 +170,16 @@ async def test_the_inbox_lists_both_kinds_and_the_workflow_routes_only_workflow_
     assert (await (await team.dan.get(f"{INBOX}/history")).get_json())["total"] == 0
 
 
-async def test_asking_mails_each_approver_once_but_not_the_requester(team, ask):
+async def test_asking_mails_each_approver_once_but_not_the_requester(team, ask, settings):
     step = uuid.uuid4()
     first = await ask(subject_id=step, approvers={"users": [team.ada.user_id], "groups": [team.reviewers]})
     again = await ask(subject_id=step, approvers={"users": [team.ada.user_id], "groups": [team.reviewers]})
     assert again.id == first.id, "asking again for the same step is the same approval"
     mails = await OutboxMail.filter(subject__contains="Check the refund").order_by("to")
     assert sorted(m.to for m in mails) == sorted([team.bob.email, team.cara.email])
-    assert "/workflows/w1/executions/r1" in mails[0].body
+    # links a person can open from their mail client: the app's full address, not a bare path
+    base = f"http://127.0.0.1:{settings.port}"  # no PUBLIC_URL in the tests: the host and port served on
+    assert f"{base}/workflows/w1/executions/r1" in mails[0].body and f"{base}/approvals\n" in mails[0].body
 
 
 async def test_approvers_that_name_nobody_or_too_few_are_refused(team, ask):

@@ -68,3 +68,4 @@ def test_the_first_run_banner_says_where_to_sign_in_and_what_to_do_first():
     assert "change this password: http://127.0.0.1:8123/settings#password" in banner
     assert "configure a model" in banner and "/settings#model" in banner
     assert sign_in_url(Settings(public_url="https://sb.example.com")) == "https://sb.example.com/"
+    assert sign_in_url(Settings(host="::1", port=8123, public_url=None)) == "http://[::1]:8123/"

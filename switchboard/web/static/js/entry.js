@@ -50,19 +50,51 @@ handle(reset, async () => {
   const password = reset.new_password.value;
   if (!token) throw new Error("Enter the token from the mail.");
   if (password.length < 8) throw new Error("The password needs at least 8 characters.");
-  const answer = await api("/auth/reset-password", { method: "POST", json: { token, new_password: password }, redirectOn401: false });
+  let answer;
+  try {
+    answer = await api("/auth/reset-password", { method: "POST", json: { token, new_password: password }, redirectOn401: false });
+  } catch (err) {
+    reset.token.closest(".field").hidden = false; // an expired or spent link: another token may be typed in
+    throw err;
+  }
   show(done, answer.message + ".");
   reset.querySelector("button[type=submit]").hidden = true;
 });
+
+// A token that came in the address is in the form now: out of the address bar and the history with it.
+if (new URLSearchParams(window.location.search).has("token")) {
+  window.history.replaceState(null, "", window.location.pathname);
+}
 
 const verify = document.getElementById("verify-form");
 handle(verify, async () => {
   const token = verify.token.value.trim();
   if (!token) throw new Error("Enter the token from the mail.");
-  const answer = await api("/auth/verify-email", { method: "POST", json: { token }, redirectOn401: false });
-  show(done, answer.message + ". Thank you.");
+  try {
+    await api("/auth/verify-email", { method: "POST", json: { token }, redirectOn401: false });
+  } catch (err) {
+    verify.token.closest(".field").hidden = false; // an expired or spent link: another token may be typed in
+    throw err;
+  }
+  show(done, "The address this mail was sent to is confirmed. Thank you.");
   verify.querySelector("button[type=submit]").hidden = true;
 });
+
+const resend = document.getElementById("resend-form");
+if (resend) {
+  resend.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const email = resend.email.value.trim();
+    const said = document.getElementById("resend-done");
+    if (!email) return show(error, "Enter your email to get a new link.");
+    try {
+      const answer = await api("/auth/resend-verification", { method: "POST", json: { email }, redirectOn401: false });
+      show(said, answer.message + ".");
+    } catch (err) {
+      show(error, readable(err));
+    }
+  });
+}
 
 const invitation = document.getElementById("invitation-form");
 handle(invitation, async () => {
