@@ -151,6 +151,11 @@ class ControlPlaneSettings(BaseSettings):
     cron_secret: str | None = Field(
         None, description="Bearer secret of POST /cron/retention (an external scheduler's call); unset: refused."
     )
+    signup: Literal["open", "invited"] = Field(
+        "open",
+        description="Who may create an account: `open` (anyone) or `invited` (only an address with a pending "
+        "invitation; the first admin comes from `switchboard serve` or the bootstrap link).",
+    )
     bootstrap_token: str | None = Field(
         None,
         description="Arms the first-run link GET /bootstrap?token=... (hosted installs): while no user exists, it "

@@ -94,7 +94,16 @@ async def login() -> PageResponse:
     target = safe_next(request.args.get("next"))
     if await signed_in():
         return redirect(target)
-    return _html(await render_template("login.html", principal=None, page="login", next_url=target))
+    return _html(
+        await render_template(
+            "login.html", principal=None, page="login", next_url=target, signup_open=_signup_open(target)
+        )
+    )
+
+
+def _signup_open(next_url: str) -> bool:
+    """Whether the sign-up form is offered: to anyone, or (`SIGNUP=invited`) on the way to an invitation."""
+    return runtime().settings.signup == "open" or next_url.startswith("/invitations/")
 
 
 @web.get("/chat")
@@ -254,7 +263,8 @@ async def _entry(template: str, **context: object) -> PageResponse:
 @hide
 async def signup() -> PageResponse:
     """Create an account (its own personal organization comes with it)."""
-    return await _entry("signup.html", next_url=safe_next(request.args.get("next")))
+    target = safe_next(request.args.get("next"))
+    return await _entry("signup.html", next_url=target, signup_open=_signup_open(target))
 
 
 @web.get("/forgot-password")

@@ -17,6 +17,7 @@ from switchboard.platform.audit import service as audit
 from switchboard.platform.auth import Principal
 from switchboard.platform.errors import (
     Conflict,
+    Forbidden,
     Gone,
     InvalidCode,
     InvalidCredentials,
@@ -29,7 +30,7 @@ from switchboard.platform.identity import twofactor
 from switchboard.platform.identity.models import ApiKey, OneTimeToken, RefreshToken, Session, User
 from switchboard.platform.identity.schemas import MAX_SETTINGS
 from switchboard.platform.mailer import Mailer
-from switchboard.platform.orgs.models import Membership, Org
+from switchboard.platform.orgs.models import Invitation, Membership, Org
 from switchboard.platform.ratelimit import RateLimiter
 from switchboard.platform.security import (
     hash_password,
@@ -68,8 +69,16 @@ def normalise_email(email: str) -> str:
 
 
 async def register(email: str, password: str, name: str, *, mailer: Mailer, settings: Settings, ip: str | None) -> User:
-    """A new user with a personal org they own; sends a verification mail."""
+    """A new user with a personal org they own; sends a verification mail.
+
+    With `SIGNUP=invited`, only an address with a pending invitation may register (403 `signup_by_invitation`).
+    """
     email = normalise_email(email)
+    if settings.signup == "invited" and not await _invited(email):
+        raise Forbidden(
+            "Accounts here are made by invitation: ask an admin of your organization to invite this address",
+            code="signup_by_invitation",
+        )
     try:
         async with in_transaction():
             user = await User.create(email=email, name=name.strip(), password_hash=hash_password(password))
@@ -90,6 +99,13 @@ async def register(email: str, password: str, name: str, *, mailer: Mailer, sett
     )
     await send_verification(user, mailer, settings)
     return user
+
+
+async def _invited(email: str) -> bool:
+    """Whether an invitation to this address is still open (neither accepted, revoked nor expired)."""
+    return await Invitation.filter(
+        email=email, accepted_at=None, revoked_at=None, expires_at__gt=datetime.now(UTC)
+    ).exists()
 
 
 async def send_verification(user: User, mailer: Mailer, settings: Settings) -> None:
