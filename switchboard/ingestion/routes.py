@@ -284,5 +284,9 @@ async def document_chunks(document_id: str, query_args: PageQuery) -> Page[Chunk
 @validate_request(MoveIn)
 @validate_response(DocumentOut)
 async def move(document_id: str, data: MoveIn) -> DocumentOut:
-    """Move a document between your personal collections."""
-    return _document(await service.move(current_principal(), document_id, str(data.collection_id)))
+    """Move a document to another collection: between your own; into, out of and between the org's, for admins.
+
+    403 for an org collection without being an admin; 409 `document_processing` while it is being indexed,
+    `duplicate_document` when the target holds the same content already.
+    """
+    return _document(await service.move(current_principal(), document_id, str(data.collection_id), runtime()))

@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
 
 from switchboard.ingestion import collections, search
 from switchboard.ingestion.errors import DuplicateDocument
@@ -18,7 +19,7 @@ from switchboard.ingestion.resources import query_cache_of
 from switchboard.ingestion.upload import ReceivedFile, received_content
 from switchboard.platform.audit import service as audit
 from switchboard.platform.auth import Principal
-from switchboard.platform.errors import Forbidden, NotFound, PayloadTooLarge, ValidationFailed
+from switchboard.platform.errors import Conflict, Forbidden, NotFound, PayloadTooLarge, ValidationFailed
 from switchboard.platform.events import Audience, Event, ending
 from switchboard.platform.ids import parse_id
 from switchboard.platform.runtime import Runtime
@@ -186,29 +187,26 @@ async def remove(document: Document, runtime: Runtime) -> None:
     await runtime.storage.delete(document.storage_key)
 
 
-async def move(principal: Principal, document_id: str, collection_id: str) -> Document:
-    """Move a document between the caller's own collections (org collections are managed by admins)."""
+async def move(principal: Principal, document_id: str, collection_id: str, runtime: Runtime) -> Document:
+    """Move a document to another collection: between your own; into, out of and between the org's, for admins.
+
+    Whoever may change the document where it is (its owner; an admin for an org collection) may move it where
+    they may add documents. A document still being indexed stays where it is (409 `document_processing`).
+    """
     document = await get(principal, document_id)
     source = await Collection.get(id=document.collection_id)
-    target = await collections.readable(principal, collection_id)
-    if (
-        source.scope != "personal"
-        or target.scope != "personal"
-        or source.owner_id != principal.user_id
-        or target.owner_id != principal.user_id
-    ):
-        raise ValidationFailed(
-            "Only documents of your personal collections move, and only between them",
-            code="move_not_allowed",
-            details=[{"field": "collection_id", "message": "personal only"}],
-        )
+    _check_may_change(principal, source)
+    target = await collections.writable(principal, collection_id)
     if target.id == source.id:
         return document
+    if document.status not in ("completed", "failed"):
+        raise Conflict("This document is still being indexed; move it once it is ready", code="document_processing")
     if await Document.filter(collection_id=target.id, sha256=document.sha256).exists():
         raise DuplicateDocument()
-    document.collection_id = target.id
-    await document.save(update_fields=["collection_id", "updated_at"])
-    await Chunk.filter(document_id=document.id).update(collection_id=target.id)
+    async with in_transaction():  # the document and its passages move together, or neither does
+        document.collection_id = target.id
+        await document.save(update_fields=["collection_id", "updated_at"])
+        await Chunk.filter(document_id=document.id).update(collection_id=target.id)
     await audit.record(
         "document.moved",
         actor=principal,
@@ -216,6 +214,19 @@ async def move(principal: Principal, document_id: str, collection_id: str) -> Do
         target_id=document.id,
         details={"from": str(source.id), "to": str(target.id)},
     )
+    # live lists read it again: it appears where it is now seen, and leaves where it no longer is. Not on the
+    # document's own stream, whose last event is how its indexing ended (a progress reader waits for that).
+    try:
+        await runtime.events.append(
+            f"document-moves:{document.id}",
+            "moved",
+            f"{document.name} moved to {target.name}",
+            audience=document_audience(target if target.scope == "org" else source),
+            document_id=str(document.id),
+            collection_id=str(target.id),
+        )
+    except Exception:  # the move stands; a list that missed it shows it right when it next reads
+        log.warning("telling the org that document %s moved failed", document.id, exc_info=True)
     return document
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 
 import pytest
 
@@ -179,6 +180,7 @@ async def test_collections_general_move_and_org_collections(signup, worker):
     archive = await (await member.post("/api/v1/documents/collections", json={"name": "Archive"})).get_json()
     document = await (await upload(member, "notes.txt", FILES["notes.txt"])).get_json()
     assert document["collection_id"] == general["id"]
+    await wait_processed(member, document["id"])  # a document moves once it is indexed
     moved = await member.put(f"/api/v1/documents/{document['id']}/move", json={"collection_id": archive["id"]})
     assert moved.status_code == 200 and (await moved.get_json())["collection_id"] == archive["id"]
     # org collections: admins fill them, every member reads them, members cannot move into or out of them
@@ -194,7 +196,43 @@ async def test_collections_general_move_and_org_collections(signup, worker):
     member_upload = await upload(member, "page.html", FILES["page.html"], collection_id=shared["id"])
     assert member_upload.status_code == 403
     into_org = await member.put(f"/api/v1/documents/{document['id']}/move", json={"collection_id": shared["id"]})
-    assert into_org.status_code == 422
+    assert into_org.status_code == 403, "only an admin adds to an org collection, by upload or by move"
+
+
+async def test_an_admin_shares_a_document_with_the_org_and_takes_it_back(signup, worker):
+    from switchboard.ingestion.models import Chunk, Document
+    from tests.support.accounts import join_org
+
+    owner = await signup()
+    member = await signup()
+    await join_org(owner, member)
+    shared = await (await owner.post("/api/v1/documents/admin/collections", json={"name": "Handbook"})).get_json()
+    mine = next(c for c in await (await owner.get("/api/v1/documents/collections")).get_json() if c["is_default"])
+    document = await (await upload(owner, "ships.csv", FILES["ships.csv"])).get_json()
+    move = f"/api/v1/documents/{document['id']}/move"
+
+    # still being indexed: it stays where it is
+    await Document.filter(id=document["id"]).update(status="processing")
+    busy = await owner.put(move, json={"collection_id": shared["id"]})
+    assert busy.status_code == 409 and (await busy.get_json())["error"] == "document_processing"
+    await Document.filter(id=document["id"]).update(status="pending")
+    await wait_processed(owner, document["id"])
+    assert (await member.get(f"/api/v1/documents/{document['id']}")).status_code == 404
+
+    moved = await owner.put(move, json={"collection_id": shared["id"]})
+    assert moved.status_code == 200 and (await moved.get_json())["collection_id"] == shared["id"]
+    # every member now reads it and finds its passages, which moved with it
+    assert (await member.get(f"/api/v1/documents/{document['id']}")).status_code == 200
+    found = await search(member, "lighthouse keeper ledger", "text", collection_ids=[shared["id"]])
+    assert [r["document_name"] for r in found] == ["ships.csv"]
+    assert {c.collection_id for c in await Chunk.filter(document_id=document["id"])} == {uuid.UUID(shared["id"])}
+    # a member cannot take it out; the admin can, and it is theirs alone again
+    taken = await member.put(move, json={"collection_id": shared["id"]})
+    assert taken.status_code == 403
+    back = await owner.put(move, json={"collection_id": mine["id"]})
+    assert back.status_code == 200
+    assert (await member.get(f"/api/v1/documents/{document['id']}")).status_code == 404
+    assert await search(member, "lighthouse keeper ledger", "text") == []
 
 
 async def test_download_keeps_a_non_ascii_name(signup):

@@ -39,6 +39,24 @@ async def test_a_colleagues_document_appears_is_indexed_and_leaves_without_a_rel
         await expect(row).to_have_count(0)
         await expect(page.get_by_text("No documents yet")).to_be_visible()
 
+        # Ada's own document is hers alone until she moves it into the org's collection, and again after she
+        # takes it back: Bob's open list follows both moves
+        body = {"filename": "ledger.md", "text": GUIDE}
+        job = ada.post("/api/v1/jobs", json={"kind": "ingest", "input": body})
+        assert job.status_code == 202, job.text
+        document_id = job.json()["job_id"].removeprefix("ingest-")
+        for _ in range(600):
+            if ada.get(f"/api/v1/documents/{document_id}").json()["status"] == "completed":
+                break
+            await page.wait_for_timeout(100)
+        mine = ada.get(f"/api/v1/documents/{document_id}").json()["collection_id"]
+        move = f"/api/v1/documents/{document_id}/move"
+        assert ada.put(move, json={"collection_id": handbook.json()["id"]}).status_code == 200
+        row = page.locator("#documents-body tr", has_text="ledger.md")
+        await expect(row).to_contain_text("Handbook")
+        assert ada.put(move, json={"collection_id": mine}).status_code == 200
+        await expect(row).to_have_count(0)
+
 
 @pytest.mark.timeout(180)
 async def test_runs_started_elsewhere_show_on_the_workflows_list_and_in_the_editor(

@@ -129,13 +129,17 @@ function renderRow(doc) {
   return row;
 }
 
-// A personal document moves between the caller's personal collections; others just name theirs.
+// A document moves between the person's own collections; an admin also moves documents into, out of and
+// between the organization's. Anything else just names its collection.
+const isAdmin = document.body.dataset.admin === "true";
+
 function moveControl(doc) {
   const here = collections.find((c) => c.id === doc.collection_id);
-  const targets = collections.filter((c) => c.scope === "personal");
-  if (!here || here.scope !== "personal" || targets.length < 2) return el("span", { text: collectionName(doc.collection_id) });
+  const targets = collections.filter((c) => c.scope === "personal" || isAdmin);
+  const mayMove = here && (here.scope === "personal" || isAdmin) && doc.status !== "pending" && doc.status !== "processing";
+  if (!mayMove || targets.length < 2) return el("span", { text: collectionName(doc.collection_id) });
   const select = el("select", { "aria-label": `Collection of ${doc.name}` },
-    targets.map((c) => el("option", { value: c.id, text: c.name, selected: c.id === doc.collection_id })));
+    targets.map((c) => el("option", { value: c.id, text: collectionName(c.id), selected: c.id === doc.collection_id })));
   select.addEventListener("change", async () => {
     try {
       const moved = await api(`/documents/${encodeURIComponent(doc.id)}/move`, { method: "PUT", json: { collection_id: select.value } });
@@ -226,6 +230,10 @@ document.addEventListener("live:document", (event) => {
   if (type === "deleted") {
     gone.add(id);
     forget(id);
+    return;
+  }
+  if (type === "moved") {
+    arrived(id); // shown here now, or no longer: read again, and keep it or let it go
     return;
   }
   if (!rows.has(id)) {

@@ -29,7 +29,7 @@ const badge = document.getElementById("approvals-badge");
 const link = document.getElementById("nav-approvals");
 const LIVE_TYPES = {
   approval: ["approval_requested", "approval_updated", "approval_decided"],
-  document: ["queued", "processing", "extracted", "progress", "retrying", "complete", "error", "deleted"],
+  document: ["queued", "processing", "extracted", "progress", "retrying", "complete", "error", "deleted", "moved"],
   workflow: [
     "step_started", "step_waiting", "step_completed", "step_skipped", "step_failed", "step_retrying",
     "approval_resolved", "completed", "failed", "cancelled",
