@@ -160,16 +160,8 @@ async def update_collection(collection_id: str, data: CollectionPatch) -> Collec
 @no_content("Deleted with its documents")
 async def delete_collection(collection_id: str) -> tuple[str, int]:
     """Delete a personal collection and its documents (General cannot be deleted)."""
-    await _delete_collection(current_principal(), collection_id, "personal")
+    await service.delete_collection(current_principal(), collection_id, runtime(), "personal")
     return "", 204
-
-
-async def _delete_collection(principal: Principal, collection_id: str, scope: str) -> None:
-    rt = runtime()
-    for document_id in await collections.delete(principal, collection_id, scope):
-        document = await Document.get(id=document_id)
-        await service.remove(document, rt)
-    await Collection.filter(id=collection_id).delete()
 
 
 @documents.get("/admin/collections")
@@ -198,7 +190,7 @@ async def create_org_collection(data: CollectionIn) -> tuple[CollectionOut, int]
 @no_content("Deleted with its documents")
 async def delete_org_collection(collection_id: str) -> tuple[str, int]:
     """Delete an org collection and its documents."""
-    await _delete_collection(current_principal(), collection_id, "org")
+    await service.delete_collection(current_principal(), collection_id, runtime(), "org")
     return "", 204
 
 

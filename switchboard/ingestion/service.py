@@ -181,6 +181,21 @@ async def delete(principal: Principal, document_id: str, runtime: Runtime) -> No
         log.warning("telling the org that document %s was deleted failed", document.id, exc_info=True)
 
 
+async def delete_collection(principal: Principal, collection_id: str, runtime: Runtime, scope: str) -> None:
+    """Delete a collection with the documents in it (their files too); General stays."""
+    for document_id in await collections.delete(principal, collection_id, scope):
+        # only what is still in it: a document moved out meanwhile lives on where it went
+        document = await Document.get_or_none(id=document_id, collection_id=collection_id)
+        if document is not None:
+            await remove(document, runtime)
+    try:
+        await Collection.filter(id=collection_id).delete()
+    except IntegrityError:  # a document was moved in meanwhile: it stays, and so does the collection
+        raise Conflict(
+            "A document came into this collection meanwhile; delete the collection again", code="collection_changed"
+        ) from None
+
+
 async def remove(document: Document, runtime: Runtime) -> None:
     """Rows first (chunks cascade), then the file: a failure never leaves rows pointing at nothing."""
     await document.delete()
@@ -203,10 +218,13 @@ async def move(principal: Principal, document_id: str, collection_id: str, runti
         raise Conflict("This document is still being indexed; move it once it is ready", code="document_processing")
     if await Document.filter(collection_id=target.id, sha256=document.sha256).exists():
         raise DuplicateDocument()
-    async with in_transaction():  # the document and its passages move together, or neither does
-        document.collection_id = target.id
-        await document.save(update_fields=["collection_id", "updated_at"])
-        await Chunk.filter(document_id=document.id).update(collection_id=target.id)
+    try:
+        async with in_transaction():  # the document and its passages move together, or neither does
+            document.collection_id = target.id
+            await document.save(update_fields=["collection_id", "updated_at"])
+            await Chunk.filter(document_id=document.id).update(collection_id=target.id)
+    except IntegrityError:  # the same content reached the target meanwhile
+        raise DuplicateDocument() from None
     await audit.record(
         "document.moved",
         actor=principal,
@@ -216,14 +234,16 @@ async def move(principal: Principal, document_id: str, collection_id: str, runti
     )
     # live lists read it again: it appears where it is now seen, and leaves where it no longer is. Not on the
     # document's own stream, whose last event is how its indexing ended (a progress reader waits for that).
+    # Into a personal collection, the org hears only that it left (that collection is nobody else's business).
+    private = target.scope == "personal"
     try:
         await runtime.events.append(
             f"document-moves:{document.id}",
             "moved",
-            f"{document.name} moved to {target.name}",
-            audience=document_audience(target if target.scope == "org" else source),
+            f"{document.name} left {source.name}" if private else f"{document.name} moved to {target.name}",
+            audience=document_audience(source if private else target),
             document_id=str(document.id),
-            collection_id=str(target.id),
+            **({} if private else {"collection_id": str(target.id)}),
         )
     except Exception:  # the move stands; a list that missed it shows it right when it next reads
         log.warning("telling the org that document %s moved failed", document.id, exc_info=True)

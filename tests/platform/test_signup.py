@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from switchboard.platform.identity.models import User
+from switchboard.platform.identity.models import OutboxMail, User
 from switchboard.platform.orgs.models import Invitation
-from tests.support.accounts import PASSWORD, sign_up
+from tests.support.accounts import PASSWORD, sign_in
 
 REGISTER = "/api/v1/auth/register"
 
@@ -17,30 +17,41 @@ async def _invite(owner, email: str) -> str:
     return (await invited.get_json())["token"]
 
 
-async def test_with_signup_by_invitation_only_an_invited_address_gets_an_account(
+async def test_with_signup_by_invitation_only_the_invitations_token_makes_the_account(
     app, signup, client, settings, monkeypatch
 ):
     owner = await signup(name="Olive Owner")
     monkeypatch.setattr(settings, "signup", "invited")
+    token = await _invite(owner, "guest@example.com")
+    other = await _invite(owner, "other@example.com")
 
-    stranger = await client.post(REGISTER, json={"email": "stranger@example.com", "password": PASSWORD})
+    def register(email: str, invitation_token: str | None = None):  # type: ignore[no-untyped-def]
+        body = {"email": email, "password": PASSWORD, "name": "Gus Guest"}
+        return client.post(REGISTER, json=body | ({"invitation_token": invitation_token} if invitation_token else {}))
+
+    stranger = await register("stranger@example.com")
     assert stranger.status_code == 403 and (await stranger.get_json())["error"] == "signup_by_invitation"
-    assert not await User.filter(email="stranger@example.com").exists(), "a refusal leaves no account behind"
+    # knowing an invited address is not enough, nor is another address's invitation
+    for refused in (await register("guest@example.com"), await register("guest@example.com", other)):
+        assert refused.status_code == 403
+    assert not await User.filter(email__in=["stranger@example.com", "guest@example.com"]).exists()
 
     # revoked and expired invitations open nothing
-    await _invite(owner, "revoked@example.com")
+    revoked = await _invite(owner, "revoked@example.com")
     await Invitation.filter(email="revoked@example.com").update(revoked_at=datetime.now(UTC))
-    await _invite(owner, "late@example.com")
+    late = await _invite(owner, "late@example.com")
     await Invitation.filter(email="late@example.com").update(expires_at=datetime.now(UTC) - timedelta(minutes=1))
-    for email in ("revoked@example.com", "late@example.com"):
-        refused = await client.post(REGISTER, json={"email": email, "password": PASSWORD})
-        assert refused.status_code == 403, email
+    assert (await register("revoked@example.com", revoked)).status_code == 403
+    assert (await register("late@example.com", late)).status_code == 403
 
-    # the invited address registers (its case as typed), accepts, and is a member of the org that asked
-    token = await _invite(owner, "guest@example.com")
-    guest = await sign_up(app, email="Guest@Example.com", name="Gus Guest")
-    joined = await guest.post(f"/api/v1/invitations/{token}/accept")
-    assert joined.status_code == 200, await joined.get_data(as_text=True)
+    # the invited address with its token (in the case it was typed) registers, its address confirmed by the
+    # invitation (no verification mail), and joins the org that asked
+    made = await register("Guest@Example.com", token)
+    assert made.status_code == 201, await made.get_data(as_text=True)
+    guest = await sign_in(app, "guest@example.com")
+    assert (await (await guest.get("/api/v1/auth/me")).get_json())["email_verified"] is True
+    assert not await OutboxMail.filter(to="guest@example.com", subject__contains="Verify").exists()
+    assert (await guest.post(f"/api/v1/invitations/{token}/accept")).status_code == 200
     members = await (await owner.get(f"/api/v1/orgs/{owner.org_id}/members")).get_json()
     assert "guest@example.com" in [m["email"] for m in members]
 

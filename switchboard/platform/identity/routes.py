@@ -89,7 +89,13 @@ async def register(data: RegisterIn) -> tuple[UserOut, int]:
     rt = runtime()
     await rt.limiter.hit("register", client_ip() or "unknown")
     user = await service.register(
-        data.email, data.password, data.name, mailer=rt.mailer, settings=rt.settings, ip=client_ip()
+        data.email,
+        data.password,
+        data.name,
+        mailer=rt.mailer,
+        settings=rt.settings,
+        ip=client_ip(),
+        invitation_token=data.invitation_token,
     )
     return UserOut.model_validate(user, from_attributes=True), 201
 

@@ -22,6 +22,12 @@ class RegisterIn(BaseModel):
     email: EmailStr
     password: str = Password
     name: str = Field("", max_length=200)
+    invitation_token: str | None = Field(
+        None,
+        max_length=200,
+        description="The token of an invitation to this address: required when sign-up is by invitation "
+        "(`SIGNUP=invited`); it also confirms the address.",
+    )
 
 
 class LoginIn(BaseModel):

@@ -68,20 +68,33 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-async def register(email: str, password: str, name: str, *, mailer: Mailer, settings: Settings, ip: str | None) -> User:
+async def register(
+    email: str,
+    password: str,
+    name: str,
+    *,
+    mailer: Mailer,
+    settings: Settings,
+    ip: str | None,
+    invitation_token: str | None = None,
+) -> User:
     """A new user with a personal org they own; sends a verification mail.
 
-    With `SIGNUP=invited`, only an address with a pending invitation may register (403 `signup_by_invitation`).
+    An open invitation's token for this address confirms the address (no mail). With `SIGNUP=invited` the
+    token is required: 403 `signup_by_invitation` without one that fits.
     """
     email = normalise_email(email)
-    if settings.signup == "invited" and not await _invited(email):
+    invited = bool(invitation_token) and await _invited(email, invitation_token or "")
+    if settings.signup == "invited" and not invited:
         raise Forbidden(
-            "Accounts here are made by invitation: ask an admin of your organization to invite this address",
+            "Accounts here are made by invitation: open the link in your invitation mail to create yours",
             code="signup_by_invitation",
         )
     try:
         async with in_transaction():
-            user = await User.create(email=email, name=name.strip(), password_hash=hash_password(password))
+            user = await User.create(
+                email=email, name=name.strip(), password_hash=hash_password(password), email_verified=invited
+            )
             org = await Org.create(name=f"{user.name or email}'s workspace", personal=True)
             await Membership.create(org=org, user=user, role="owner")
             user.active_org = org
@@ -97,14 +110,15 @@ async def register(email: str, password: str, name: str, *, mailer: Mailer, sett
         target_id=user.id,
         ip=ip,
     )
-    await send_verification(user, mailer, settings)
+    if not invited:
+        await send_verification(user, mailer, settings)
     return user
 
 
-async def _invited(email: str) -> bool:
-    """Whether an invitation to this address is still open (neither accepted, revoked nor expired)."""
+async def _invited(email: str, token: str) -> bool:
+    """Whether `token` is an open invitation (neither accepted, revoked nor expired) to this address."""
     return await Invitation.filter(
-        email=email, accepted_at=None, revoked_at=None, expires_at__gt=datetime.now(UTC)
+        token_hash=hash_token(token), email=email, accepted_at=None, revoked_at=None, expires_at__gt=datetime.now(UTC)
     ).exists()
 
 

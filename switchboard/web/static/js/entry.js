@@ -30,9 +30,14 @@ handle(signup, async () => {
   if (!email || password.length < 8) {
     throw new Error(email ? "The password needs at least 8 characters." : "Enter your email.");
   }
-  await api("/auth/register", { method: "POST", json: { email, password, name: signup.name.value.trim() }, redirectOn401: false });
+  // on an invitation's way in, its token comes along: it confirms the address (and is needed where
+  // accounts are made by invitation only)
+  const next = signup.dataset.next || "/chat";
+  const json = { email, password, name: signup.name.value.trim() };
+  if (next.startsWith("/invitations/")) json.invitation_token = decodeURIComponent(next.slice("/invitations/".length));
+  await api("/auth/register", { method: "POST", json, redirectOn401: false });
   await api("/auth/login", { method: "POST", json: { email, password }, redirectOn401: false });
-  window.location.assign(signup.dataset.next || "/chat");
+  window.location.assign(next);
 });
 
 const forgot = document.getElementById("forgot-form");
