@@ -106,14 +106,11 @@ class Outbound:
         while True:
             # checked on every attempt, and sent to the address checked (a name may resolve elsewhere next time)
             target = await self._target(url)
-            pinned_url, host, extensions = target.pinned()
             try:
                 response = await self._send(
                     target,
                     method,
-                    pinned_url,
-                    extensions,
-                    headers={**(headers or {}), "Host": host},
+                    headers=headers,
                     json=json,
                     content=content,
                     data=data,
@@ -148,24 +145,13 @@ class Outbound:
     def _backoff(self, attempt: int) -> float:
         return float(min(MAX_RETRY_WAIT_S, self.backoff_base * 2 ** (attempt - 1)))
 
-    async def _send(
-        self, target: Target, method: str, url: str, extensions: Mapping[str, str], **kwargs: Any
-    ) -> httpx.Response:
-        async with self.clients.client(target) as client:
-            request = client.build_request(method, url, **kwargs)
-            request.extensions.update(extensions)
-            response = await client.send(request, stream=True)
-            return await self._read(response)
-
-    async def _read(self, response: httpx.Response) -> httpx.Response:
-        try:
+    async def _send(self, target: Target, method: str, **options: Any) -> httpx.Response:
+        async with self.clients.sending(target, method, **options) as response:
             body = bytearray()
             async for chunk in response.aiter_bytes():
                 body.extend(chunk)
                 if len(body) > self.max_response_bytes:
                     raise IntegrationFailed(f"The provider's answer is larger than {self.max_response_bytes} bytes")
-        finally:
-            await response.aclose()
         return httpx.Response(
             response.status_code, headers=_plain(response.headers), content=bytes(body), request=response.request
         )

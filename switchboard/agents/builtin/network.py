@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import ipaddress
 import socket
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -76,6 +76,22 @@ class PinnedClients:
             return
         async with httpx.AsyncClient(**self._options) as once:
             yield once
+
+    @contextlib.asynccontextmanager
+    async def sending(
+        self, target: Target, method: str, *, headers: Mapping[str, str] | None = None, **options: Any
+    ) -> AsyncIterator[httpx.Response]:
+        """Send a request for `target` to its checked address, its name as `Host` and TLS server name; the
+        response streams while the block runs (`options` go to `build_request`: content, json, timeout...)."""
+        url, host, extensions = target.pinned()
+        async with self.client(target) as client:
+            request = client.build_request(method, url, headers={**(headers or {}), "Host": host}, **options)
+            request.extensions.update(extensions)
+            response = await client.send(request, stream=True)
+            try:
+                yield response
+            finally:
+                await response.aclose()
 
     async def aclose(self) -> None:
         """Close every pool."""

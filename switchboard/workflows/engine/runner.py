@@ -944,13 +944,9 @@ class Engine:
         """POST a delivery to a public address, or one in the private networks the http agent may reach: to the
         address checked, whatever the name resolves to a moment later (DNS rebinding), its name as Host and SNI."""
         target = await check_public_url(url, self.runtime.settings.http_agent_private_networks)
-        pinned_url, host, extensions = target.pinned()
-        async with self.deliveries.client(target) as client:
-            request = client.build_request(
-                "POST", pinned_url, content=body, headers={**headers, "Host": host}, timeout=wait_s
-            )
-            request.extensions.update(extensions)
-            return await client.send(request)
+        async with self.deliveries.sending(target, "POST", content=body, headers=headers, timeout=wait_s) as response:
+            await response.aread()
+        return response
 
     def _step_fields(self, step: StepRun) -> dict[str, Any]:
         return {
