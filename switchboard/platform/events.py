@@ -249,7 +249,8 @@ async def _read_now(redis: Redis, key: str, after: str, block_ms: int | None = N
     return [_event(entry_id, data) for entry_id, data in entries]
 
 
-def _order(event_id: str) -> tuple[int, int]:
+def order_of(event_id: str) -> tuple[int, int]:
+    """A stream id as (milliseconds, sequence), which sorts as the stream does."""
     ms, _, seq = event_id.partition("-")
     return int(ms), int(seq or 0)
 
@@ -272,7 +273,7 @@ class _Watch:
     RECENT = 256
 
     def __init__(self, position: str) -> None:
-        self.position, self.order = position, _order(position)
+        self.position, self.order = position, order_of(position)
         self.covered = self.order
         self.recent: deque[tuple[tuple[int, int], Event]] = deque()
         self.waiters: list[_Waiter] = []
@@ -322,7 +323,7 @@ class _SharedReader:
         loop = asyncio.get_running_loop()
         if loop is not self.loop:  # a new event loop (tests): nothing of the old one is usable
             self.loop, self.task, self.watches = loop, None, {}
-        order = _order(after)
+        order = order_of(after)
         for _ in range(3):
             watch = self.watches.get(key)
             if watch is not None and order >= watch.order:
@@ -404,7 +405,7 @@ class _SharedReader:
             await asyncio.sleep(0)
 
     def _deliver(self, key: str, watch: _Watch, events: list[Event]) -> None:
-        orders = [_order(e.id) for e in events]
+        orders = [order_of(e.id) for e in events]
         watch.record(events, orders)
         for waiter in list(watch.waiters):
             if waiter.after < orders[0]:

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Sequence
 
 from quart import Response
 
-from switchboard.platform.events import Event, EventLog
+from switchboard.platform.events import Event, EventLog, order_of
 
 
 async def follow(events: EventLog, stream: str, after: str | None, heartbeat_seconds: float) -> AsyncIterator[bytes]:
@@ -39,11 +39,6 @@ def sse_response(body: AsyncIterator[bytes]) -> Response:
     return response
 
 
-def _position(event_id: str) -> tuple[int, int]:
-    ms, _, seq = event_id.partition("-")
-    return int(ms), int(seq or 0)
-
-
 async def stream_response(
     events: EventLog, stream: str, after: str | None, heartbeat_seconds: float, *, ended: Sequence[Event] | None
 ) -> Response:
@@ -58,7 +53,7 @@ async def stream_response(
         if after is None:
             rest = list(ended)
         elif any(event.id == after for event in ended):
-            rest = [event for event in ended if _position(event.id) > _position(after)]
+            rest = [event for event in ended if order_of(event.id) > order_of(after)]
         else:
             rest = [event for event in ended if event.terminal]
         if not rest:

@@ -7,7 +7,7 @@ from collections.abc import AsyncGenerator
 
 from switchboard.platform.auth import Principal, still_allowed
 from switchboard.platform.errors import ValidationFailed
-from switchboard.platform.events import Event, _order
+from switchboard.platform.events import Event, order_of
 from switchboard.platform.live.hub import OrgHub
 
 KINDS = frozenset({"chat", "document", "workflow", "approval"})
@@ -48,10 +48,10 @@ async def batches(
         yield []
         skip_to = None
         if after is not None:
-            skip_to = _order(after)
+            skip_to = order_of(after)
             backlog = await sub.backlog(after)
             if backlog:
-                skip_to = _order(backlog[-1].id)
+                skip_to = order_of(backlog[-1].id)
                 yield backlog
         checked = time.monotonic()
         while not sub.overflowed:
@@ -61,10 +61,10 @@ async def batches(
                     return  # removed from the org, account gone, key revoked: the stream ends
                 checked = time.monotonic()
             if skip_to is not None and batch:
-                if _order(batch[0].id) > skip_to:
+                if order_of(batch[0].id) > skip_to:
                     skip_to = None  # past the backlog: no more checks
                 else:
-                    batch = [e for e in batch if _order(e.id) > skip_to]
+                    batch = [e for e in batch if order_of(e.id) > skip_to]
                     if not batch:
                         continue
             yield batch
