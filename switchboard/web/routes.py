@@ -54,12 +54,13 @@ def _to_login() -> WerkzeugResponse:
     return redirect("/login?" + urlencode({"next": path}))
 
 
-async def _page(template: str, principal: Principal, status: int = 200, **context: object) -> Response:
+async def _page(template: str, principal: Principal | None, status: int = 200, **context: object) -> Response:
+    """A page with the header of whoever is signed in (pages anyone may open pass None when nobody is)."""
     body = await render_template(
         template,
         principal=principal,
         page=template.removesuffix(".html"),
-        org_choices=await _org_choices(principal),
+        org_choices=await _org_choices(principal) if principal else [],
         platform_model=bool(runtime().settings.chat_base_url),
         **context,
     )
@@ -286,35 +287,20 @@ async def reset_password() -> PageResponse:
 @hide
 async def verify_email() -> PageResponse:
     """Confirm an email address with the token from the mail (signed in or not: the token says whose)."""
-    token = request.args.get("token", "")[:200]
-    principal = await signed_in()
-    return _html(
-        await render_template(
-            "verify_email.html",
-            principal=principal,
-            org_choices=await _org_choices(principal) if principal else [],
-            page="verify_email",
-            token=token,
-        )
-    )
+    return await _page("verify_email.html", await signed_in(), token=request.args.get("token", "")[:200])
 
 
 @web.get("/invitations/<token>")
 @hide
 async def invitation(token: str) -> PageResponse:
     """Accept an invitation to an organization (after signing in or creating the invited account)."""
-    principal = await signed_in()
     here = "/invitations/" + token
-    return _html(
-        await render_template(
-            "invitation.html",
-            principal=principal,
-            org_choices=await _org_choices(principal) if principal else [],
-            page="invitation",
-            token=token[:200],
-            login_url="/login?" + urlencode({"next": here}),
-            signup_url="/signup?" + urlencode({"next": here}),
-        )
+    return await _page(
+        "invitation.html",
+        await signed_in(),
+        token=token[:200],
+        login_url="/login?" + urlencode({"next": here}),
+        signup_url="/signup?" + urlencode({"next": here}),
     )
 
 

@@ -136,7 +136,7 @@ const isAdmin = document.body.dataset.admin === "true";
 function moveControl(doc) {
   const here = collections.find((c) => c.id === doc.collection_id);
   const targets = collections.filter((c) => c.scope === "personal" || isAdmin);
-  const mayMove = here && (here.scope === "personal" || isAdmin) && doc.status !== "pending" && doc.status !== "processing";
+  const mayMove = here && (here.scope === "personal" || isAdmin) && DONE.has(doc.status); // indexed: it may move
   if (!mayMove || targets.length < 2) return el("span", { text: collectionName(doc.collection_id) });
   const select = el("select", { "aria-label": `Collection of ${doc.name}` },
     targets.map((c) => el("option", { value: c.id, text: collectionName(c.id), selected: c.id === doc.collection_id })));

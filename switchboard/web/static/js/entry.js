@@ -49,19 +49,23 @@ handle(forgot, async () => {
   forgot.querySelector("button[type=submit]").disabled = false;
 });
 
+// Posts a token from a mail; when the link's token is spent or expired, its field shows again for another.
+async function postToken(form, path, json) {
+  try {
+    return await api(path, { method: "POST", json, redirectOn401: false });
+  } catch (err) {
+    form.token.closest(".field").hidden = false;
+    throw err;
+  }
+}
+
 const reset = document.getElementById("reset-form");
 handle(reset, async () => {
   const token = reset.token.value.trim();
   const password = reset.new_password.value;
   if (!token) throw new Error("Enter the token from the mail.");
   if (password.length < 8) throw new Error("The password needs at least 8 characters.");
-  let answer;
-  try {
-    answer = await api("/auth/reset-password", { method: "POST", json: { token, new_password: password }, redirectOn401: false });
-  } catch (err) {
-    reset.token.closest(".field").hidden = false; // an expired or spent link: another token may be typed in
-    throw err;
-  }
+  const answer = await postToken(reset, "/auth/reset-password", { token, new_password: password });
   show(done, answer.message + ".");
   reset.querySelector("button[type=submit]").hidden = true;
 });
@@ -75,31 +79,19 @@ const verify = document.getElementById("verify-form");
 handle(verify, async () => {
   const token = verify.token.value.trim();
   if (!token) throw new Error("Enter the token from the mail.");
-  try {
-    await api("/auth/verify-email", { method: "POST", json: { token }, redirectOn401: false });
-  } catch (err) {
-    verify.token.closest(".field").hidden = false; // an expired or spent link: another token may be typed in
-    throw err;
-  }
+  await postToken(verify, "/auth/verify-email", { token });
   show(done, "The address this mail was sent to is confirmed. Thank you.");
   verify.querySelector("button[type=submit]").hidden = true;
 });
 
 const resend = document.getElementById("resend-form");
-if (resend) {
-  resend.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const email = resend.email.value.trim();
-    const said = document.getElementById("resend-done");
-    if (!email) return show(error, "Enter your email to get a new link.");
-    try {
-      const answer = await api("/auth/resend-verification", { method: "POST", json: { email }, redirectOn401: false });
-      show(said, answer.message + ".");
-    } catch (err) {
-      show(error, readable(err));
-    }
-  });
-}
+handle(resend, async () => {
+  const email = resend.email.value.trim();
+  if (!email) throw new Error("Enter your email to get a new link.");
+  const answer = await api("/auth/resend-verification", { method: "POST", json: { email }, redirectOn401: false });
+  show(document.getElementById("resend-done"), answer.message + ".");
+  resend.querySelector("button[type=submit]").disabled = false;
+});
 
 const invitation = document.getElementById("invitation-form");
 handle(invitation, async () => {
