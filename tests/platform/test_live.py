@@ -140,7 +140,15 @@ async def test_each_client_gets_exactly_what_its_user_may_see(signup, worker, se
         await wait_status(carol, carol_task, ("completed",))
         await wait_processed(bob, document["id"])
         await wait_run(alice, workflow["id"], run_id)
-        truth = {name: await _visible_in_org(settings, a) for name, a in people.items()}
+        # a task's status is written just before the event that tells it: wait for the ends on the org stream
+        deadline = time.monotonic() + WAIT_SECONDS
+        while True:
+            truth = {name: await _visible_in_org(settings, a) for name, a in people.items()}
+            ends = {name: {e for _, e, _ in seen} for name, seen in truth.items()}
+            if {"complete"} <= ends["alice"] and {"complete"} <= ends["carol"] and {"completed"} <= ends["bob"]:
+                break
+            assert time.monotonic() < deadline, f"the ends never reached the org stream: {ends}"
+            await asyncio.sleep(0.05)
 
         # the org stream holds what each did, scoped: alice sees no document, bob no chat, carol only her chat
         assert {k for _, _, k in truth["alice"]} == {"chat", "workflow"}
