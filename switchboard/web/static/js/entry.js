@@ -6,18 +6,20 @@ import { api, readable, show } from "./api.js";
 const error = document.getElementById("form-error");
 const done = document.getElementById("form-done");
 
-// Runs `action` for the form's submit with its button disabled; a failure is shown in the alert.
+// Runs `action` for the form's submit with its button disabled; a failure is shown in the form's own alert
+// (the page's first one when the form has none).
 function handle(form, action) {
   if (!form) return;
+  const alert = form.querySelector("[role=alert]") || error;
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const submit = form.querySelector("button[type=submit]");
     submit.disabled = true;
-    show(error, "");
+    show(alert, "");
     try {
       await action();
     } catch (err) {
-      show(error, readable(err));
+      show(alert, readable(err));
       submit.disabled = false;
     }
   });
